@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* The one table mapping each SgErrorCode to its D-Bus name, JSON-RPC code and exit status. */
+#include "config.h"
+
+#include "sg-error.h"
+
+#include <errno.h>
+#include <string.h>
+
+G_DEFINE_QUARK(sg - error - quark, sg_error)
+
+typedef struct {
+	const char *dbus_name;
+	int jsonrpc_code;
+	int exit_code;
+} SgErrorMapping;
+
+/* SPEC sections 5 to 7: exit 1 failed, 2 usage, 3 config, 4 no service, 5 no supervisor. */
+static const SgErrorMapping mappings[SG_ERROR_N_CODES] = {
+	[SG_ERROR_FAILED] = { "org.systemg.Error.Failed", -32004, 1 },
+	[SG_ERROR_USAGE] = { "org.freedesktop.DBus.Error.InvalidArgs", -32602, 2 },
+	[SG_ERROR_INVALID_CONFIG] = { "org.systemg.Error.InvalidConfig", -32002, 3 },
+	[SG_ERROR_NO_SUCH_SERVICE] = { "org.systemg.Error.NoSuchService", -32001, 4 },
+	[SG_ERROR_NO_SUPERVISOR] = { "org.systemg.Error.Failed", -32004, 5 },
+	[SG_ERROR_OTHER_CONFIG] = { "org.systemg.Error.Failed", -32004, 5 },
+	[SG_ERROR_ACCESS_DENIED] = { "org.systemg.Error.AccessDenied", -32003, 1 },
+	[SG_ERROR_ALREADY_RUNNING] = { "org.systemg.Error.Failed", -32004, 1 },
+	[SG_ERROR_STATE_DIR] = { "org.systemg.Error.Failed", -32004, 1 },
+	[SG_ERROR_CORRUPT] = { "org.systemg.Error.Failed", -32004, 1 },
+	[SG_ERROR_LIMIT] = { "org.systemg.Error.Failed", -32004, 1 },
+};
+
+static const SgErrorMapping *
+mapping_for(SgErrorCode code)
+{
+	if ((int)code < 0 || code >= SG_ERROR_N_CODES)
+		code = SG_ERROR_FAILED;
+	return &mappings[code];
+}
+
+const char *
+sg_error_dbus_name(SgErrorCode code)
+{
+	return mapping_for(code)->dbus_name;
+}
+
+int
+sg_error_jsonrpc_code(SgErrorCode code)
+{
+	return mapping_for(code)->jsonrpc_code;
+}
+
+int
+sg_error_exit_code(SgErrorCode code)
+{
+	return mapping_for(code)->exit_code;
+}
+
+int
+sg_error_exit_code_for(const GError *error)
+{
+	if (error == NULL)
+		return 0;
+	if (error->domain != SG_ERROR)
+		return 1;
+	return sg_error_exit_code((SgErrorCode)error->code);
+}
+
+gboolean
+sg_error_set_errno(GError **error, int negative_errno, const char *format, ...)
+{
+	va_list args;
+	g_autofree char *prefix = NULL;
+
+	va_start(args, format);
+	prefix = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error(error, SG_ERROR, SG_ERROR_FAILED, "%s: %s", prefix,
+		    g_strerror(-negative_errno));
+	return FALSE;
+}
