@@ -1,2 +1,190 @@
 /* SPDX-License-Identifier: MIT */
+/* The state directory: its location from the environment, its creation and ownership checks. */
 #include "config.h"
+
+#define G_LOG_DOMAIN "sg-paths"
+
+#include "sg-paths.h"
+
+#include "sg-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *
+sg_paths_state_dir(void)
+{
+	const char *value;
+
+	value = g_getenv("SYSTEMG_STATE_DIR");
+	if (value != NULL && value[0] != '\0') {
+		g_autofree char *cwd = NULL;
+
+		if (g_path_is_absolute(value))
+			return g_strdup(value);
+		/* The daemon may change directory later: pin a relative value now. */
+		cwd = g_get_current_dir();
+		return g_build_filename(cwd, value, NULL);
+	}
+
+	/* The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored. */
+	value = g_getenv("XDG_DATA_HOME");
+	if (value != NULL && g_path_is_absolute(value))
+		return g_build_filename(value, "systemg", NULL);
+
+	return g_build_filename(g_get_home_dir(), ".local", "share", "systemg", NULL);
+}
+
+char *
+sg_paths_state_file(const char *dir, const char *name)
+{
+	g_return_val_if_fail(dir != NULL, NULL);
+	g_return_val_if_fail(name != NULL, NULL);
+
+	return g_build_filename(dir, name, NULL);
+}
+
+/*
+ * Makes at_fd/path a directory of ours with mode 0700, creating it if missing. Returns an
+ * open fd on it, or a negative value with error set. Changes of mode on a directory that
+ * already existed are appended to warnings.
+ */
+static int
+ensure_private_dir(int at_fd, const char *path, const char *display, GString *warnings,
+                   GError **error)
+{
+	gboolean created;
+	struct stat st;
+	mode_t mode;
+	int fd;
+
+	created = mkdirat(at_fd, path, 0700) == 0;
+	if (!created && errno != EEXIST) {
+		int saved_errno = errno;
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("could not create state directory %s: %s"), display,
+		            g_strerror(saved_errno));
+		return -1;
+	}
+
+	/* Symlinks are followed: every check below is on the directory actually used. */
+	fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int saved_errno = errno;
+		if (saved_errno == ENOTDIR)
+			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+			            _("state directory %s exists and is not a directory"), display);
+		else
+			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+			            _("could not open state directory %s: %s"), display,
+			            g_strerror(saved_errno));
+		return -1;
+	}
+
+	if (fstat(fd, &st) < 0) {
+		int saved_errno = errno;
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("could not examine state directory %s: %s"), display,
+		            g_strerror(saved_errno));
+		close(fd);
+		return -1;
+	}
+
+	if (st.st_uid != geteuid()) {
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("refusing state directory %s: it is owned by uid %u, and we run as "
+		              "uid %u"),
+		            display, (unsigned)st.st_uid, (unsigned)geteuid());
+		close(fd);
+		return -1;
+	}
+
+	mode = st.st_mode & 07777;
+	if (mode == 0700)
+		return fd;
+
+	/* A sticky directory is shared by design (/tmp): never make it private. */
+	if (!created && (mode & S_ISVTX) != 0) {
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("refusing state directory %s: it is a shared directory (mode %04o)"),
+		            display, (unsigned)mode);
+		close(fd);
+		return -1;
+	}
+
+	if (fchmod(fd, 0700) < 0) {
+		int saved_errno = errno;
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("could not set permissions of state directory %s to 0700: %s"),
+		            display, g_strerror(saved_errno));
+		close(fd);
+		return -1;
+	}
+
+	/* A directory we just made only differs by the umask: nothing to report. */
+	if (!created) {
+		if (warnings->len > 0)
+			g_string_append(warnings, "; ");
+		g_string_append_printf(warnings, _("tightened permissions of %s from %04o to 0700"),
+		                       display, (unsigned)mode);
+	}
+	return fd;
+}
+
+gboolean
+sg_paths_ensure_state_dir(const char *dir, char **ret_warning, GError **error)
+{
+	g_autoptr(GString) warnings = g_string_new(NULL);
+	g_autofree char *path = NULL;
+	g_autofree char *parent = NULL;
+	g_autofree char *logs_display = NULL;
+	gsize len;
+	int dir_fd;
+	int logs_fd;
+
+	g_return_val_if_fail(dir != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (dir[0] == '\0') {
+		g_set_error_literal(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		                    _("the state directory path is empty"));
+		return FALSE;
+	}
+
+	/* "a/b/" would make "a/b" a parent created with the default mode. */
+	path = g_strdup(dir);
+	len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+
+	parent = g_path_get_dirname(path);
+	if (g_mkdir_with_parents(parent, 0777) < 0) {
+		int saved_errno = errno;
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("could not create %s, parent of the state directory: %s"), parent,
+		            g_strerror(saved_errno));
+		return FALSE;
+	}
+
+	dir_fd = ensure_private_dir(AT_FDCWD, path, path, warnings, error);
+	if (dir_fd < 0)
+		return FALSE;
+
+	logs_display = g_build_filename(path, SG_STATE_LOG_DIR, NULL);
+	logs_fd = ensure_private_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, warnings, error);
+	close(dir_fd);
+	if (logs_fd < 0)
+		return FALSE;
+	close(logs_fd);
+
+	if (warnings->len > 0)
+		g_debug("%s", warnings->str);
+	if (ret_warning != NULL)
+		*ret_warning = warnings->len > 0 ? g_strdup(warnings->str) : NULL;
+	return TRUE;
+}

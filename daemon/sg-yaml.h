@@ -6,8 +6,9 @@
 
 /* Limits of SPEC section 3, against hostile or accidental inputs. */
 #define SG_YAML_MAX_FILE_BYTES (8 * 1024 * 1024)
-#define SG_YAML_MAX_DEPTH 64
-/* Total nodes of the tree once every alias is counted as a copy of its anchor ("billion laughs"). */
+#define SG_YAML_MAX_DEPTH      64
+/* Total nodes of the tree once every alias is counted as a copy of its anchor, against
+ * "billion laughs". */
 #define SG_YAML_MAX_EXPANDED_NODES 100000
 
 typedef enum {
@@ -19,7 +20,7 @@ typedef enum {
 typedef struct _SgYamlNode SgYamlNode;
 
 typedef struct {
-	SgYamlNode *key;   /* always a scalar */
+	SgYamlNode *key; /* always a scalar */
 	SgYamlNode *value;
 } SgYamlPair;
 
@@ -27,7 +28,8 @@ struct _SgYamlNode {
 	SgYamlKind kind;
 	int line;   /* 1-based, where the node starts: a quoted scalar at its opening quote */
 	int column; /* 1-based */
-	char *tag;  /* an explicit tag such as "!!str", or NULL */
+	char *tag;  /* an explicit tag as libyaml resolves it ("!!str" gives
+	             * "tag:yaml.org,2002:str"), or NULL when none was written */
 	/* SG_YAML_SCALAR */
 	char *value;     /* UTF-8, never NULL for a scalar */
 	gboolean quoted; /* written quoted or as a block scalar (so never null nor a boolean) */
@@ -43,13 +45,23 @@ struct _SgYamlNode {
  * merge key) is appended to problems (SgProblem, see sg-problem.h) with display_name as
  * the file. Returns the root node, or NULL when any error was added. An empty document
  * gives an empty mapping. Returns NULL and sets error only when the file cannot be read.
+ *
+ * These stop the parse at once: a syntax or encoding error, a second document, nesting
+ * deeper than SG_YAML_MAX_DEPTH collections (the root mapping is level 1), more than
+ * SG_YAML_MAX_EXPANDED_NODES nodes, and a file over SG_YAML_MAX_FILE_BYTES (refused
+ * before parsing, at line 0). These are reported and the parse goes on, so that all of
+ * them are listed: duplicate keys, non-scalar keys, a bad "<<" value, an undefined or
+ * recursive alias, a NUL character in a string.
+ *
+ * A "<<" key (plain, untagged or !!merge) merges the pairs of the mapping(s) it names
+ * where it was written; keys written in the mapping win, then earlier sources.
  */
 SgYamlNode *sg_yaml_load_file(const char *path, const char *display_name, GPtrArray *problems,
-			      GError **error);
+                              GError **error);
 
 /* The same from memory (tests); display_name names it in problems. */
 SgYamlNode *sg_yaml_load_data(const char *data, gsize length, const char *display_name,
-			      GPtrArray *problems);
+                              GPtrArray *problems);
 
 SgYamlNode *sg_yaml_node_ref(SgYamlNode *node);
 void sg_yaml_node_unref(SgYamlNode *node);

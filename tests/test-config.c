@@ -1,9 +1,889 @@
 /* SPDX-License-Identifier: MIT */
+/* Tests of the configuration model: every rule of SPEC section 3, accepted and refused. */
 #include "config.h"
+
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "sg-config.h"
+#include "sg-error.h"
+#include "sg-problem.h"
+
+/* The supervisor's environment as the tests pretend it to be. */
+static char *base_env[] = {
+	"PATH=/usr/bin:/bin",
+	"HOME=/home/tester",
+	"BASE=from-supervisor",
+	"NOTIFY_SOCKET=/run/user/1000/systemd/notify",
+	"INVOCATION_ID=0123",
+	"LISTEN_FDS=3",
+	"WATCHDOG_USEC=1000",
+	"JOURNAL_STREAM=8:1",
+	NULL,
+};
+
+typedef struct {
+	char *dir;
+	char *path;
+	GPtrArray *problems;
+	SgConfig *config;
+	GError *error;
+} Fixture;
+
+static void
+fixture_set_up(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	f->dir = g_dir_make_tmp("sg-config-XXXXXX", &error);
+	g_assert_no_error(error);
+	f->path = g_build_filename(f->dir, "systemg.yaml", NULL);
+	f->problems = sg_problem_list_new();
+}
+
+static void
+remove_tree(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+			remove_tree(child);
+		else
+			g_unlink(child);
+	}
+	g_rmdir(path);
+}
+
+static void
+fixture_tear_down(Fixture *f, gconstpointer data)
+{
+	remove_tree(f->dir);
+	g_free(f->dir);
+	g_free(f->path);
+	g_ptr_array_unref(f->problems);
+	g_clear_pointer(&f->config, sg_config_unref);
+	g_clear_error(&f->error);
+}
+
+static void
+write_file(Fixture *f, const char *name, const char *content)
+{
+	g_autofree char *path = g_build_filename(f->dir, name, NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_file_set_contents(path, content, -1, &error);
+	g_assert_no_error(error);
+}
+
+static SgConfig *
+load(Fixture *f, const char *yaml)
+{
+	g_ptr_array_set_size(f->problems, 0);
+	g_clear_pointer(&f->config, sg_config_unref);
+	g_clear_error(&f->error);
+	g_file_set_contents(f->path, yaml, -1, NULL);
+	f->config = sg_config_load(f->path, "c.yaml", base_env, f->problems, &f->error);
+	return f->config;
+}
+
+/* The problems of one severity as "LINE:COLUMN: PATH: message" lines. */
+static char *
+problems_text(Fixture *f, SgProblemSeverity severity)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < f->problems->len; i++) {
+		const SgProblem *p = g_ptr_array_index(f->problems, i);
+		g_autofree char *line = NULL;
+
+		if (p->severity != severity)
+			continue;
+		line = sg_problem_format(p);
+		g_assert_true(g_str_has_prefix(line, "c.yaml"));
+		g_string_append_printf(out, "%s%s", out->len > 0 ? "\n" : "", line + strlen("c.yaml:"));
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void
+assert_valid(Fixture *f, const char *yaml)
+{
+	if (load(f, yaml) == NULL) {
+		g_autofree char *text = problems_text(f, SG_PROBLEM_ERROR);
+		g_test_message("unexpected problems:\n%s", text);
+		g_assert_not_reached();
+	}
+	g_assert_no_error(f->error);
+}
+
+/*
+ * Asserts the file is refused with exactly these problems, one per line, each written as
+ * "LINE:COLUMN: PATH: start of message".
+ */
+static void
+assert_refused(Fixture *f, const char *yaml, const char *expected)
+{
+	g_auto(GStrv) want = g_strsplit(expected, "\n", -1);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) got = NULL;
+
+	g_assert_null(load(f, yaml));
+	g_assert_error(f->error, SG_ERROR, SG_ERROR_INVALID_CONFIG);
+	text = problems_text(f, SG_PROBLEM_ERROR);
+	got = g_strsplit(text, "\n", -1);
+	if (g_strv_length(got) != g_strv_length(want))
+		g_error("expected %u problems:\n%s\ngot:\n%s", g_strv_length(want), expected, text);
+	for (guint i = 0; want[i] != NULL; i++)
+		if (!g_str_has_prefix(got[i], want[i]))
+			g_error("problem %u: expected\n  %s\ngot\n  %s", i, want[i], got[i]);
+}
+
+static const SgServiceConfig *
+service(Fixture *f, const char *name)
+{
+	const SgServiceConfig *s = sg_config_lookup(f->config, name);
+	g_assert_nonnull(s);
+	return s;
+}
+
+static const char *
+env_value(const SgServiceConfig *s, const char *name)
+{
+	return g_environ_getenv(s->env, name);
+}
+
+/* ---- version and top level ---- */
+
+static void
+test_version(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices: {}\n");
+	assert_valid(f, "version: 1\nservices: {}\n");
+	g_assert_cmpuint(f->config->services->len, ==, 0);
+	assert_refused(f, "version: \"2\"\nservices: {}\n",
+		       "1:10: version: unsupported version 2");
+	assert_refused(f, "services: {}\n", "1:1: version: the key \"version\" is required");
+}
+
+static void
+test_top_level_keys(Fixture *f, gconstpointer data)
+{
+	assert_refused(f, "version: \"1\"\nservice: {}\n",
+		       "1:1: services: the key \"services\" is required\n"
+		       "2:1: service: unknown key \"service\" (did you mean \"services\"?)");
+	assert_refused(f, "version: \"1\"\nservices: [a, b]\n",
+		       "2:11: services: expected a mapping, found a sequence");
+	assert_refused(f, "- 1\n- 2\n", "1:1: expected a mapping, found a sequence");
+}
+
+/* ---- YAML rules ---- */
+
+static void
+test_anchors_and_merge(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\n"
+			"services:\n"
+			"  a: &base\n"
+			"    command: \"sleep 1\"\n"
+			"    restart_policy: always\n"
+			"    backoff: 2s\n"
+			"  b:\n"
+			"    <<: *base\n"
+			"    backoff: 3s\n");
+	g_assert_cmpint(service(f, "b")->restart_policy, ==, SG_RESTART_ALWAYS);
+	g_assert_cmpuint(service(f, "b")->backoff_ms, ==, 3000);
+	g_assert_cmpuint(service(f, "a")->backoff_ms, ==, 2000);
+	g_assert_cmpstr(service(f, "b")->command, ==, "sleep 1");
+}
+
+static void
+test_duplicate_keys(Fixture *f, gconstpointer data)
+{
+	assert_refused(f,
+		       "version: \"1\"\n"
+		       "services:\n"
+		       "  a:\n"
+		       "    command: \"x\"\n"
+		       "    command: \"y\"\n",
+		       "5:5: services.a.command: duplicate key \"command\" (first at line 4, column 5)");
+}
+
+static void
+test_booleans(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    skip: true\n");
+	g_assert_true(service(f, "a")->skip);
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    skip: yes\n",
+		       "5:11: services.a.skip: \"yes\" is not a boolean in YAML 1.2");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    health_check: { notify: on }\n",
+		       "5:29: services.a.health_check.notify: \"on\" is not a boolean");
+}
+
+static void
+test_env_scalars_become_strings(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\n"
+			"services:\n"
+			"  a:\n"
+			"    command: x\n"
+			"    env:\n"
+			"      vars: { PORT: 8080, DEBUG: true, RATIO: 0.5, EMPTY: ~, Q: \"7\" }\n");
+	g_assert_cmpstr(env_value(service(f, "a"), "PORT"), ==, "8080");
+	g_assert_cmpstr(env_value(service(f, "a"), "DEBUG"), ==, "true");
+	g_assert_cmpstr(env_value(service(f, "a"), "RATIO"), ==, "0.5");
+	g_assert_cmpstr(env_value(service(f, "a"), "EMPTY"), ==, "");
+	g_assert_cmpstr(env_value(service(f, "a"), "Q"), ==, "7");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    env: { vars: { L: [1, 2] } }\n",
+		       "5:23: services.a.env.vars.L: expected a value, found a sequence");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    env: { vars: { 1BAD: x } }\n",
+		       "5:20: services.a.env.vars.1BAD: invalid variable name \"1BAD\"");
+}
+
+/* ---- names ---- */
+
+static void
+test_names(Fixture *f, gconstpointer data)
+{
+	g_autofree char *long_ok = g_strnfill(SG_SERVICE_NAME_MAX, 'n');
+	g_autofree char *long_bad = g_strnfill(SG_SERVICE_NAME_MAX + 1, 'n');
+	g_autofree char *yaml_ok = NULL, *yaml_bad = NULL;
+
+	assert_valid(f, "version: \"1\"\nservices:\n  Web_1.api-v2:\n    command: x\n");
+	g_assert_true(sg_config_name_is_valid("a"));
+	g_assert_true(sg_config_name_is_valid(long_ok));
+	g_assert_false(sg_config_name_is_valid(long_bad));
+	g_assert_false(sg_config_name_is_valid(""));
+	g_assert_false(sg_config_name_is_valid(".hidden"));
+	g_assert_false(sg_config_name_is_valid("-x"));
+	g_assert_false(sg_config_name_is_valid("a/b"));
+	g_assert_false(sg_config_name_is_valid("é"));
+
+	assert_refused(f, "version: \"1\"\nservices:\n  \"my service\":\n    command: x\n",
+		       "3:3: services.my service: invalid service name \"my service\"");
+	assert_refused(f, "version: \"1\"\nservices:\n  .hidden:\n    command: x\n",
+		       "3:3: services..hidden: invalid service name");
+	yaml_ok = g_strdup_printf("version: \"1\"\nservices:\n  %s:\n    command: x\n", long_ok);
+	assert_valid(f, yaml_ok);
+	yaml_bad = g_strdup_printf("version: \"1\"\nservices:\n  %s:\n    command: x\n", long_bad);
+	assert_refused(f, yaml_bad, "3:3: services.");
+}
+
+/* ---- unknown keys and types ---- */
+
+static void
+test_unknown_keys(Fixture *f, gconstpointer data)
+{
+	assert_refused(f,
+		       "version: \"1\"\n"
+		       "services:\n"
+		       "  api:\n"
+		       "    command: x\n"
+		       "    restar_policy: always\n",
+		       "5:5: services.api.restar_policy: unknown key \"restar_policy\" (did you "
+		       "mean \"restart_policy\"?)");
+	assert_refused(f,
+		       "version: \"1\"\n"
+		       "services:\n"
+		       "  api:\n"
+		       "    command: x\n"
+		       "    health_check:\n"
+		       "      tcp: \"127.0.0.1:80\"\n"
+		       "      intervall: 1s\n",
+		       "7:7: services.api.health_check.intervall: unknown key \"intervall\" "
+		       "(did you mean \"interval\"?)");
+	assert_refused(f, "version: \"1\"\nservices:\n  api:\n    command: x\n    zzzzzz: 1\n",
+		       "5:5: services.api.zzzzzz: unknown key \"zzzzzz\"");
+}
+
+static void
+test_wrong_types(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    max_restarts: 10\n"
+			"    restart_policy: on-failure\n");
+	g_assert_cmpint(service(f, "a")->max_restarts, ==, 10);
+	g_assert_cmpint(service(f, "a")->restart_policy, ==, SG_RESTART_ON_FAILURE);
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n    max_restarts: \"10\"\n",
+		       "5:19: services.a.max_restarts: expected a whole number, found a string");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n    max_restarts: -1\n",
+		       "5:19: services.a.max_restarts: \"-1\" is not a whole number");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    restart_policy: on-failur\n",
+		       "5:21: services.a.restart_policy: unknown restart policy \"on-failur\" "
+		       "(did you mean \"on-failure\"?)");
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: [x]\n",
+		       "4:14: services.a.command: expected a string, found a sequence");
+	assert_refused(f, "version: \"1\"\nservices:\n  a: \"sleep 1\"\n",
+		       "3:6: services.a: expected a mapping, found a scalar");
+}
+
+/* ---- durations ---- */
+
+static void
+test_durations(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n"
+			"    backoff: 250ms\n    stop_timeout: 7\n    backoff_max: 2h\n");
+	g_assert_cmpuint(service(f, "a")->backoff_ms, ==, 250);
+	g_assert_cmpuint(service(f, "a")->stop_timeout_ms, ==, 7000);
+	g_assert_cmpuint(service(f, "a")->backoff_max_ms, ==, 2 * 3600 * 1000);
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 720h\n"
+			"    stop_timeout: 0\n");
+	g_assert_cmpuint(service(f, "a")->backoff_ms, ==, SG_DURATION_MAX_MS);
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n");
+	g_assert_cmpuint(service(f, "a")->backoff_ms, ==, 5000);
+	g_assert_cmpuint(service(f, "a")->stop_timeout_ms, ==, 10000);
+	g_assert_cmpint(service(f, "a")->max_restarts, ==, -1);
+	g_assert_cmpuint(service(f, "a")->hooks[SG_HOOK_ON_STOP_ERROR].timeout_ms, ==, 30000);
+
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 1.5s\n",
+		       "5:14: services.a.backoff: invalid duration \"1.5s\"");
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 721h\n",
+		       "5:14: services.a.backoff: invalid duration \"721h\"");
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: \"5x\"\n",
+		       "5:14: services.a.backoff: invalid duration \"5x\"");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 10s\n"
+		       "    backoff_max: 5s\n",
+		       "6:18: services.a.backoff_max: backoff_max must not be shorter");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    health_check: { notify: true, interval: 0 }\n",
+		       "5:45: services.a.health_check.interval: must be longer than 0");
+}
+
+/* ---- command and exec ---- */
+
+static void
+test_command_exec(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"1\"]\n"
+			"  b:\n    command: \"sleep 1\"\n");
+	g_assert_cmpstr(service(f, "a")->argv[0], ==, "/bin/sleep");
+	g_assert_cmpstr(service(f, "a")->argv[1], ==, "1");
+	g_assert_null(service(f, "a")->command);
+	g_assert_null(service(f, "b")->argv);
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: \"x\"\n    exec: [\"x\"]\n",
+		       "5:5: services.a.exec: a service has either command or exec, not both");
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    restart_policy: always\n",
+		       "3:3: services.a: a service needs a command or an exec");
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    exec: []\n",
+		       "4:11: services.a.exec: needs at least the program to run");
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: \"\"\n",
+		       "4:14: services.a.command: must not be empty");
+}
+
+/* ---- expansion ---- */
+
+static void
+test_shell_commands_untouched(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n"
+			"    command: \"echo ${UNDEFINED} $HOME $$ ${BASE}\"\n"
+			"    skip: \"test -n \\\"${CI}\\\"\"\n"
+			"    health_check: { command: \"curl ${NOPE}\" }\n"
+			"    deployment: { pre_start: \"make ${NOPE}\" }\n"
+			"    hooks: { on_start: { success: { command: \"echo ${NOPE}\" } } }\n");
+	g_assert_cmpstr(service(f, "a")->command, ==, "echo ${UNDEFINED} $HOME $$ ${BASE}");
+	g_assert_cmpstr(service(f, "a")->skip_command, ==, "test -n \"${CI}\"");
+	g_assert_cmpstr(service(f, "a")->health_check.target, ==, "curl ${NOPE}");
+	g_assert_cmpstr(service(f, "a")->deployment.pre_start, ==, "make ${NOPE}");
+	g_assert_cmpstr(service(f, "a")->hooks[SG_HOOK_ON_START_SUCCESS].command, ==,
+			"echo ${NOPE}");
+}
+
+static void
+test_expansion(Fixture *f, gconstpointer data)
+{
+	write_file(f, "root.env", "ROOT_FILE=rf\nSHARED=root-file\n");
+	write_file(f, "svc-from-supervisor.env", "SVC_FILE=sf\nSHARED=service-file\n");
+	assert_valid(f, "version: \"1\"\n"
+			"env:\n"
+			"  file: \"root.env\"\n"
+			"  vars: { ROOT_VAR: \"${ROOT_FILE}-rv\", SHARED: root-vars }\n"
+			"services:\n"
+			"  a:\n"
+			"    exec: [\"/bin/echo\", \"${SHARED}\", \"$${BASE}\", \"$BASE\", \"${A}\"]\n"
+			"    working_dir: \"${HOME}/work\"\n"
+			"    env:\n"
+			"      file: \"svc-${BASE}.env\"\n"
+			"      vars:\n"
+			"        A: \"${SHARED}+${SVC_FILE}\"\n"
+			"        SHARED: \"${SHARED}!\"\n"
+			"        HOME: \"/elsewhere\"\n"
+			"        PORT: 9\n"
+			"    health_check: { url: \"http://127.0.0.1:${PORT}/health\" }\n"
+			"  b:\n"
+			"    exec: [\"/bin/true\"]\n"
+			"    env: { vars: { PORT: 1 } }\n"
+			"    health_check: { tcp: \"localhost:${PORT}\" }\n");
+	/* exec sees every layer: the service's vars win */
+	g_assert_cmpstr(service(f, "a")->argv[1], ==, "service-file!");
+	g_assert_cmpstr(service(f, "a")->argv[2], ==, "${BASE}");
+	g_assert_cmpstr(service(f, "a")->argv[3], ==, "$BASE");
+	g_assert_cmpstr(service(f, "a")->argv[4], ==, "service-file+sf");
+	/* a service var sees only the layers below it */
+	g_assert_cmpstr(env_value(service(f, "a"), "ROOT_VAR"), ==, "rf-rv");
+	g_assert_cmpstr(env_value(service(f, "a"), "A"), ==, "service-file+sf");
+	g_assert_cmpstr(service(f, "a")->working_dir, ==, "/elsewhere/work");
+	g_assert_cmpstr(service(f, "a")->health_check.target, ==, "http://127.0.0.1:9/health");
+	g_assert_cmpstr(service(f, "b")->health_check.target, ==, "localhost:1");
+	g_assert_cmpstr(env_value(service(f, "b"), "SHARED"), ==, "root-vars");
+	g_assert_null(env_value(service(f, "b"), "SVC_FILE"));
+}
+
+static void
+test_expansion_refused(Fixture *f, gconstpointer data)
+{
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${MISSING}\"]\n",
+		       "4:25: services.a.exec[1]: undefined variable \"MISSING\"");
+	/* no self-reference inside one layer */
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    env: { vars: { X: \"1\", Y: \"${X}\" } }\n",
+		       "5:31: services.a.env.vars.Y: undefined variable \"X\"");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${OPEN\"]\n",
+		       "4:25: services.a.exec[1]: unterminated \"${\"");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${1X}\"]\n",
+		       "4:25: services.a.exec[1]: invalid variable name \"${1X}\"");
+	/* the supervisor's manager variables are gone before expansion */
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${NOTIFY_SOCKET}\"]\n",
+		       "4:25: services.a.exec[1]: undefined variable \"NOTIFY_SOCKET\"");
+}
+
+static void
+test_environment_layers(Fixture *f, gconstpointer data)
+{
+	g_auto(GStrv) env = NULL;
+
+	write_file(f, "common.env", "LEVEL=file\nONLY_FILE=1\nBASE=overridden-by-file\n");
+	assert_valid(f, "version: \"1\"\n"
+			"env: { file: common.env, vars: { LEVEL: root } }\n"
+			"services:\n"
+			"  a:\n"
+			"    command: x\n"
+			"    env: { vars: { LEVEL: service } }\n"
+			"  b:\n"
+			"    command: x\n");
+	env = sg_config_service_environ(f->config, service(f, "a"));
+	g_assert_cmpstr(g_environ_getenv(env, "LEVEL"), ==, "service");
+	g_assert_cmpstr(g_environ_getenv(env, "ONLY_FILE"), ==, "1");
+	g_assert_cmpstr(g_environ_getenv(env, "BASE"), ==, "overridden-by-file");
+	g_assert_cmpstr(g_environ_getenv(env, "PATH"), ==, "/usr/bin:/bin");
+	g_assert_null(g_environ_getenv(env, "NOTIFY_SOCKET"));
+	g_assert_null(g_environ_getenv(env, "INVOCATION_ID"));
+	g_assert_null(g_environ_getenv(env, "LISTEN_FDS"));
+	g_assert_null(g_environ_getenv(env, "WATCHDOG_USEC"));
+	g_assert_null(g_environ_getenv(env, "JOURNAL_STREAM"));
+	g_assert_cmpstr(env_value(service(f, "b"), "LEVEL"), ==, "root");
+}
+
+static void
+test_env_files(Fixture *f, gconstpointer data)
+{
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    env: { file: \"missing.env\" }\n",
+		       "5:18: services.a.env.file: missing.env: No such file or directory");
+	write_file(f, "bad.env", "GOOD=1\n1BAD=2\n");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    env: { file: bad.env }\n",
+		       "5:18: services.a.env.file: bad.env:2: invalid key \"1BAD\"");
+}
+
+/* ---- paths ---- */
+
+static void
+test_paths_and_warnings(Fixture *f, gconstpointer data)
+{
+	g_autofree char *sub = g_build_filename(f->dir, "sub", NULL);
+	g_autofree char *tool = g_build_filename(sub, "tool", NULL);
+	g_autofree char *text = NULL;
+
+	g_mkdir(sub, 0755);
+	g_file_set_contents(tool, "#!/bin/sh\n", -1, NULL);
+	g_chmod(tool, 0755);
+	assert_valid(f, "version: \"1\"\nservices:\n"
+			"  a:\n    exec: [\"./tool\"]\n    working_dir: sub\n"
+			"  b:\n    exec: [\"sh\"]\n"
+			"  c:\n    command: x\n");
+	g_assert_cmpstr(service(f, "a")->working_dir, ==, sub);
+	g_assert_cmpstr(service(f, "c")->working_dir, ==, f->dir);
+	text = problems_text(f, SG_PROBLEM_WARNING);
+	g_assert_cmpstr(text, ==, "");
+
+	assert_valid(f, "version: \"1\"\nservices:\n"
+			"  a:\n    exec: [\"./nothing\"]\n    working_dir: nowhere\n"
+			"  b:\n    exec: [\"no-such-program-here\"]\n");
+	g_clear_pointer(&text, g_free);
+	text = problems_text(f, SG_PROBLEM_WARNING);
+	g_assert_true(strstr(text, "4:12: services.a.exec[0]: warning: program ") != NULL);
+	g_assert_true(strstr(text, "5:18: services.a.working_dir: warning: working directory") !=
+		      NULL);
+	g_assert_true(strstr(text, "7:12: services.b.exec[0]: warning: program "
+				   "\"no-such-program-here\" is not in the service's PATH") != NULL);
+}
+
+/* ---- dependencies ---- */
+
+static void
+test_dependencies(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n"
+			"  db:\n    command: x\n"
+			"  migrate:\n    command: x\n"
+			"  api:\n    command: x\n"
+			"    depends_on: [db, { service: migrate, condition: completed }]\n");
+	g_assert_cmpuint(service(f, "api")->n_depends_on, ==, 2);
+	g_assert_cmpstr(service(f, "api")->depends_on[0].service, ==, "db");
+	g_assert_cmpint(service(f, "api")->depends_on[0].condition, ==, SG_CONDITION_READY);
+	g_assert_cmpint(service(f, "api")->depends_on[1].condition, ==, SG_CONDITION_COMPLETED);
+
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  db:\n    command: x\n"
+		       "  api:\n    command: x\n    depends_on: [dbb]\n",
+		       "7:18: services.api.depends_on[0]: unknown service \"dbb\" (did you mean "
+		       "\"db\"?)");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  db:\n    command: x\n"
+		       "  api:\n    command: x\n"
+		       "    depends_on: [{ service: db, condition: started }]\n",
+		       "7:44: services.api.depends_on[0].condition: unknown condition \"started\"");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  api:\n    command: x\n    depends_on: db\n",
+		       "5:17: services.api.depends_on: expected a list, found a scalar");
+}
+
+static void
+test_cycles(Fixture *f, gconstpointer data)
+{
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    depends_on: [a]\n",
+		       "5:18: services.a.depends_on[0]: dependency cycle: a -> a");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n"
+		       "  a:\n    command: x\n    depends_on: [b]\n"
+		       "  b:\n    command: x\n    depends_on: [a]\n",
+		       "8:18: services.b.depends_on[0]: dependency cycle: a -> b -> a");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n"
+		       "  a:\n    command: x\n    depends_on: [b]\n"
+		       "  b:\n    command: x\n    depends_on: [c]\n"
+		       "  c:\n    command: x\n    depends_on: [a]\n",
+		       "11:18: services.c.depends_on[0]: dependency cycle: a -> b -> c -> a");
+}
+
+/* ---- cron ---- */
+
+static void
+test_cron(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+			"    cron: { expression: \"0 0 2 * * *\", timezone: \"Europe/Paris\" }\n");
+	g_assert_nonnull(service(f, "backup")->cron);
+	g_assert_cmpstr(service(f, "backup")->cron_timezone, ==, "Europe/Paris");
+
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+		       "    cron: { expression: \"0 61 * * * *\" }\n",
+		       "5:25: services.backup.cron.expression: minute field");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+		       "    cron: { expression: \"@daily\", timezone: \"Mars/Olympus\" }\n",
+		       "5:45: services.backup.cron.timezone: unknown time zone \"Mars/Olympus\"");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+		       "    cron: { expression: \"@daily\" }\n    restart_policy: always\n",
+		       "6:5: services.backup.restart_policy: \"restart_policy\" is not allowed on "
+		       "a cron job");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+		       "    cron: { expression: \"@daily\" }\n"
+		       "  api:\n    command: x\n    depends_on: [backup]\n",
+		       "8:18: services.api.depends_on[0]: \"backup\" is a cron job");
+}
+
+/* ---- health checks, deployment, hooks, logs ---- */
+
+static void
+test_health_checks(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n"
+			"  a:\n    command: x\n    health_check: { url: \"http://127.0.0.1:8080/h\", "
+			"interval: 200ms, timeout: 5s, retries: 7 }\n"
+			"  b:\n    command: x\n    health_check: { tcp: \"[::1]:5432\" }\n"
+			"  c:\n    command: x\n    health_check: { command: \"pg_isready\" }\n"
+			"  d:\n    command: x\n    health_check: { notify: true }\n");
+	g_assert_cmpint(service(f, "a")->health_check.kind, ==, SG_CHECK_URL);
+	g_assert_cmpuint(service(f, "a")->health_check.interval_ms, ==, 200);
+	g_assert_cmpuint(service(f, "a")->health_check.timeout_ms, ==, 5000);
+	g_assert_cmpuint(service(f, "a")->health_check.retries, ==, 7);
+	g_assert_cmpint(service(f, "b")->health_check.kind, ==, SG_CHECK_TCP);
+	g_assert_cmpuint(service(f, "b")->health_check.interval_ms, ==, 1000);
+	g_assert_cmpuint(service(f, "b")->health_check.retries, ==, 3);
+	g_assert_cmpint(service(f, "c")->health_check.kind, ==, SG_CHECK_COMMAND);
+	g_assert_cmpint(service(f, "d")->health_check.kind, ==, SG_CHECK_NOTIFY);
+
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    health_check: { tcp: \"h:1\", command: \"true\" }\n",
+		       "5:33: services.a.health_check.command: a health check has exactly one");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    health_check: { retries: 2 }\n",
+		       "5:19: services.a.health_check: a health check needs one of");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    health_check: { url: \"ftp://x/\" }\n",
+		       "5:26: services.a.health_check.url: invalid URL \"ftp://x/\"");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    health_check: { tcp: \"localhost:99999\" }\n",
+		       "5:26: services.a.health_check.tcp: invalid address \"localhost:99999\"");
+}
+
+static void
+test_deployment(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n"
+			"    deployment:\n"
+			"      strategy: rolling\n"
+			"      pre_start: \"make build\"\n"
+			"      health_check: { command: \"true\", timeout: 3s }\n"
+			"      grace_period: 5s\n");
+	g_assert_cmpint(service(f, "a")->deployment.strategy, ==, SG_STRATEGY_ROLLING);
+	g_assert_cmpstr(service(f, "a")->deployment.pre_start, ==, "make build");
+	g_assert_cmpint(service(f, "a")->deployment.health_check.kind, ==, SG_CHECK_COMMAND);
+	g_assert_cmpuint(service(f, "a")->deployment.grace_period_ms, ==, 5000);
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    deployment: { strategy: blue-green }\n",
+		       "5:29: services.a.deployment.strategy: unknown strategy \"blue-green\"");
+}
+
+static void
+test_hooks(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n"
+			"    hooks:\n"
+			"      on_start: { success: { command: \"echo up\" }, "
+			"error: { command: \"echo down\", timeout: 10s } }\n"
+			"      on_stop: { success: { command: s }, error: { command: e } }\n"
+			"      on_restart: { success: { command: rs }, error: { command: re } }\n");
+	g_assert_cmpstr(service(f, "a")->hooks[SG_HOOK_ON_START_SUCCESS].command, ==, "echo up");
+	g_assert_cmpuint(service(f, "a")->hooks[SG_HOOK_ON_START_ERROR].timeout_ms, ==, 10000);
+	g_assert_cmpstr(service(f, "a")->hooks[SG_HOOK_ON_RESTART_ERROR].command, ==, "re");
+	g_assert_cmpstr(sg_hook_kind_to_string(SG_HOOK_ON_STOP_ERROR), ==, "on_stop.error");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    hooks: { on_crash: { success: { command: x } } }\n",
+		       "5:14: services.a.hooks.on_crash: unknown key \"on_crash\"");
+	assert_refused(f,
+		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
+		       "    hooks: { on_stop: { error: { timeout: 5s } } }\n",
+		       "5:25: services.a.hooks.on_stop.error: a hook needs a command");
+}
+
+static void
+test_logs(Fixture *f, gconstpointer data)
+{
+	assert_valid(f, "version: \"1\"\nlogs: { max_bytes: 1000, max_files: 2 }\nservices:\n"
+			"  a:\n    command: x\n    logs: { max_files: 9 }\n"
+			"  b:\n    command: x\n    logs: { max_bytes: 0 }\n"
+			"  c:\n    command: x\n");
+	g_assert_cmpuint(service(f, "a")->logs.max_bytes, ==, 1000);
+	g_assert_cmpuint(service(f, "a")->logs.max_files, ==, 9);
+	g_assert_cmpuint(service(f, "b")->logs.max_bytes, ==, 0);
+	g_assert_cmpuint(service(f, "b")->logs.max_files, ==, 2);
+	g_assert_cmpuint(service(f, "c")->logs.max_bytes, ==, 1000);
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n");
+	g_assert_cmpuint(service(f, "a")->logs.max_bytes, ==, 10 * 1024 * 1024);
+	g_assert_cmpuint(service(f, "a")->logs.max_files, ==, 5);
+	assert_refused(f, "version: \"1\"\nlogs: { max_bytes: 10MB }\nservices: {}\n",
+		       "2:20: logs.max_bytes: \"10MB\" is not a whole number");
+}
+
+/* ---- several problems, hashes, discovery ---- */
+
+static void
+test_five_problems(Fixture *f, gconstpointer data)
+{
+	assert_refused(f,
+		       "version: \"1\"\n"
+		       "services:\n"
+		       "  a:\n"
+		       "    command: x\n"
+		       "    restar_policy: always\n"
+		       "    backoff: soon\n"
+		       "  b:\n"
+		       "    exec: [\"${NOPE}\"]\n"
+		       "    depends_on: [zzz]\n"
+		       "  c:\n"
+		       "    command: x\n"
+		       "    skip: no\n",
+		       "5:5: services.a.restar_policy: unknown key\n"
+		       "6:14: services.a.backoff: invalid duration \"soon\"\n"
+		       "8:12: services.b.exec[0]: undefined variable \"NOPE\"\n"
+		       "9:18: services.b.depends_on[0]: unknown service \"zzz\"\n"
+		       "12:11: services.c.skip: \"no\" is not a boolean");
+}
+
+static void
+test_hash(Fixture *f, gconstpointer data)
+{
+	const char *base = "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"60\"]\n"
+			   "    working_dir: /tmp\n    env: { vars: { K: v } }\n";
+	g_autofree char *first = NULL;
+	g_autofree char *yaml = NULL;
+
+	assert_valid(f, base);
+	first = g_strdup(service(f, "a")->hash);
+	/* Pinned: the canonical form is a contract across builds and versions. */
+	g_assert_cmpstr(first, ==, "9508081f02ec4b45a7e280f26eef4fdb38f3d6a37e7b368655ed399d7ea0dec5");
+
+	/* In-place changes leave the hash alone. */
+	yaml = g_strconcat(base, "    restart_policy: always\n    backoff: 1s\n"
+				 "    hooks: { on_start: { success: { command: x } } }\n"
+				 "    logs: { max_files: 1 }\n    max_restarts: 3\n",
+			   NULL);
+	assert_valid(f, yaml);
+	g_assert_cmpstr(service(f, "a")->hash, ==, first);
+
+	/* What the process sees changes it. */
+	g_clear_pointer(&yaml, g_free);
+	yaml = g_strconcat(base, "    stop_timeout: 3s\n", NULL);
+	assert_valid(f, yaml);
+	g_assert_cmpstr(service(f, "a")->hash, !=, first);
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"61\"]\n"
+			"    working_dir: /tmp\n    env: { vars: { K: v } }\n");
+	g_assert_cmpstr(service(f, "a")->hash, !=, first);
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"60\"]\n"
+			"    working_dir: /tmp\n    env: { vars: { K: w } }\n");
+	g_assert_cmpstr(service(f, "a")->hash, !=, first);
+	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"60\"]\n"
+			"    working_dir: /tmp\n    env: { vars: { K: v } }\n"
+			"    health_check: { notify: true }\n");
+	g_assert_cmpstr(service(f, "a")->hash, !=, first);
+}
+
+static void
+test_discover(Fixture *f, gconstpointer data)
+{
+	g_autofree char *cwd = g_get_current_dir();
+	g_autofree char *xdg = g_build_filename(f->dir, "xdg", NULL);
+	g_autofree char *xdg_file = g_build_filename(xdg, "systemg", "systemg.yaml", NULL);
+	g_autofree char *local_sysg = g_build_filename(f->dir, "sysg.yaml", NULL);
+	g_autofree char *found = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_no_errno(chdir(f->dir));
+	g_setenv("XDG_CONFIG_HOME", xdg, TRUE);
+
+	found = sg_config_discover("given.yaml", NULL, &error);
+	g_assert_cmpstr(found, ==, "given.yaml");
+	g_clear_pointer(&found, g_free);
+
+	/* systemg.yaml exists already (the fixture's file) */
+	g_file_set_contents(f->path, "version: 1\n", -1, NULL);
+	found = sg_config_discover(NULL, NULL, &error);
+	g_assert_cmpstr(found, ==, f->path);
+	g_clear_pointer(&found, g_free);
+
+	/* a hint wins over the working directory */
+	g_file_set_contents(local_sysg, "version: 1\n", -1, NULL);
+	found = sg_config_discover(NULL, local_sysg, &error);
+	g_assert_cmpstr(found, ==, local_sysg);
+	g_clear_pointer(&found, g_free);
+
+	g_unlink(f->path);
+	found = sg_config_discover(NULL, NULL, &error);
+	g_assert_cmpstr(found, ==, local_sysg);
+	g_clear_pointer(&found, g_free);
+
+	g_unlink(local_sysg);
+	g_clear_pointer(&found, g_free);
+	found = g_path_get_dirname(xdg_file);
+	g_mkdir_with_parents(found, 0700);
+	g_clear_pointer(&found, g_free);
+	g_file_set_contents(xdg_file, "version: 1\n", -1, NULL);
+	found = sg_config_discover(NULL, NULL, &error);
+	g_assert_cmpstr(found, ==, xdg_file);
+	g_clear_pointer(&found, g_free);
+
+	g_unlink(xdg_file);
+	found = sg_config_discover(NULL, NULL, &error);
+	g_assert_null(found);
+	g_assert_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG);
+	g_assert_true(strstr(error->message, "sysg.yaml") != NULL);
+
+	g_unsetenv("XDG_CONFIG_HOME");
+	g_assert_no_errno(chdir(cwd));
+}
+
+static void
+test_limits(Fixture *f, gconstpointer data)
+{
+	GString *yaml = g_string_new("version: \"1\"\nservices:\n  a:\n    exec: [x");
+
+	for (int i = 0; i < SG_CONFIG_MAX_ITEMS; i++)
+		g_string_append(yaml, ", y");
+	g_string_append(yaml, "]\n");
+	assert_refused(f, yaml->str, "4:11: services.a.exec: more than 4096 arguments");
+	g_string_free(yaml, TRUE);
+}
+
+#define ADD(path, func)                                                                           \
+	g_test_add("/sg/config/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ADD("version", test_version);
+	ADD("top-level-keys", test_top_level_keys);
+	ADD("anchors-and-merge", test_anchors_and_merge);
+	ADD("duplicate-keys", test_duplicate_keys);
+	ADD("booleans", test_booleans);
+	ADD("env-scalars-become-strings", test_env_scalars_become_strings);
+	ADD("names", test_names);
+	ADD("unknown-keys", test_unknown_keys);
+	ADD("wrong-types", test_wrong_types);
+	ADD("durations", test_durations);
+	ADD("command-exec", test_command_exec);
+	ADD("shell-commands-untouched", test_shell_commands_untouched);
+	ADD("expansion", test_expansion);
+	ADD("expansion-refused", test_expansion_refused);
+	ADD("environment-layers", test_environment_layers);
+	ADD("env-files", test_env_files);
+	ADD("paths-and-warnings", test_paths_and_warnings);
+	ADD("dependencies", test_dependencies);
+	ADD("cycles", test_cycles);
+	ADD("cron", test_cron);
+	ADD("health-checks", test_health_checks);
+	ADD("deployment", test_deployment);
+	ADD("hooks", test_hooks);
+	ADD("logs", test_logs);
+	ADD("five-problems", test_five_problems);
+	ADD("hash", test_hash);
+	ADD("discover", test_discover);
+	ADD("limits", test_limits);
 	return g_test_run();
 }

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* What every sysg command shares: global options and the command table. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+	char *config;    /* --config FILE, or NULL */
+	char *log_level; /* --log-level LEVEL, or NULL */
+	gboolean json;   /* --json */
+	gboolean bus;    /* --bus */
+} SgCliGlobals;
+
+/* Runs a command on its own arguments (argv[0] is the command name); returns the exit status. */
+typedef int (*SgCommandFunc)(int argc, char **argv, SgCliGlobals *globals);
+
+/*
+ * Parses a command's options together with the global ones. On a usage error prints a
+ * one-line message and a hint to stderr and returns FALSE (the caller exits 2).
+ */
+gboolean sg_cli_parse(const char *command, const char *parameter_string, const char *summary,
+		      GOptionEntry *entries, int *argc, char ***argv, SgCliGlobals *globals);
+
+/* Prints "sysg: message" to stderr. */
+void sg_cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+int sg_cmd_validate(int argc, char **argv, SgCliGlobals *globals);
