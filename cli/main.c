@@ -18,6 +18,8 @@ typedef struct {
 } SgCommand;
 
 static const SgCommand commands[] = {
+	{ "start", sg_cmd_start, N_("Start the supervisor on the configuration") },
+	{ "stop", sg_cmd_stop, N_("Stop the supervisor and its services") },
 	{ "validate", sg_cmd_validate, N_("Check a configuration file and print every problem") },
 };
 
@@ -39,7 +41,8 @@ print_help(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
 	fprintf(out, "\n%s\n", _("Options of every command:"));
 	fprintf(out, "  --config FILE       %s\n", _("use this configuration file"));
-	fprintf(out, "  --log-level LEVEL   %s\n", _("off, error, warn, info, debug, trace or 0-5"));
+	fprintf(out, "  --log-level LEVEL   %s\n",
+	        _("off, error, warn, info, debug, trace or 0-5"));
 	fprintf(out, "  --json              %s\n", _("print data as JSON"));
 	fprintf(out, "  --bus               %s\n", _("talk to the supervisor over D-Bus"));
 	fprintf(out, "\n%s\n", _("Run 'sysg COMMAND --help' for the options of a command."));

@@ -23,21 +23,20 @@ sg_cli_error(const char *format, ...)
 
 gboolean
 sg_cli_parse(const char *command, const char *parameter_string, const char *summary,
-	     GOptionEntry *entries, int *argc, char ***argv, SgCliGlobals *globals)
+             GOptionEntry *entries, int *argc, char ***argv, SgCliGlobals *globals)
 {
 	GOptionEntry global_entries[] = {
 		{ "config", 0, 0, G_OPTION_ARG_FILENAME, &globals->config,
 		  N_("Use this configuration file"), N_("FILE") },
 		{ "log-level", 0, 0, G_OPTION_ARG_STRING, &globals->log_level,
 		  N_("Log level: off, error, warn, info, debug, trace or 0-5"), N_("LEVEL") },
-		{ "json", 0, 0, G_OPTION_ARG_NONE, &globals->json, N_("Print data as JSON"),
-		  NULL },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &globals->json, N_("Print data as JSON"), NULL },
 		{ "bus", 0, 0, G_OPTION_ARG_NONE, &globals->bus,
 		  N_("Talk to the supervisor over D-Bus"), NULL },
 		{ NULL },
 	};
-	g_autofree char *usage = g_strdup_printf("%s %s", command,
-						 parameter_string != NULL ? parameter_string : "");
+	g_autofree char *usage =
+	        g_strdup_printf("%s %s", command, parameter_string != NULL ? parameter_string : "");
 	g_autoptr(GOptionContext) context = g_option_context_new(usage);
 	g_autoptr(GError) error = NULL;
 	SgLogLevel level;
@@ -54,8 +53,8 @@ sg_cli_parse(const char *command, const char *parameter_string, const char *summ
 	}
 	if (globals->log_level != NULL && !sg_log_level_parse(globals->log_level, &level)) {
 		sg_cli_error(_("invalid log level \"%s\": use off, error, warn, info, debug, trace "
-			       "or 0-5"),
-			     globals->log_level);
+		               "or 0-5"),
+		             globals->log_level);
 		fprintf(stderr, _("Try 'sysg %s --help'.\n"), command);
 		return FALSE;
 	}

@@ -19,9 +19,11 @@ typedef int (*SgCommandFunc)(int argc, char **argv, SgCliGlobals *globals);
  * one-line message and a hint to stderr and returns FALSE (the caller exits 2).
  */
 gboolean sg_cli_parse(const char *command, const char *parameter_string, const char *summary,
-		      GOptionEntry *entries, int *argc, char ***argv, SgCliGlobals *globals);
+                      GOptionEntry *entries, int *argc, char ***argv, SgCliGlobals *globals);
 
 /* Prints "sysg: message" to stderr. */
 void sg_cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 int sg_cmd_validate(int argc, char **argv, SgCliGlobals *globals);
+int sg_cmd_start(int argc, char **argv, SgCliGlobals *globals);
+int sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals);

@@ -25,7 +25,7 @@ problems_to_json(GPtrArray *problems)
 		json_builder_begin_object(builder);
 		json_builder_set_member_name(builder, "severity");
 		json_builder_add_string_value(
-			builder, problem->severity == SG_PROBLEM_ERROR ? "error" : "warning");
+		        builder, problem->severity == SG_PROBLEM_ERROR ? "error" : "warning");
 		json_builder_set_member_name(builder, "file");
 		json_builder_add_string_value(builder, problem->file);
 		json_builder_set_member_name(builder, "line");
@@ -87,8 +87,9 @@ sg_cmd_validate(int argc, char **argv, SgCliGlobals *globals)
 	g_autofree char *path = NULL;
 	const char *display;
 
-	if (!sg_cli_parse("validate", NULL, _("Check a configuration file and print every problem."),
-			  NULL, &argc, &argv, globals))
+	if (!sg_cli_parse("validate", NULL,
+	                  _("Check a configuration file and print every problem."), NULL, &argc,
+	                  &argv, globals))
 		return EXIT_USAGE;
 	if (argc > 1) {
 		sg_cli_error(_("unexpected argument \"%s\""), argv[1]);
@@ -113,13 +114,14 @@ sg_cmd_validate(int argc, char **argv, SgCliGlobals *globals)
 		}
 		if (config != NULL)
 			printf(g_dngettext(GETTEXT_PACKAGE, "%s: valid, %u service\n",
-					   "%s: valid, %u services\n", config->services->len),
+			                   "%s: valid, %u services\n", config->services->len),
 			       display, config->services->len);
 		else if (problems->len == 0 && error != NULL)
 			sg_cli_error("%s", error->message);
 	}
 	if (config != NULL)
 		return 0;
-	return error != NULL && error->domain == SG_ERROR ? sg_error_exit_code(error->code)
-							   : sg_error_exit_code(SG_ERROR_INVALID_CONFIG);
+	return error != NULL && error->domain == SG_ERROR
+	               ? sg_error_exit_code(error->code)
+	               : sg_error_exit_code(SG_ERROR_INVALID_CONFIG);
 }

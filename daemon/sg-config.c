@@ -34,27 +34,26 @@ static const char *const top_keys[] = { "version", "env", "logs", "services", NU
 static const char *const env_keys[] = { "file", "vars", NULL };
 static const char *const logs_keys[] = { "max_bytes", "max_files", NULL };
 static const char *const service_keys[] = {
-	"command",      "exec",     "working_dir", "env",          "depends_on",
-	"restart_policy", "backoff", "backoff_max", "max_restarts", "stop_timeout",
-	"skip",         "health_check", "deployment", "hooks",     "logs",
-	"cron",         NULL,
+	"command",    "exec",        "working_dir",  "env",          "depends_on", "restart_policy",
+	"backoff",    "backoff_max", "max_restarts", "stop_timeout", "skip",       "health_check",
+	"deployment", "hooks",       "logs",         "cron",         NULL,
 };
-static const char *const health_check_keys[] = { "url",     "tcp",     "command", "notify",
-					  "interval", "timeout", "retries", NULL };
+static const char *const health_check_keys[] = { "url",      "tcp",     "command", "notify",
+	                                         "interval", "timeout", "retries", NULL };
 static const char *const deployment_keys[] = { "strategy", "pre_start", "health_check",
-					       "grace_period", NULL };
+	                                       "grace_period", NULL };
 static const char *const hooks_keys[] = { "on_start", "on_stop", "on_restart", NULL };
 static const char *const hook_outcome_keys[] = { "success", "error", NULL };
 static const char *const hook_keys[] = { "command", "timeout", NULL };
 static const char *const dependency_keys[] = { "service", "condition", NULL };
 static const char *const cron_keys[] = { "expression", "timezone", NULL };
 /* Keys that make no sense on a cron job: it is started at its times, never restarted. */
-static const char *const cron_forbidden_keys[] = { "restart_policy", "backoff", "backoff_max",
-						   "max_restarts",   "deployment", "health_check",
-						   "depends_on",     NULL };
+static const char *const cron_forbidden_keys[] = { "restart_policy", "backoff",    "backoff_max",
+	                                           "max_restarts",   "deployment", "health_check",
+	                                           "depends_on",     NULL };
 /* Variables of the supervisor's own service manager, never passed to services. */
 static const char *const manager_vars[] = { "NOTIFY_SOCKET", "INVOCATION_ID", "JOURNAL_STREAM",
-					    NULL };
+	                                    NULL };
 static const char *const manager_prefixes[] = { "LISTEN_", "WATCHDOG_", NULL };
 
 static const char *const hook_names[SG_HOOK_N] = {
@@ -66,22 +65,22 @@ static const char *const hook_names[SG_HOOK_N] = {
 	[SG_HOOK_ON_RESTART_ERROR] = "on_restart.error",
 };
 
-#define DEFAULT_BACKOFF_MS 5000
-#define DEFAULT_STOP_TIMEOUT_MS 10000
-#define DEFAULT_HOOK_TIMEOUT_MS 30000
+#define DEFAULT_BACKOFF_MS        5000
+#define DEFAULT_STOP_TIMEOUT_MS   10000
+#define DEFAULT_HOOK_TIMEOUT_MS   30000
 #define DEFAULT_CHECK_INTERVAL_MS 1000
-#define DEFAULT_CHECK_TIMEOUT_MS 30000
-#define DEFAULT_CHECK_RETRIES 3
-#define DEFAULT_LOG_MAX_BYTES ((guint64)10 * 1024 * 1024)
-#define DEFAULT_LOG_MAX_FILES 5
-#define MAX_LOG_BYTES ((guint64)1 << 40)
-#define MAX_RETRIES 1000000
-#define MAX_RESTARTS_LIMIT G_MAXINT32
+#define DEFAULT_CHECK_TIMEOUT_MS  30000
+#define DEFAULT_CHECK_RETRIES     3
+#define DEFAULT_LOG_MAX_BYTES     ((guint64)10 * 1024 * 1024)
+#define DEFAULT_LOG_MAX_FILES     5
+#define MAX_LOG_BYTES             ((guint64)1 << 40)
+#define MAX_RETRIES               1000000
+#define MAX_RESTARTS_LIMIT        G_MAXINT32
 
 /* ---- problems ---- */
 
 static void G_GNUC_PRINTF(4, 5)
-	error_at(Loader *loader, const SgYamlNode *node, const char *path, const char *format, ...)
+        error_at(Loader *loader, const SgYamlNode *node, const char *path, const char *format, ...)
 {
 	va_list args;
 	g_autofree char *message = NULL;
@@ -90,12 +89,12 @@ static void G_GNUC_PRINTF(4, 5)
 	message = g_strdup_vprintf(format, args);
 	va_end(args);
 	sg_problem_list_add(loader->problems, SG_PROBLEM_ERROR, loader->file,
-			    node != NULL ? node->line : 0, node != NULL ? node->column : 0, path,
-			    "%s", message);
+	                    node != NULL ? node->line : 0, node != NULL ? node->column : 0, path,
+	                    "%s", message);
 }
 
-static void G_GNUC_PRINTF(4, 5)
-	warning_at(Loader *loader, const SgYamlNode *node, const char *path, const char *format, ...)
+static void G_GNUC_PRINTF(4, 5) warning_at(Loader *loader, const SgYamlNode *node, const char *path,
+                                           const char *format, ...)
 {
 	va_list args;
 	g_autofree char *message = NULL;
@@ -104,8 +103,8 @@ static void G_GNUC_PRINTF(4, 5)
 	message = g_strdup_vprintf(format, args);
 	va_end(args);
 	sg_problem_list_add(loader->problems, SG_PROBLEM_WARNING, loader->file,
-			    node != NULL ? node->line : 0, node != NULL ? node->column : 0, path,
-			    "%s", message);
+	                    node != NULL ? node->line : 0, node != NULL ? node->column : 0, path,
+	                    "%s", message);
 }
 
 static char *
@@ -207,7 +206,7 @@ check_keys(Loader *loader, const SgYamlNode *mapping, const char *path, const ch
 		hint = closest(key, known);
 		if (hint != NULL)
 			error_at(loader, pair->key, key_path,
-				 _("unknown key \"%s\" (did you mean \"%s\"?)"), key, hint);
+			         _("unknown key \"%s\" (did you mean \"%s\"?)"), key, hint);
 		else
 			error_at(loader, pair->key, key_path, _("unknown key \"%s\""), key);
 		ok = FALSE;
@@ -223,7 +222,7 @@ is_plain(const SgYamlNode *node)
 
 static gboolean
 read_string(Loader *loader, const SgYamlNode *node, const char *path, gboolean allow_empty,
-	    char **out)
+            char **out)
 {
 	if (node->kind != SG_YAML_SCALAR || sg_yaml_node_is_null(node)) {
 		error_at(loader, node, path, _("expected a string, found %s"), kind_name(node));
@@ -255,13 +254,13 @@ read_bool(Loader *loader, const SgYamlNode *node, const char *path, gboolean *ou
 		if (g_strv_contains(yaml11, lower) || g_str_equal(lower, "true") ||
 		    g_str_equal(lower, "false")) {
 			error_at(loader, node, path,
-				 _("\"%s\" is not a boolean in YAML 1.2: write true or false"),
-				 node->value);
+			         _("\"%s\" is not a boolean in YAML 1.2: write true or false"),
+			         node->value);
 			return FALSE;
 		}
 	}
 	error_at(loader, node, path, _("expected true or false, found %s"),
-		 node->kind == SG_YAML_SCALAR ? node->value : kind_name(node));
+	         node->kind == SG_YAML_SCALAR ? node->value : kind_name(node));
 	return FALSE;
 }
 
@@ -288,15 +287,15 @@ read_uint(Loader *loader, const SgYamlNode *node, const char *path, guint64 max,
 {
 	if (!is_plain(node) || sg_yaml_node_is_null(node)) {
 		error_at(loader, node, path, _("expected a whole number, found %s"),
-			 node->kind == SG_YAML_SCALAR && !sg_yaml_node_is_null(node)
-				 ? _("a string")
-				 : kind_name(node));
+		         node->kind == SG_YAML_SCALAR && !sg_yaml_node_is_null(node)
+		                 ? _("a string")
+		                 : kind_name(node));
 		return FALSE;
 	}
 	if (!parse_uint(node->value, max, out)) {
 		error_at(loader, node, path,
-			 _("\"%s\" is not a whole number between 0 and %" G_GUINT64_FORMAT),
-			 node->value, max);
+		         _("\"%s\" is not a whole number between 0 and %" G_GUINT64_FORMAT),
+		         node->value, max);
 		return FALSE;
 	}
 	return TRUE;
@@ -305,7 +304,7 @@ read_uint(Loader *loader, const SgYamlNode *node, const char *path, guint64 max,
 /* A whole number with unit ms, s, m or h; a bare number is seconds; at most 30 days. */
 static gboolean
 read_duration(Loader *loader, const SgYamlNode *node, const char *path, gboolean allow_zero,
-	      guint64 *out_ms)
+              guint64 *out_ms)
 {
 	static const struct {
 		const char *suffix;
@@ -318,7 +317,7 @@ read_duration(Loader *loader, const SgYamlNode *node, const char *path, gboolean
 
 	if (node->kind != SG_YAML_SCALAR || sg_yaml_node_is_null(node)) {
 		error_at(loader, node, path, _("expected a duration such as \"5s\", found %s"),
-			 kind_name(node));
+		         kind_name(node));
 		return FALSE;
 	}
 	text = node->value;
@@ -333,12 +332,11 @@ read_duration(Loader *loader, const SgYamlNode *node, const char *path, gboolean
 		}
 	}
 	digits = g_strndup(text, len);
-	if (!parse_uint(digits, SG_DURATION_MAX_MS, &value) ||
-	    value > SG_DURATION_MAX_MS / scale) {
+	if (!parse_uint(digits, SG_DURATION_MAX_MS, &value) || value > SG_DURATION_MAX_MS / scale) {
 		error_at(loader, node, path,
-			 _("invalid duration \"%s\": use a whole number with unit ms, s, m or h "
-			   "(at most 30 days)"),
-			 text);
+		         _("invalid duration \"%s\": use a whole number with unit ms, s, m or h "
+		           "(at most 30 days)"),
+		         text);
 		return FALSE;
 	}
 	if (value == 0 && !allow_zero) {
@@ -402,9 +400,9 @@ expand(Loader *loader, const SgYamlNode *node, const char *path, const char *tex
 		for (const char *c = name; *c != '\0' || c == name; c++) {
 			if (!is_name_char(*c, c == name)) {
 				error_at(loader, node, path,
-					 _("invalid variable name \"${%s}\" (use $$ for a "
-					   "literal $)"),
-					 name);
+				         _("invalid variable name \"${%s}\" (use $$ for a "
+				           "literal $)"),
+				         name);
 				return g_string_free(out, TRUE), NULL;
 			}
 		}
@@ -464,15 +462,16 @@ load_env_block(Loader *loader, const SgYamlNode *node, const char *path, EnvLaye
 		if (read_string(loader, file_pair->value, fpath, FALSE, &raw) &&
 		    (expanded = expand(loader, file_pair->value, fpath, raw, file_layer)) != NULL) {
 			absolute = resolve_path(loader->dir, expanded);
-			if (!sg_envfile_parse_file(absolute, expanded, &vars, &line, &local_error)) {
+			if (!sg_envfile_parse_file(absolute, expanded, &vars, &line,
+			                           &local_error)) {
 				error_at(loader, file_pair->value, fpath, "%s",
-					 local_error->message);
+				         local_error->message);
 			} else {
 				for (guint i = 0; i + 1 < vars->len; i += 2)
 					g_hash_table_replace(
-						loader->layers[file_layer],
-						g_strdup(g_ptr_array_index(vars, i)),
-						g_strdup(g_ptr_array_index(vars, i + 1)));
+					        loader->layers[file_layer],
+					        g_strdup(g_ptr_array_index(vars, i)),
+					        g_strdup(g_ptr_array_index(vars, i + 1)));
 			}
 		}
 	}
@@ -486,7 +485,7 @@ load_env_block(Loader *loader, const SgYamlNode *node, const char *path, EnvLaye
 			return;
 		if (vars->items->len > SG_CONFIG_MAX_ITEMS) {
 			error_at(loader, vars, vpath, _("more than %d variables"),
-				 SG_CONFIG_MAX_ITEMS);
+			         SG_CONFIG_MAX_ITEMS);
 			return;
 		}
 		for (guint i = 0; i < vars->items->len; i++) {
@@ -496,24 +495,24 @@ load_env_block(Loader *loader, const SgYamlNode *node, const char *path, EnvLaye
 
 			if (!sg_envfile_key_is_valid(pair->key->value)) {
 				error_at(loader, pair->key, key_path,
-					 _("invalid variable name \"%s\": use letters, digits "
-					   "and _, not starting with a digit"),
-					 pair->key->value);
+				         _("invalid variable name \"%s\": use letters, digits "
+				           "and _, not starting with a digit"),
+				         pair->key->value);
 				continue;
 			}
 			if (pair->value->kind != SG_YAML_SCALAR) {
 				error_at(loader, pair->value, key_path,
-					 _("expected a value, found %s"), kind_name(pair->value));
+				         _("expected a value, found %s"), kind_name(pair->value));
 				continue;
 			}
 			/* Any scalar becomes a string: PORT: 8080 gives "8080", null gives "". */
 			value = sg_yaml_node_is_null(pair->value)
-					? g_strdup("")
-					: expand(loader, pair->value, key_path, pair->value->value,
-						 vars_layer);
+			                ? g_strdup("")
+			                : expand(loader, pair->value, key_path, pair->value->value,
+			                         vars_layer);
 			if (value != NULL)
 				g_hash_table_replace(loader->layers[vars_layer],
-						     g_strdup(pair->key->value), value);
+				                     g_strdup(pair->key->value), value);
 		}
 	}
 }
@@ -636,16 +635,16 @@ load_health_check(Loader *loader, const SgYamlNode *node, const char *path, SgHe
 		if (++n_kinds == 2) {
 			g_autofree char *p = child_path(path, kinds[i]);
 			error_at(loader, pair->key, p,
-				 _("a health check has exactly one of url, tcp, command or notify; "
-				   "\"%s\" is already given"),
-				 chosen->key->value);
+			         _("a health check has exactly one of url, tcp, command or notify; "
+			           "\"%s\" is already given"),
+			         chosen->key->value);
 		}
 		if (chosen == NULL)
 			chosen = pair;
 	}
 	if (n_kinds == 0) {
 		error_at(loader, node, path,
-			 _("a health check needs one of url, tcp, command or notify"));
+		         _("a health check needs one of url, tcp, command or notify"));
 	} else if (n_kinds == 1) {
 		const char *kind = chosen->key->value;
 		g_autofree char *p = child_path(path, kind);
@@ -658,8 +657,8 @@ load_health_check(Loader *loader, const SgYamlNode *node, const char *path, SgHe
 					check->kind = SG_CHECK_NOTIFY;
 				else
 					error_at(loader, chosen->value, p,
-						 _("notify: false is no health check; remove "
-						   "health_check or use another kind"));
+					         _("notify: false is no health check; remove "
+					           "health_check or use another kind"));
 			}
 		} else if (g_str_equal(kind, "command")) {
 			if (read_string(loader, chosen->value, p, FALSE, &raw)) {
@@ -674,11 +673,11 @@ load_health_check(Loader *loader, const SgYamlNode *node, const char *path, SgHe
 				/* reported by expand() */
 			} else if (is_url && !check_url_target(target)) {
 				error_at(loader, chosen->value, p,
-					 _("invalid URL \"%s\": expected http://HOST[:PORT]/PATH"),
-					 target);
+				         _("invalid URL \"%s\": expected http://HOST[:PORT]/PATH"),
+				         target);
 			} else if (!is_url && !check_tcp_target(target)) {
 				error_at(loader, chosen->value, p,
-					 _("invalid address \"%s\": expected HOST:PORT"), target);
+				         _("invalid address \"%s\": expected HOST:PORT"), target);
 			} else {
 				check->kind = is_url ? SG_CHECK_URL : SG_CHECK_TCP;
 				check->target = g_steal_pointer(&target);
@@ -721,8 +720,8 @@ load_hooks(Loader *loader, const SgYamlNode *node, const char *path, SgHook *hoo
 		check_keys(loader, event->value, epath, hook_outcome_keys);
 		for (guint o = 0; o < 2; o++) {
 			SgHook *hook = &hooks[e * 2 + o];
-			SgYamlPair *outcome = sg_yaml_mapping_lookup(event->value,
-								     hook_outcome_keys[o]);
+			SgYamlPair *outcome =
+			        sg_yaml_mapping_lookup(event->value, hook_outcome_keys[o]);
 			g_autofree char *opath = child_path(epath, hook_outcome_keys[o]);
 			SgYamlPair *pair;
 
@@ -772,7 +771,6 @@ service_config_free(SgServiceConfig *service)
 	g_clear_pointer(&service->cron, sg_cron_schedule_free);
 	g_free(service);
 }
-
 
 /* Where a dependency was written, for problems found once every service is known. */
 typedef struct {
@@ -835,14 +833,14 @@ load_dependencies(Loader *loader, const SgYamlNode *node, const char *path, Serv
 						condition = SG_CONDITION_COMPLETED;
 					else if (!g_str_equal(text, "ready"))
 						error_at(loader, cpair->value, cpath,
-							 _("unknown condition \"%s\": use ready "
-							   "or completed"),
-							 text);
+						         _("unknown condition \"%s\": use ready "
+						           "or completed"),
+						         text);
 				}
 			}
 			if (spair == NULL) {
 				error_at(loader, item, ipath,
-					 _("a dependency needs the key \"service\""));
+				         _("a dependency needs the key \"service\""));
 				continue;
 			}
 			name_node = spair->value;
@@ -854,8 +852,8 @@ load_dependencies(Loader *loader, const SgYamlNode *node, const char *path, Serv
 			continue;
 		for (guint j = 0; j < service->n_depends_on; j++) {
 			if (g_str_equal(service->depends_on[j].service, name)) {
-				error_at(loader, name_node, name_path,
-					 _("\"%s\" is listed twice"), name);
+				error_at(loader, name_node, name_path, _("\"%s\" is listed twice"),
+				         name);
 				name = NULL;
 				break;
 			}
@@ -932,9 +930,9 @@ load_cron(Loader *loader, const SgYamlNode *node, const char *path, SgServiceCon
 		if (read_string(loader, pair->value, p, FALSE, &text)) {
 			if (!sg_cron_timezone_is_valid(text))
 				error_at(loader, pair->value, p,
-					 _("unknown time zone \"%s\": use an IANA name such as "
-					   "Europe/Paris"),
-					 text);
+				         _("unknown time zone \"%s\": use an IANA name such as "
+				           "Europe/Paris"),
+				         text);
 			else
 				service->cron_timezone = g_strdup(text);
 		}
@@ -960,8 +958,8 @@ load_deployment(Loader *loader, const SgYamlNode *node, const char *path, SgDepl
 				deploy->strategy = SG_STRATEGY_ROLLING;
 			else if (!g_str_equal(text, "immediate"))
 				error_at(loader, pair->value, p,
-					 _("unknown strategy \"%s\": use immediate or rolling"),
-					 text);
+				         _("unknown strategy \"%s\": use immediate or rolling"),
+				         text);
 		}
 	}
 	if ((pair = sg_yaml_mapping_lookup(node, "pre_start")) != NULL) {
@@ -985,8 +983,8 @@ load_skip(Loader *loader, const SgYamlNode *node, const char *path, SgServiceCon
 	/* A plain true/false is the flag; a string (quoted or not) is a command. */
 	if (is_plain(node)) {
 		g_autofree char *lower = g_ascii_strdown(node->value, -1);
-		static const char *const flags[] = { "true", "false", "yes", "no", "on", "off",
-						     "y", "n", NULL };
+		static const char *const flags[] = { "true", "false", "yes", "no", "on",
+			                             "off",  "y",     "n",   NULL };
 		if (g_strv_contains(flags, lower)) {
 			read_bool(loader, node, path, &service->skip);
 			return;
@@ -994,7 +992,7 @@ load_skip(Loader *loader, const SgYamlNode *node, const char *path, SgServiceCon
 	}
 	if (node->kind != SG_YAML_SCALAR || sg_yaml_node_is_null(node) || node->value[0] == '\0') {
 		error_at(loader, node, path, _("expected true, false or a command, found %s"),
-			 kind_name(node));
+		         kind_name(node));
 		return;
 	}
 	service->skip_command = g_strdup(node->value);
@@ -1002,7 +1000,7 @@ load_skip(Loader *loader, const SgYamlNode *node, const char *path, SgServiceCon
 
 static void
 load_restart_policy(Loader *loader, const SgYamlNode *node, const char *path,
-		    SgServiceConfig *service)
+                    SgServiceConfig *service)
 {
 	static const char *const policies[] = { "never", "on-failure", "always", NULL };
 	char *text;
@@ -1019,13 +1017,13 @@ load_restart_policy(Loader *loader, const SgYamlNode *node, const char *path,
 		const char *hint = closest(text, policies);
 		if (hint != NULL)
 			error_at(loader, node, path,
-				 _("unknown restart policy \"%s\" (did you mean \"%s\"?)"), text,
-				 hint);
+			         _("unknown restart policy \"%s\" (did you mean \"%s\"?)"), text,
+			         hint);
 		else
 			error_at(loader, node, path,
-				 _("unknown restart policy \"%s\": use always, on-failure or "
-				   "never"),
-				 text);
+			         _("unknown restart policy \"%s\": use always, on-failure or "
+			           "never"),
+			         text);
 	}
 }
 
@@ -1039,7 +1037,7 @@ find_in_path(const char *program, const char *search_path)
 	dirs = g_strsplit(search_path, ":", -1);
 	for (guint i = 0; dirs[i] != NULL; i++) {
 		g_autofree char *candidate =
-			g_build_filename(dirs[i][0] != '\0' ? dirs[i] : ".", program, NULL);
+		        g_build_filename(dirs[i][0] != '\0' ? dirs[i] : ".", program, NULL);
 		if (g_file_test(candidate, G_FILE_TEST_IS_EXECUTABLE) &&
 		    !g_file_test(candidate, G_FILE_TEST_IS_DIR))
 			return g_steal_pointer(&candidate);
@@ -1050,13 +1048,13 @@ find_in_path(const char *program, const char *search_path)
 /* validate's warnings: things that may exist by the time the service starts. */
 static void
 warn_missing_files(Loader *loader, const SgYamlNode *exec_node, const SgYamlNode *wd_node,
-		   const char *service_path, SgServiceConfig *service)
+                   const char *service_path, SgServiceConfig *service)
 {
 	if (wd_node != NULL && service->working_dir != NULL &&
 	    !g_file_test(service->working_dir, G_FILE_TEST_IS_DIR)) {
 		g_autofree char *p = child_path(service_path, "working_dir");
 		warning_at(loader, wd_node, p, _("working directory %s does not exist (yet)"),
-			   service->working_dir);
+		           service->working_dir);
 	}
 	if (service->argv != NULL) {
 		const char *program = service->argv[0];
@@ -1068,23 +1066,23 @@ warn_missing_files(Loader *loader, const SgYamlNode *exec_node, const SgYamlNode
 			found = find_in_path(program, layered_lookup(loader, N_LAYERS, "PATH"));
 			if (found == NULL)
 				warning_at(loader, node, p,
-					   _("program \"%s\" is not in the service's PATH (yet)"),
-					   program);
+				           _("program \"%s\" is not in the service's PATH (yet)"),
+				           program);
 		} else {
 			found = resolve_path(service->working_dir, program);
 			if (!g_file_test(found, G_FILE_TEST_IS_EXECUTABLE) ||
 			    g_file_test(found, G_FILE_TEST_IS_DIR))
 				warning_at(loader, node, p,
-					   _("program %s does not exist or is not executable "
-					     "(yet)"),
-					   found);
+				           _("program %s does not exist or is not executable "
+				             "(yet)"),
+				           found);
 		}
 	}
 }
 
 static void
 load_service(Loader *loader, const SgYamlNode *key, const SgYamlNode *node,
-	     const SgLogLimits *root_logs, ServiceDraft *draft)
+             const SgLogLimits *root_logs, ServiceDraft *draft)
 {
 	SgServiceConfig *service = draft->config;
 	g_autofree char *path = child_path("services", key->value);
@@ -1116,14 +1114,14 @@ load_service(Loader *loader, const SgYamlNode *key, const SgYamlNode *node,
 	exec_pair = sg_yaml_mapping_lookup(node, "exec");
 	if (command_pair != NULL && exec_pair != NULL) {
 		const SgYamlPair *second =
-			command_pair->key->line > exec_pair->key->line ||
-					(command_pair->key->line == exec_pair->key->line &&
-					 command_pair->key->column > exec_pair->key->column)
-				? command_pair
-				: exec_pair;
+		        command_pair->key->line > exec_pair->key->line ||
+		                        (command_pair->key->line == exec_pair->key->line &&
+		                         command_pair->key->column > exec_pair->key->column)
+		                ? command_pair
+		                : exec_pair;
 		g_autofree char *p = child_path(path, second->key->value);
 		error_at(loader, second->key, p,
-			 _("a service has either command or exec, not both"));
+		         _("a service has either command or exec, not both"));
 	} else if (command_pair == NULL && exec_pair == NULL) {
 		error_at(loader, key, path, _("a service needs a command or an exec"));
 	} else if (command_pair != NULL) {
@@ -1165,7 +1163,7 @@ load_service(Loader *loader, const SgYamlNode *key, const SgYamlNode *node,
 		if (read_duration(loader, pair->value, p, FALSE, &service->backoff_max_ms) &&
 		    service->backoff_max_ms < service->backoff_ms)
 			error_at(loader, pair->value, p,
-				 _("backoff_max must not be shorter than backoff"));
+			         _("backoff_max must not be shorter than backoff"));
 	}
 	if ((pair = sg_yaml_mapping_lookup(node, "max_restarts")) != NULL) {
 		g_autofree char *p = child_path(path, "max_restarts");
@@ -1207,7 +1205,7 @@ load_service(Loader *loader, const SgYamlNode *key, const SgYamlNode *node,
 				continue;
 			bp = child_path(path, cron_forbidden_keys[i]);
 			error_at(loader, bad->key, bp, _("\"%s\" is not allowed on a cron job"),
-				 cron_forbidden_keys[i]);
+			         cron_forbidden_keys[i]);
 		}
 	}
 
@@ -1228,7 +1226,7 @@ find_draft(GPtrArray *drafts, GHashTable *by_name, const char *name)
 
 static void
 check_dependency_targets(Loader *loader, GPtrArray *drafts, GHashTable *by_name,
-			 const char *const *names)
+                         const char *const *names)
 {
 	for (guint i = 0; i < drafts->len; i++) {
 		ServiceDraft *draft = g_ptr_array_index(drafts, i);
@@ -1242,16 +1240,16 @@ check_dependency_targets(Loader *loader, GPtrArray *drafts, GHashTable *by_name,
 				const char *hint = closest(target, names);
 				if (hint != NULL)
 					error_at(loader, ref->node, ref->path,
-						 _("unknown service \"%s\" (did you mean "
-						   "\"%s\"?)"),
-						 target, hint);
+					         _("unknown service \"%s\" (did you mean "
+					           "\"%s\"?)"),
+					         target, hint);
 				else
 					error_at(loader, ref->node, ref->path,
-						 _("unknown service \"%s\""), target);
+					         _("unknown service \"%s\""), target);
 			} else if (dep->config->cron_expression != NULL) {
 				error_at(loader, ref->node, ref->path,
-					 _("\"%s\" is a cron job; no service may depend on it"),
-					 target);
+				         _("\"%s\" is a cron job; no service may depend on it"),
+				         target);
 			}
 		}
 	}
@@ -1273,7 +1271,7 @@ visit(Loader *loader, GPtrArray *drafts, GHashTable *by_name, guint index, guint
 		guint t;
 
 		if (!g_hash_table_lookup_extended(by_name, draft->config->depends_on[d].service,
-						  NULL, &target_index))
+		                                  NULL, &target_index))
 			continue;
 		t = GPOINTER_TO_UINT(target_index);
 		if (colour[t] == GREY) {
@@ -1285,13 +1283,14 @@ visit(Loader *loader, GPtrArray *drafts, GHashTable *by_name, guint index, guint
 				start--;
 			for (guint s = start - 1; s < stack->len; s++) {
 				ServiceDraft *member =
-					g_ptr_array_index(drafts, g_array_index(stack, guint, s));
+				        g_ptr_array_index(drafts, g_array_index(stack, guint, s));
 				g_string_append_printf(cycle, "%s -> ", member->config->name);
 			}
-			g_string_append(cycle, ((ServiceDraft *)g_ptr_array_index(drafts, t))
-						       ->config->name);
+			g_string_append(
+			        cycle,
+			        ((ServiceDraft *)g_ptr_array_index(drafts, t))->config->name);
 			error_at(loader, ref->node, ref->path, _("dependency cycle: %s"),
-				 cycle->str);
+			         cycle->str);
 			g_string_free(cycle, TRUE);
 		} else if (colour[t] == WHITE) {
 			visit(loader, drafts, by_name, t, colour, stack);
@@ -1326,9 +1325,9 @@ canon_string(GString *out, const char *field, const char *value)
 static void
 canon_check(GString *out, const char *field, const SgHealthCheck *check)
 {
-	g_string_append_printf(out, "%s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %u\n",
-			       field, sg_check_kind_to_string(check->kind), check->interval_ms,
-			       check->timeout_ms, check->retries);
+	g_string_append_printf(out, "%s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %u\n", field,
+	                       sg_check_kind_to_string(check->kind), check->interval_ms,
+	                       check->timeout_ms, check->retries);
 	canon_string(out, "target", check->target);
 }
 
@@ -1353,7 +1352,7 @@ compute_hash(SgServiceConfig *service)
 	for (guint i = 0; service->env[i] != NULL; i++)
 		canon_string(canon, "var", service->env[i]);
 	g_string_append_printf(canon, "stop_timeout_ms %" G_GUINT64_FORMAT "\n",
-			       service->stop_timeout_ms);
+	                       service->stop_timeout_ms);
 	canon_check(canon, "health_check", &service->health_check);
 	g_checksum_update(checksum, (const guchar *)canon->str, (gssize)canon->len);
 	g_strlcpy(service->hash, g_checksum_get_string(checksum), sizeof(service->hash));
@@ -1385,7 +1384,7 @@ environ_to_table(char **env)
 	for (guint i = 0; env[i] != NULL; i++) {
 		const char *eq = strchr(env[i], '=');
 		g_hash_table_replace(table, g_strndup(env[i], (gsize)(eq - env[i])),
-				     g_strdup(eq + 1));
+		                     g_strdup(eq + 1));
 	}
 	return table;
 }
@@ -1397,20 +1396,21 @@ load_version(Loader *loader, const SgYamlNode *root)
 
 	if (pair == NULL) {
 		sg_problem_list_add(loader->problems, SG_PROBLEM_ERROR, loader->file, 1, 1,
-				    "version", _("the key \"version\" is required (version: \"1\")"));
+		                    "version",
+		                    _("the key \"version\" is required (version: \"1\")"));
 		return;
 	}
 	/* "1" quoted, or a bare 1 that YAML would read as a number. */
 	if (pair->value->kind != SG_YAML_SCALAR || !g_str_equal(pair->value->value, "1"))
 		error_at(loader, pair->value, "version",
-			 _("unsupported version %s: this systemg reads version \"1\""),
-			 pair->value->kind == SG_YAML_SCALAR ? pair->value->value
-							     : kind_name(pair->value));
+		         _("unsupported version %s: this systemg reads version \"1\""),
+		         pair->value->kind == SG_YAML_SCALAR ? pair->value->value
+		                                             : kind_name(pair->value));
 }
 
 static GPtrArray *
 load_services(Loader *loader, const SgYamlNode *root, const SgLogLimits *root_logs,
-	      GHashTable *by_name)
+              GHashTable *by_name)
 {
 	GPtrArray *drafts = g_ptr_array_new_with_free_func((GDestroyNotify)service_draft_free);
 	SgYamlPair *pair = sg_yaml_mapping_lookup(root, "services");
@@ -1418,7 +1418,7 @@ load_services(Loader *loader, const SgYamlNode *root, const SgLogLimits *root_lo
 
 	if (pair == NULL) {
 		sg_problem_list_add(loader->problems, SG_PROBLEM_ERROR, loader->file, 1, 1,
-				    "services", _("the key \"services\" is required"));
+		                    "services", _("the key \"services\" is required"));
 		return drafts;
 	}
 	services = pair->value;
@@ -1428,7 +1428,7 @@ load_services(Loader *loader, const SgYamlNode *root, const SgLogLimits *root_lo
 		return drafts;
 	if (services->items->len > SG_CONFIG_MAX_SERVICES) {
 		error_at(loader, services, "services", _("more than %d services"),
-			 SG_CONFIG_MAX_SERVICES);
+		         SG_CONFIG_MAX_SERVICES);
 		return drafts;
 	}
 	for (guint i = 0; i < services->items->len; i++) {
@@ -1439,9 +1439,9 @@ load_services(Loader *loader, const SgYamlNode *root, const SgLogLimits *root_lo
 		if (!sg_config_name_is_valid(name)) {
 			g_autofree char *p = child_path("services", name);
 			error_at(loader, service_pair->key, p,
-				 _("invalid service name \"%s\": use 1 to %d of A-Z a-z 0-9 _ - "
-				   "., not starting with . or -"),
-				 name, SG_SERVICE_NAME_MAX);
+			         _("invalid service name \"%s\": use 1 to %d of A-Z a-z 0-9 _ - "
+			           "., not starting with . or -"),
+			         name, SG_SERVICE_NAME_MAX);
 			continue;
 		}
 		draft = g_new0(ServiceDraft, 1);
@@ -1483,7 +1483,8 @@ load_root(Loader *loader, const SgYamlNode *root, SgConfig *config)
 
 	drafts = load_services(loader, root, &config->logs, by_name);
 	for (guint i = 0; i < drafts->len; i++)
-		g_ptr_array_add(names, ((ServiceDraft *)g_ptr_array_index(drafts, i))->config->name);
+		g_ptr_array_add(names,
+		                ((ServiceDraft *)g_ptr_array_index(drafts, i))->config->name);
 	g_ptr_array_add(names, NULL);
 	check_dependency_targets(loader, drafts, by_name, (const char *const *)names->pdata);
 	check_cycles(loader, drafts, by_name);
@@ -1496,17 +1497,10 @@ load_root(Loader *loader, const SgYamlNode *root, SgConfig *config)
 	}
 }
 
-SgConfig *
-sg_config_load(const char *path, const char *display_name, char **base_env, GPtrArray *problems,
-	       GError **error)
+static SgConfig *
+config_new(const char *path, const char *display_name)
 {
-	g_autoptr(SgConfig) config = g_new0(SgConfig, 1);
-	g_autoptr(SgYamlNode) root = NULL;
-	g_auto(GStrv) own_env = NULL;
-	g_autoptr(GError) read_error = NULL;
-	Loader loader = { 0 };
-	guint errors_before = sg_problem_list_count(problems, SG_PROBLEM_ERROR);
-	guint n_errors;
+	SgConfig *config = g_new0(SgConfig, 1);
 
 	config->refcount = 1;
 	config->path = g_canonicalize_filename(path, NULL);
@@ -1514,6 +1508,23 @@ sg_config_load(const char *path, const char *display_name, char **base_env, GPtr
 	config->dir = g_path_get_dirname(config->path);
 	config->services = g_ptr_array_new_with_free_func((GDestroyNotify)service_config_free);
 	config->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	config->logs.max_bytes = DEFAULT_LOG_MAX_BYTES;
+	config->logs.max_files = DEFAULT_LOG_MAX_FILES;
+	return config;
+}
+
+SgConfig *
+sg_config_load(const char *path, const char *display_name, char **base_env, GPtrArray *problems,
+               GError **error)
+{
+	g_autoptr(SgConfig) config = config_new(path, display_name);
+	g_autoptr(SgYamlNode) root = NULL;
+	g_auto(GStrv) own_env = NULL;
+	g_autoptr(GError) read_error = NULL;
+	Loader loader = { 0 };
+	guint errors_before = sg_problem_list_count(problems, SG_PROBLEM_ERROR);
+	guint n_errors;
+
 	if (base_env == NULL)
 		base_env = own_env = g_get_environ();
 	config->base_env = strip_manager_vars(base_env);
@@ -1536,13 +1547,28 @@ sg_config_load(const char *path, const char *display_name, char **base_env, GPtr
 	sg_problem_list_sort(problems);
 	n_errors = sg_problem_list_count(problems, SG_PROBLEM_ERROR) - errors_before;
 	if (n_errors > 0) {
-		g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG,
-			    g_dngettext(GETTEXT_PACKAGE, "%s: %u problem", "%s: %u problems",
-					n_errors),
-			    config->display_name, n_errors);
+		g_set_error(
+		        error, SG_ERROR, SG_ERROR_INVALID_CONFIG,
+		        g_dngettext(GETTEXT_PACKAGE, "%s: %u problem", "%s: %u problems", n_errors),
+		        config->display_name, n_errors);
 		return NULL;
 	}
 	return g_steal_pointer(&config);
+}
+
+SgConfig *
+sg_config_new_empty(void)
+{
+	g_autofree char *cwd = g_get_current_dir();
+	SgConfig *config = config_new(cwd, "");
+	g_auto(GStrv) env = g_get_environ();
+
+	g_free(config->path);
+	config->path = g_strdup("");
+	g_free(config->dir);
+	config->dir = g_steal_pointer(&cwd);
+	config->base_env = strip_manager_vars(env);
+	return config;
 }
 
 SgConfig *
@@ -1661,12 +1687,12 @@ sg_config_discover(const char *explicit_path, const char *hint, GError **error)
 		xdg = g_build_filename(xdg_home, "systemg", "systemg.yaml", NULL);
 	else
 		xdg = g_build_filename(g_get_home_dir(), ".config", "systemg", "systemg.yaml",
-				       NULL);
+		                       NULL);
 	if (g_file_test(xdg, G_FILE_TEST_IS_REGULAR))
 		return g_steal_pointer(&xdg);
 	g_string_append(tried, xdg);
 	g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG,
-		    _("no configuration file found (looked for %s); give one with --config FILE"),
-		    tried->str);
+	            _("no configuration file found (looked for %s); give one with --config FILE"),
+	            tried->str);
 	return NULL;
 }

@@ -8,10 +8,10 @@
 
 /* Limits on what one file may declare (the file itself is capped by sg-yaml.h). */
 #define SG_CONFIG_MAX_SERVICES 10000
-#define SG_CONFIG_MAX_ITEMS 4096 /* exec arguments, dependencies, env vars per block */
-#define SG_SERVICE_NAME_MAX 64
-#define SG_DURATION_MAX_MS ((guint64)30 * 24 * 3600 * 1000)
-#define SG_LOG_FILES_MAX 100
+#define SG_CONFIG_MAX_ITEMS    4096 /* exec arguments, dependencies, env vars per block */
+#define SG_SERVICE_NAME_MAX    64
+#define SG_DURATION_MAX_MS     ((guint64)30 * 24 * 3600 * 1000)
+#define SG_LOG_FILES_MAX       100
 
 typedef enum {
 	SG_RESTART_NEVER,
@@ -108,11 +108,11 @@ typedef struct {
 
 typedef struct {
 	int refcount;
-	char *path;         /* absolute */
-	char *display_name; /* as given, for messages */
-	char *dir;          /* the file's directory: base of relative paths */
-	char **base_env;    /* the supervisor's environment minus its manager's variables */
-	SgLogLimits logs;   /* root defaults */
+	char *path;          /* absolute */
+	char *display_name;  /* as given, for messages */
+	char *dir;           /* the file's directory: base of relative paths */
+	char **base_env;     /* the supervisor's environment minus its manager's variables */
+	SgLogLimits logs;    /* root defaults */
 	GPtrArray *services; /* SgServiceConfig*, in file order */
 	GHashTable *by_name; /* name -> SgServiceConfig* (borrowed) */
 } SgConfig;
@@ -124,7 +124,9 @@ typedef struct {
  * model, or NULL with error SG_ERROR_INVALID_CONFIG when any error was found.
  */
 SgConfig *sg_config_load(const char *path, const char *display_name, char **base_env,
-			 GPtrArray *problems, GError **error);
+                         GPtrArray *problems, GError **error);
+/* A configuration with no services (a daemon started with no file waits for a reload). */
+SgConfig *sg_config_new_empty(void);
 SgConfig *sg_config_ref(SgConfig *config);
 void sg_config_unref(SgConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgConfig, sg_config_unref)

@@ -16,9 +16,9 @@
  * char* alternating key, value.
  */
 gboolean sg_envfile_parse_file(const char *path, const char *display_name, GPtrArray **ret_vars,
-			       int *ret_line, GError **error);
+                               int *ret_line, GError **error);
 gboolean sg_envfile_parse_data(const char *data, gsize length, const char *display_name,
-			       GPtrArray **ret_vars, int *ret_line, GError **error);
+                               GPtrArray **ret_vars, int *ret_line, GError **error);
 
 /* Whether key matches [A-Za-z_][A-Za-z0-9_]*. */
 gboolean sg_envfile_key_is_valid(const char *key);

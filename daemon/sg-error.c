@@ -7,7 +7,11 @@
 #include <errno.h>
 #include <string.h>
 
-G_DEFINE_QUARK(sg - error - quark, sg_error)
+GQuark
+sg_error_quark(void)
+{
+	return g_quark_from_static_string("sg-error-quark");
+}
 
 typedef struct {
 	const char *dbus_name;
@@ -76,6 +80,6 @@ sg_error_set_errno(GError **error, int negative_errno, const char *format, ...)
 	prefix = g_strdup_vprintf(format, args);
 	va_end(args);
 	g_set_error(error, SG_ERROR, SG_ERROR_FAILED, "%s: %s", prefix,
-		    g_strerror(-negative_errno));
+	            g_strerror(-negative_errno));
 	return FALSE;
 }

@@ -33,4 +33,4 @@ int sg_error_exit_code(SgErrorCode code);
 int sg_error_exit_code_for(const GError *error);
 /* Sets error from a negative errno with a message prefix; returns FALSE. */
 gboolean sg_error_set_errno(GError **error, int negative_errno, const char *format, ...)
-	G_GNUC_PRINTF(3, 4);
+        G_GNUC_PRINTF(3, 4);

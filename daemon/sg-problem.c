@@ -25,7 +25,7 @@ sg_problem_list_new(void)
 
 SgProblem *
 sg_problem_list_add(GPtrArray *list, SgProblemSeverity severity, const char *file, int line,
-		    int column, const char *path, const char *format, ...)
+                    int column, const char *path, const char *format, ...)
 {
 	SgProblem *problem = g_new0(SgProblem, 1);
 	va_list args;

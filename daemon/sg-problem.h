@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A configuration problem with its place (file, line, column, key path), printed as compilers do. */
+/* A configuration problem with its place (file, line, column, key path), printed as compilers do.
+ */
 #pragma once
 
 #include <glib.h>
@@ -26,8 +27,8 @@ GPtrArray *sg_problem_list_new(void);
 
 /* Appends a problem; returns it. */
 SgProblem *sg_problem_list_add(GPtrArray *list, SgProblemSeverity severity, const char *file,
-			       int line, int column, const char *path, const char *format, ...)
-	G_GNUC_PRINTF(7, 8);
+                               int line, int column, const char *path, const char *format, ...)
+        G_GNUC_PRINTF(7, 8);
 
 guint sg_problem_list_count(GPtrArray *list, SgProblemSeverity severity);
 

@@ -105,7 +105,8 @@ problems_text(Fixture *f, SgProblemSeverity severity)
 			continue;
 		line = sg_problem_format(p);
 		g_assert_true(g_str_has_prefix(line, "c.yaml"));
-		g_string_append_printf(out, "%s%s", out->len > 0 ? "\n" : "", line + strlen("c.yaml:"));
+		g_string_append_printf(out, "%s%s", out->len > 0 ? "\n" : "",
+		                       line + strlen("c.yaml:"));
 	}
 	return g_string_free(out, FALSE);
 }
@@ -165,8 +166,7 @@ test_version(Fixture *f, gconstpointer data)
 	assert_valid(f, "version: \"1\"\nservices: {}\n");
 	assert_valid(f, "version: 1\nservices: {}\n");
 	g_assert_cmpuint(f->config->services->len, ==, 0);
-	assert_refused(f, "version: \"2\"\nservices: {}\n",
-		       "1:10: version: unsupported version 2");
+	assert_refused(f, "version: \"2\"\nservices: {}\n", "1:10: version: unsupported version 2");
 	assert_refused(f, "services: {}\n", "1:1: version: the key \"version\" is required");
 }
 
@@ -174,10 +174,10 @@ static void
 test_top_level_keys(Fixture *f, gconstpointer data)
 {
 	assert_refused(f, "version: \"1\"\nservice: {}\n",
-		       "1:1: services: the key \"services\" is required\n"
-		       "2:1: service: unknown key \"service\" (did you mean \"services\"?)");
+	               "1:1: services: the key \"services\" is required\n"
+	               "2:1: service: unknown key \"service\" (did you mean \"services\"?)");
 	assert_refused(f, "version: \"1\"\nservices: [a, b]\n",
-		       "2:11: services: expected a mapping, found a sequence");
+	               "2:11: services: expected a mapping, found a sequence");
 	assert_refused(f, "- 1\n- 2\n", "1:1: expected a mapping, found a sequence");
 }
 
@@ -187,14 +187,14 @@ static void
 test_anchors_and_merge(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\n"
-			"services:\n"
-			"  a: &base\n"
-			"    command: \"sleep 1\"\n"
-			"    restart_policy: always\n"
-			"    backoff: 2s\n"
-			"  b:\n"
-			"    <<: *base\n"
-			"    backoff: 3s\n");
+	                "services:\n"
+	                "  a: &base\n"
+	                "    command: \"sleep 1\"\n"
+	                "    restart_policy: always\n"
+	                "    backoff: 2s\n"
+	                "  b:\n"
+	                "    <<: *base\n"
+	                "    backoff: 3s\n");
 	g_assert_cmpint(service(f, "b")->restart_policy, ==, SG_RESTART_ALWAYS);
 	g_assert_cmpuint(service(f, "b")->backoff_ms, ==, 3000);
 	g_assert_cmpuint(service(f, "a")->backoff_ms, ==, 2000);
@@ -204,13 +204,14 @@ test_anchors_and_merge(Fixture *f, gconstpointer data)
 static void
 test_duplicate_keys(Fixture *f, gconstpointer data)
 {
-	assert_refused(f,
-		       "version: \"1\"\n"
-		       "services:\n"
-		       "  a:\n"
-		       "    command: \"x\"\n"
-		       "    command: \"y\"\n",
-		       "5:5: services.a.command: duplicate key \"command\" (first at line 4, column 5)");
+	assert_refused(
+	        f,
+	        "version: \"1\"\n"
+	        "services:\n"
+	        "  a:\n"
+	        "    command: \"x\"\n"
+	        "    command: \"y\"\n",
+	        "5:5: services.a.command: duplicate key \"command\" (first at line 4, column 5)");
 }
 
 static void
@@ -219,35 +220,36 @@ test_booleans(Fixture *f, gconstpointer data)
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    skip: true\n");
 	g_assert_true(service(f, "a")->skip);
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    skip: yes\n",
-		       "5:11: services.a.skip: \"yes\" is not a boolean in YAML 1.2");
+	               "5:11: services.a.skip: \"yes\" is not a boolean in YAML 1.2");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    health_check: { notify: on }\n",
-		       "5:29: services.a.health_check.notify: \"on\" is not a boolean");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    health_check: { notify: on }\n",
+	               "5:29: services.a.health_check.notify: \"on\" is not a boolean");
 }
 
 static void
 test_env_scalars_become_strings(Fixture *f, gconstpointer data)
 {
-	assert_valid(f, "version: \"1\"\n"
-			"services:\n"
-			"  a:\n"
-			"    command: x\n"
-			"    env:\n"
-			"      vars: { PORT: 8080, DEBUG: true, RATIO: 0.5, EMPTY: ~, Q: \"7\" }\n");
+	assert_valid(f,
+	             "version: \"1\"\n"
+	             "services:\n"
+	             "  a:\n"
+	             "    command: x\n"
+	             "    env:\n"
+	             "      vars: { PORT: 8080, DEBUG: true, RATIO: 0.5, EMPTY: ~, Q: \"7\" }\n");
 	g_assert_cmpstr(env_value(service(f, "a"), "PORT"), ==, "8080");
 	g_assert_cmpstr(env_value(service(f, "a"), "DEBUG"), ==, "true");
 	g_assert_cmpstr(env_value(service(f, "a"), "RATIO"), ==, "0.5");
 	g_assert_cmpstr(env_value(service(f, "a"), "EMPTY"), ==, "");
 	g_assert_cmpstr(env_value(service(f, "a"), "Q"), ==, "7");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    env: { vars: { L: [1, 2] } }\n",
-		       "5:23: services.a.env.vars.L: expected a value, found a sequence");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    env: { vars: { L: [1, 2] } }\n",
+	               "5:23: services.a.env.vars.L: expected a value, found a sequence");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    env: { vars: { 1BAD: x } }\n",
-		       "5:20: services.a.env.vars.1BAD: invalid variable name \"1BAD\"");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    env: { vars: { 1BAD: x } }\n",
+	               "5:20: services.a.env.vars.1BAD: invalid variable name \"1BAD\"");
 }
 
 /* ---- names ---- */
@@ -270,9 +272,9 @@ test_names(Fixture *f, gconstpointer data)
 	g_assert_false(sg_config_name_is_valid("é"));
 
 	assert_refused(f, "version: \"1\"\nservices:\n  \"my service\":\n    command: x\n",
-		       "3:3: services.my service: invalid service name \"my service\"");
+	               "3:3: services.my service: invalid service name \"my service\"");
 	assert_refused(f, "version: \"1\"\nservices:\n  .hidden:\n    command: x\n",
-		       "3:3: services..hidden: invalid service name");
+	               "3:3: services..hidden: invalid service name");
 	yaml_ok = g_strdup_printf("version: \"1\"\nservices:\n  %s:\n    command: x\n", long_ok);
 	assert_valid(f, yaml_ok);
 	yaml_bad = g_strdup_printf("version: \"1\"\nservices:\n  %s:\n    command: x\n", long_bad);
@@ -285,49 +287,48 @@ static void
 test_unknown_keys(Fixture *f, gconstpointer data)
 {
 	assert_refused(f,
-		       "version: \"1\"\n"
-		       "services:\n"
-		       "  api:\n"
-		       "    command: x\n"
-		       "    restar_policy: always\n",
-		       "5:5: services.api.restar_policy: unknown key \"restar_policy\" (did you "
-		       "mean \"restart_policy\"?)");
+	               "version: \"1\"\n"
+	               "services:\n"
+	               "  api:\n"
+	               "    command: x\n"
+	               "    restar_policy: always\n",
+	               "5:5: services.api.restar_policy: unknown key \"restar_policy\" (did you "
+	               "mean \"restart_policy\"?)");
 	assert_refused(f,
-		       "version: \"1\"\n"
-		       "services:\n"
-		       "  api:\n"
-		       "    command: x\n"
-		       "    health_check:\n"
-		       "      tcp: \"127.0.0.1:80\"\n"
-		       "      intervall: 1s\n",
-		       "7:7: services.api.health_check.intervall: unknown key \"intervall\" "
-		       "(did you mean \"interval\"?)");
+	               "version: \"1\"\n"
+	               "services:\n"
+	               "  api:\n"
+	               "    command: x\n"
+	               "    health_check:\n"
+	               "      tcp: \"127.0.0.1:80\"\n"
+	               "      intervall: 1s\n",
+	               "7:7: services.api.health_check.intervall: unknown key \"intervall\" "
+	               "(did you mean \"interval\"?)");
 	assert_refused(f, "version: \"1\"\nservices:\n  api:\n    command: x\n    zzzzzz: 1\n",
-		       "5:5: services.api.zzzzzz: unknown key \"zzzzzz\"");
+	               "5:5: services.api.zzzzzz: unknown key \"zzzzzz\"");
 }
 
 static void
 test_wrong_types(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    max_restarts: 10\n"
-			"    restart_policy: on-failure\n");
+	                "    restart_policy: on-failure\n");
 	g_assert_cmpint(service(f, "a")->max_restarts, ==, 10);
 	g_assert_cmpint(service(f, "a")->restart_policy, ==, SG_RESTART_ON_FAILURE);
+	assert_refused(
+	        f, "version: \"1\"\nservices:\n  a:\n    command: x\n    max_restarts: \"10\"\n",
+	        "5:19: services.a.max_restarts: expected a whole number, found a string");
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    max_restarts: -1\n",
+	               "5:19: services.a.max_restarts: \"-1\" is not a whole number");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n    max_restarts: \"10\"\n",
-		       "5:19: services.a.max_restarts: expected a whole number, found a string");
-	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n    max_restarts: -1\n",
-		       "5:19: services.a.max_restarts: \"-1\" is not a whole number");
-	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    restart_policy: on-failur\n",
-		       "5:21: services.a.restart_policy: unknown restart policy \"on-failur\" "
-		       "(did you mean \"on-failure\"?)");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    restart_policy: on-failur\n",
+	               "5:21: services.a.restart_policy: unknown restart policy \"on-failur\" "
+	               "(did you mean \"on-failure\"?)");
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: [x]\n",
-		       "4:14: services.a.command: expected a string, found a sequence");
+	               "4:14: services.a.command: expected a string, found a sequence");
 	assert_refused(f, "version: \"1\"\nservices:\n  a: \"sleep 1\"\n",
-		       "3:6: services.a: expected a mapping, found a scalar");
+	               "3:6: services.a: expected a mapping, found a scalar");
 }
 
 /* ---- durations ---- */
@@ -336,12 +337,12 @@ static void
 test_durations(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n"
-			"    backoff: 250ms\n    stop_timeout: 7\n    backoff_max: 2h\n");
+	                "    backoff: 250ms\n    stop_timeout: 7\n    backoff_max: 2h\n");
 	g_assert_cmpuint(service(f, "a")->backoff_ms, ==, 250);
 	g_assert_cmpuint(service(f, "a")->stop_timeout_ms, ==, 7000);
 	g_assert_cmpuint(service(f, "a")->backoff_max_ms, ==, 2 * 3600 * 1000);
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 720h\n"
-			"    stop_timeout: 0\n");
+	                "    stop_timeout: 0\n");
 	g_assert_cmpuint(service(f, "a")->backoff_ms, ==, SG_DURATION_MAX_MS);
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n");
 	g_assert_cmpuint(service(f, "a")->backoff_ms, ==, 5000);
@@ -350,19 +351,19 @@ test_durations(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(service(f, "a")->hooks[SG_HOOK_ON_STOP_ERROR].timeout_ms, ==, 30000);
 
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 1.5s\n",
-		       "5:14: services.a.backoff: invalid duration \"1.5s\"");
+	               "5:14: services.a.backoff: invalid duration \"1.5s\"");
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 721h\n",
-		       "5:14: services.a.backoff: invalid duration \"721h\"");
+	               "5:14: services.a.backoff: invalid duration \"721h\"");
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: \"5x\"\n",
-		       "5:14: services.a.backoff: invalid duration \"5x\"");
+	               "5:14: services.a.backoff: invalid duration \"5x\"");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 10s\n"
-		       "    backoff_max: 5s\n",
-		       "6:18: services.a.backoff_max: backoff_max must not be shorter");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n    backoff: 10s\n"
+	               "    backoff_max: 5s\n",
+	               "6:18: services.a.backoff_max: backoff_max must not be shorter");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    health_check: { notify: true, interval: 0 }\n",
-		       "5:45: services.a.health_check.interval: must be longer than 0");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    health_check: { notify: true, interval: 0 }\n",
+	               "5:45: services.a.health_check.interval: must be longer than 0");
 }
 
 /* ---- command and exec ---- */
@@ -371,20 +372,20 @@ static void
 test_command_exec(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"1\"]\n"
-			"  b:\n    command: \"sleep 1\"\n");
+	                "  b:\n    command: \"sleep 1\"\n");
 	g_assert_cmpstr(service(f, "a")->argv[0], ==, "/bin/sleep");
 	g_assert_cmpstr(service(f, "a")->argv[1], ==, "1");
 	g_assert_null(service(f, "a")->command);
 	g_assert_null(service(f, "b")->argv);
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: \"x\"\n    exec: [\"x\"]\n",
-		       "5:5: services.a.exec: a service has either command or exec, not both");
+	               "version: \"1\"\nservices:\n  a:\n    command: \"x\"\n    exec: [\"x\"]\n",
+	               "5:5: services.a.exec: a service has either command or exec, not both");
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    restart_policy: always\n",
-		       "3:3: services.a: a service needs a command or an exec");
+	               "3:3: services.a: a service needs a command or an exec");
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    exec: []\n",
-		       "4:11: services.a.exec: needs at least the program to run");
+	               "4:11: services.a.exec: needs at least the program to run");
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: \"\"\n",
-		       "4:14: services.a.command: must not be empty");
+	               "4:14: services.a.command: must not be empty");
 }
 
 /* ---- expansion ---- */
@@ -393,17 +394,17 @@ static void
 test_shell_commands_untouched(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n"
-			"    command: \"echo ${UNDEFINED} $HOME $$ ${BASE}\"\n"
-			"    skip: \"test -n \\\"${CI}\\\"\"\n"
-			"    health_check: { command: \"curl ${NOPE}\" }\n"
-			"    deployment: { pre_start: \"make ${NOPE}\" }\n"
-			"    hooks: { on_start: { success: { command: \"echo ${NOPE}\" } } }\n");
+	                "    command: \"echo ${UNDEFINED} $HOME $$ ${BASE}\"\n"
+	                "    skip: \"test -n \\\"${CI}\\\"\"\n"
+	                "    health_check: { command: \"curl ${NOPE}\" }\n"
+	                "    deployment: { pre_start: \"make ${NOPE}\" }\n"
+	                "    hooks: { on_start: { success: { command: \"echo ${NOPE}\" } } }\n");
 	g_assert_cmpstr(service(f, "a")->command, ==, "echo ${UNDEFINED} $HOME $$ ${BASE}");
 	g_assert_cmpstr(service(f, "a")->skip_command, ==, "test -n \"${CI}\"");
 	g_assert_cmpstr(service(f, "a")->health_check.target, ==, "curl ${NOPE}");
 	g_assert_cmpstr(service(f, "a")->deployment.pre_start, ==, "make ${NOPE}");
 	g_assert_cmpstr(service(f, "a")->hooks[SG_HOOK_ON_START_SUCCESS].command, ==,
-			"echo ${NOPE}");
+	                "echo ${NOPE}");
 }
 
 static void
@@ -411,26 +412,27 @@ test_expansion(Fixture *f, gconstpointer data)
 {
 	write_file(f, "root.env", "ROOT_FILE=rf\nSHARED=root-file\n");
 	write_file(f, "svc-from-supervisor.env", "SVC_FILE=sf\nSHARED=service-file\n");
-	assert_valid(f, "version: \"1\"\n"
-			"env:\n"
-			"  file: \"root.env\"\n"
-			"  vars: { ROOT_VAR: \"${ROOT_FILE}-rv\", SHARED: root-vars }\n"
-			"services:\n"
-			"  a:\n"
-			"    exec: [\"/bin/echo\", \"${SHARED}\", \"$${BASE}\", \"$BASE\", \"${A}\"]\n"
-			"    working_dir: \"${HOME}/work\"\n"
-			"    env:\n"
-			"      file: \"svc-${BASE}.env\"\n"
-			"      vars:\n"
-			"        A: \"${SHARED}+${SVC_FILE}\"\n"
-			"        SHARED: \"${SHARED}!\"\n"
-			"        HOME: \"/elsewhere\"\n"
-			"        PORT: 9\n"
-			"    health_check: { url: \"http://127.0.0.1:${PORT}/health\" }\n"
-			"  b:\n"
-			"    exec: [\"/bin/true\"]\n"
-			"    env: { vars: { PORT: 1 } }\n"
-			"    health_check: { tcp: \"localhost:${PORT}\" }\n");
+	assert_valid(f,
+	             "version: \"1\"\n"
+	             "env:\n"
+	             "  file: \"root.env\"\n"
+	             "  vars: { ROOT_VAR: \"${ROOT_FILE}-rv\", SHARED: root-vars }\n"
+	             "services:\n"
+	             "  a:\n"
+	             "    exec: [\"/bin/echo\", \"${SHARED}\", \"$${BASE}\", \"$BASE\", \"${A}\"]\n"
+	             "    working_dir: \"${HOME}/work\"\n"
+	             "    env:\n"
+	             "      file: \"svc-${BASE}.env\"\n"
+	             "      vars:\n"
+	             "        A: \"${SHARED}+${SVC_FILE}\"\n"
+	             "        SHARED: \"${SHARED}!\"\n"
+	             "        HOME: \"/elsewhere\"\n"
+	             "        PORT: 9\n"
+	             "    health_check: { url: \"http://127.0.0.1:${PORT}/health\" }\n"
+	             "  b:\n"
+	             "    exec: [\"/bin/true\"]\n"
+	             "    env: { vars: { PORT: 1 } }\n"
+	             "    health_check: { tcp: \"localhost:${PORT}\" }\n");
 	/* exec sees every layer: the service's vars win */
 	g_assert_cmpstr(service(f, "a")->argv[1], ==, "service-file!");
 	g_assert_cmpstr(service(f, "a")->argv[2], ==, "${BASE}");
@@ -449,24 +451,24 @@ test_expansion(Fixture *f, gconstpointer data)
 static void
 test_expansion_refused(Fixture *f, gconstpointer data)
 {
-	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${MISSING}\"]\n",
-		       "4:25: services.a.exec[1]: undefined variable \"MISSING\"");
+	assert_refused(
+	        f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${MISSING}\"]\n",
+	        "4:25: services.a.exec[1]: undefined variable \"MISSING\"");
 	/* no self-reference inside one layer */
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    env: { vars: { X: \"1\", Y: \"${X}\" } }\n",
-		       "5:31: services.a.env.vars.Y: undefined variable \"X\"");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    env: { vars: { X: \"1\", Y: \"${X}\" } }\n",
+	               "5:31: services.a.env.vars.Y: undefined variable \"X\"");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${OPEN\"]\n",
-		       "4:25: services.a.exec[1]: unterminated \"${\"");
-	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${1X}\"]\n",
-		       "4:25: services.a.exec[1]: invalid variable name \"${1X}\"");
+	               "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${OPEN\"]\n",
+	               "4:25: services.a.exec[1]: unterminated \"${\"");
+	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${1X}\"]\n",
+	               "4:25: services.a.exec[1]: invalid variable name \"${1X}\"");
 	/* the supervisor's manager variables are gone before expansion */
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${NOTIFY_SOCKET}\"]\n",
-		       "4:25: services.a.exec[1]: undefined variable \"NOTIFY_SOCKET\"");
+	               "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", "
+	               "\"${NOTIFY_SOCKET}\"]\n",
+	               "4:25: services.a.exec[1]: undefined variable \"NOTIFY_SOCKET\"");
 }
 
 static void
@@ -476,13 +478,13 @@ test_environment_layers(Fixture *f, gconstpointer data)
 
 	write_file(f, "common.env", "LEVEL=file\nONLY_FILE=1\nBASE=overridden-by-file\n");
 	assert_valid(f, "version: \"1\"\n"
-			"env: { file: common.env, vars: { LEVEL: root } }\n"
-			"services:\n"
-			"  a:\n"
-			"    command: x\n"
-			"    env: { vars: { LEVEL: service } }\n"
-			"  b:\n"
-			"    command: x\n");
+	                "env: { file: common.env, vars: { LEVEL: root } }\n"
+	                "services:\n"
+	                "  a:\n"
+	                "    command: x\n"
+	                "    env: { vars: { LEVEL: service } }\n"
+	                "  b:\n"
+	                "    command: x\n");
 	env = sg_config_service_environ(f->config, service(f, "a"));
 	g_assert_cmpstr(g_environ_getenv(env, "LEVEL"), ==, "service");
 	g_assert_cmpstr(g_environ_getenv(env, "ONLY_FILE"), ==, "1");
@@ -500,14 +502,14 @@ static void
 test_env_files(Fixture *f, gconstpointer data)
 {
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    env: { file: \"missing.env\" }\n",
-		       "5:18: services.a.env.file: missing.env: No such file or directory");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    env: { file: \"missing.env\" }\n",
+	               "5:18: services.a.env.file: missing.env: No such file or directory");
 	write_file(f, "bad.env", "GOOD=1\n1BAD=2\n");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    env: { file: bad.env }\n",
-		       "5:18: services.a.env.file: bad.env:2: invalid key \"1BAD\"");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    env: { file: bad.env }\n",
+	               "5:18: services.a.env.file: bad.env:2: invalid key \"1BAD\"");
 }
 
 /* ---- paths ---- */
@@ -523,24 +525,25 @@ test_paths_and_warnings(Fixture *f, gconstpointer data)
 	g_file_set_contents(tool, "#!/bin/sh\n", -1, NULL);
 	g_chmod(tool, 0755);
 	assert_valid(f, "version: \"1\"\nservices:\n"
-			"  a:\n    exec: [\"./tool\"]\n    working_dir: sub\n"
-			"  b:\n    exec: [\"sh\"]\n"
-			"  c:\n    command: x\n");
+	                "  a:\n    exec: [\"./tool\"]\n    working_dir: sub\n"
+	                "  b:\n    exec: [\"sh\"]\n"
+	                "  c:\n    command: x\n");
 	g_assert_cmpstr(service(f, "a")->working_dir, ==, sub);
 	g_assert_cmpstr(service(f, "c")->working_dir, ==, f->dir);
 	text = problems_text(f, SG_PROBLEM_WARNING);
 	g_assert_cmpstr(text, ==, "");
 
 	assert_valid(f, "version: \"1\"\nservices:\n"
-			"  a:\n    exec: [\"./nothing\"]\n    working_dir: nowhere\n"
-			"  b:\n    exec: [\"no-such-program-here\"]\n");
+	                "  a:\n    exec: [\"./nothing\"]\n    working_dir: nowhere\n"
+	                "  b:\n    exec: [\"no-such-program-here\"]\n");
 	g_clear_pointer(&text, g_free);
 	text = problems_text(f, SG_PROBLEM_WARNING);
 	g_assert_true(strstr(text, "4:12: services.a.exec[0]: warning: program ") != NULL);
 	g_assert_true(strstr(text, "5:18: services.a.working_dir: warning: working directory") !=
-		      NULL);
-	g_assert_true(strstr(text, "7:12: services.b.exec[0]: warning: program "
-				   "\"no-such-program-here\" is not in the service's PATH") != NULL);
+	              NULL);
+	g_assert_true(strstr(text,
+	                     "7:12: services.b.exec[0]: warning: program "
+	                     "\"no-such-program-here\" is not in the service's PATH") != NULL);
 }
 
 /* ---- dependencies ---- */
@@ -549,46 +552,45 @@ static void
 test_dependencies(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nservices:\n"
-			"  db:\n    command: x\n"
-			"  migrate:\n    command: x\n"
-			"  api:\n    command: x\n"
-			"    depends_on: [db, { service: migrate, condition: completed }]\n");
+	                "  db:\n    command: x\n"
+	                "  migrate:\n    command: x\n"
+	                "  api:\n    command: x\n"
+	                "    depends_on: [db, { service: migrate, condition: completed }]\n");
 	g_assert_cmpuint(service(f, "api")->n_depends_on, ==, 2);
 	g_assert_cmpstr(service(f, "api")->depends_on[0].service, ==, "db");
 	g_assert_cmpint(service(f, "api")->depends_on[0].condition, ==, SG_CONDITION_READY);
 	g_assert_cmpint(service(f, "api")->depends_on[1].condition, ==, SG_CONDITION_COMPLETED);
 
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  db:\n    command: x\n"
-		       "  api:\n    command: x\n    depends_on: [dbb]\n",
-		       "7:18: services.api.depends_on[0]: unknown service \"dbb\" (did you mean "
-		       "\"db\"?)");
+	               "version: \"1\"\nservices:\n  db:\n    command: x\n"
+	               "  api:\n    command: x\n    depends_on: [dbb]\n",
+	               "7:18: services.api.depends_on[0]: unknown service \"dbb\" (did you mean "
+	               "\"db\"?)");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  db:\n    command: x\n"
-		       "  api:\n    command: x\n"
-		       "    depends_on: [{ service: db, condition: started }]\n",
-		       "7:44: services.api.depends_on[0].condition: unknown condition \"started\"");
-	assert_refused(f,
-		       "version: \"1\"\nservices:\n  api:\n    command: x\n    depends_on: db\n",
-		       "5:17: services.api.depends_on: expected a list, found a scalar");
+	               "version: \"1\"\nservices:\n  db:\n    command: x\n"
+	               "  api:\n    command: x\n"
+	               "    depends_on: [{ service: db, condition: started }]\n",
+	               "7:44: services.api.depends_on[0].condition: unknown condition \"started\"");
+	assert_refused(f, "version: \"1\"\nservices:\n  api:\n    command: x\n    depends_on: db\n",
+	               "5:17: services.api.depends_on: expected a list, found a scalar");
 }
 
 static void
 test_cycles(Fixture *f, gconstpointer data)
 {
 	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    command: x\n    depends_on: [a]\n",
-		       "5:18: services.a.depends_on[0]: dependency cycle: a -> a");
+	               "5:18: services.a.depends_on[0]: dependency cycle: a -> a");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n"
-		       "  a:\n    command: x\n    depends_on: [b]\n"
-		       "  b:\n    command: x\n    depends_on: [a]\n",
-		       "8:18: services.b.depends_on[0]: dependency cycle: a -> b -> a");
+	               "version: \"1\"\nservices:\n"
+	               "  a:\n    command: x\n    depends_on: [b]\n"
+	               "  b:\n    command: x\n    depends_on: [a]\n",
+	               "8:18: services.b.depends_on[0]: dependency cycle: a -> b -> a");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n"
-		       "  a:\n    command: x\n    depends_on: [b]\n"
-		       "  b:\n    command: x\n    depends_on: [c]\n"
-		       "  c:\n    command: x\n    depends_on: [a]\n",
-		       "11:18: services.c.depends_on[0]: dependency cycle: a -> b -> c -> a");
+	               "version: \"1\"\nservices:\n"
+	               "  a:\n    command: x\n    depends_on: [b]\n"
+	               "  b:\n    command: x\n    depends_on: [c]\n"
+	               "  c:\n    command: x\n    depends_on: [a]\n",
+	               "11:18: services.c.depends_on[0]: dependency cycle: a -> b -> c -> a");
 }
 
 /* ---- cron ---- */
@@ -597,28 +599,28 @@ static void
 test_cron(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nservices:\n  backup:\n    command: x\n"
-			"    cron: { expression: \"0 0 2 * * *\", timezone: \"Europe/Paris\" }\n");
+	                "    cron: { expression: \"0 0 2 * * *\", timezone: \"Europe/Paris\" }\n");
 	g_assert_nonnull(service(f, "backup")->cron);
 	g_assert_cmpstr(service(f, "backup")->cron_timezone, ==, "Europe/Paris");
 
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  backup:\n    command: x\n"
-		       "    cron: { expression: \"0 61 * * * *\" }\n",
-		       "5:25: services.backup.cron.expression: minute field");
+	               "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+	               "    cron: { expression: \"0 61 * * * *\" }\n",
+	               "5:25: services.backup.cron.expression: minute field");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  backup:\n    command: x\n"
-		       "    cron: { expression: \"@daily\", timezone: \"Mars/Olympus\" }\n",
-		       "5:45: services.backup.cron.timezone: unknown time zone \"Mars/Olympus\"");
+	               "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+	               "    cron: { expression: \"@daily\", timezone: \"Mars/Olympus\" }\n",
+	               "5:45: services.backup.cron.timezone: unknown time zone \"Mars/Olympus\"");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  backup:\n    command: x\n"
-		       "    cron: { expression: \"@daily\" }\n    restart_policy: always\n",
-		       "6:5: services.backup.restart_policy: \"restart_policy\" is not allowed on "
-		       "a cron job");
+	               "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+	               "    cron: { expression: \"@daily\" }\n    restart_policy: always\n",
+	               "6:5: services.backup.restart_policy: \"restart_policy\" is not allowed on "
+	               "a cron job");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  backup:\n    command: x\n"
-		       "    cron: { expression: \"@daily\" }\n"
-		       "  api:\n    command: x\n    depends_on: [backup]\n",
-		       "8:18: services.api.depends_on[0]: \"backup\" is a cron job");
+	               "version: \"1\"\nservices:\n  backup:\n    command: x\n"
+	               "    cron: { expression: \"@daily\" }\n"
+	               "  api:\n    command: x\n    depends_on: [backup]\n",
+	               "8:18: services.api.depends_on[0]: \"backup\" is a cron job");
 }
 
 /* ---- health checks, deployment, hooks, logs ---- */
@@ -626,12 +628,13 @@ test_cron(Fixture *f, gconstpointer data)
 static void
 test_health_checks(Fixture *f, gconstpointer data)
 {
-	assert_valid(f, "version: \"1\"\nservices:\n"
-			"  a:\n    command: x\n    health_check: { url: \"http://127.0.0.1:8080/h\", "
-			"interval: 200ms, timeout: 5s, retries: 7 }\n"
-			"  b:\n    command: x\n    health_check: { tcp: \"[::1]:5432\" }\n"
-			"  c:\n    command: x\n    health_check: { command: \"pg_isready\" }\n"
-			"  d:\n    command: x\n    health_check: { notify: true }\n");
+	assert_valid(f,
+	             "version: \"1\"\nservices:\n"
+	             "  a:\n    command: x\n    health_check: { url: \"http://127.0.0.1:8080/h\", "
+	             "interval: 200ms, timeout: 5s, retries: 7 }\n"
+	             "  b:\n    command: x\n    health_check: { tcp: \"[::1]:5432\" }\n"
+	             "  c:\n    command: x\n    health_check: { command: \"pg_isready\" }\n"
+	             "  d:\n    command: x\n    health_check: { notify: true }\n");
 	g_assert_cmpint(service(f, "a")->health_check.kind, ==, SG_CHECK_URL);
 	g_assert_cmpuint(service(f, "a")->health_check.interval_ms, ==, 200);
 	g_assert_cmpuint(service(f, "a")->health_check.timeout_ms, ==, 5000);
@@ -643,72 +646,72 @@ test_health_checks(Fixture *f, gconstpointer data)
 	g_assert_cmpint(service(f, "d")->health_check.kind, ==, SG_CHECK_NOTIFY);
 
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    health_check: { tcp: \"h:1\", command: \"true\" }\n",
-		       "5:33: services.a.health_check.command: a health check has exactly one");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    health_check: { tcp: \"h:1\", command: \"true\" }\n",
+	               "5:33: services.a.health_check.command: a health check has exactly one");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    health_check: { retries: 2 }\n",
-		       "5:19: services.a.health_check: a health check needs one of");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    health_check: { retries: 2 }\n",
+	               "5:19: services.a.health_check: a health check needs one of");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    health_check: { url: \"ftp://x/\" }\n",
-		       "5:26: services.a.health_check.url: invalid URL \"ftp://x/\"");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    health_check: { url: \"ftp://x/\" }\n",
+	               "5:26: services.a.health_check.url: invalid URL \"ftp://x/\"");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    health_check: { tcp: \"localhost:99999\" }\n",
-		       "5:26: services.a.health_check.tcp: invalid address \"localhost:99999\"");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    health_check: { tcp: \"localhost:99999\" }\n",
+	               "5:26: services.a.health_check.tcp: invalid address \"localhost:99999\"");
 }
 
 static void
 test_deployment(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n"
-			"    deployment:\n"
-			"      strategy: rolling\n"
-			"      pre_start: \"make build\"\n"
-			"      health_check: { command: \"true\", timeout: 3s }\n"
-			"      grace_period: 5s\n");
+	                "    deployment:\n"
+	                "      strategy: rolling\n"
+	                "      pre_start: \"make build\"\n"
+	                "      health_check: { command: \"true\", timeout: 3s }\n"
+	                "      grace_period: 5s\n");
 	g_assert_cmpint(service(f, "a")->deployment.strategy, ==, SG_STRATEGY_ROLLING);
 	g_assert_cmpstr(service(f, "a")->deployment.pre_start, ==, "make build");
 	g_assert_cmpint(service(f, "a")->deployment.health_check.kind, ==, SG_CHECK_COMMAND);
 	g_assert_cmpuint(service(f, "a")->deployment.grace_period_ms, ==, 5000);
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    deployment: { strategy: blue-green }\n",
-		       "5:29: services.a.deployment.strategy: unknown strategy \"blue-green\"");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    deployment: { strategy: blue-green }\n",
+	               "5:29: services.a.deployment.strategy: unknown strategy \"blue-green\"");
 }
 
 static void
 test_hooks(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    command: x\n"
-			"    hooks:\n"
-			"      on_start: { success: { command: \"echo up\" }, "
-			"error: { command: \"echo down\", timeout: 10s } }\n"
-			"      on_stop: { success: { command: s }, error: { command: e } }\n"
-			"      on_restart: { success: { command: rs }, error: { command: re } }\n");
+	                "    hooks:\n"
+	                "      on_start: { success: { command: \"echo up\" }, "
+	                "error: { command: \"echo down\", timeout: 10s } }\n"
+	                "      on_stop: { success: { command: s }, error: { command: e } }\n"
+	                "      on_restart: { success: { command: rs }, error: { command: re } }\n");
 	g_assert_cmpstr(service(f, "a")->hooks[SG_HOOK_ON_START_SUCCESS].command, ==, "echo up");
 	g_assert_cmpuint(service(f, "a")->hooks[SG_HOOK_ON_START_ERROR].timeout_ms, ==, 10000);
 	g_assert_cmpstr(service(f, "a")->hooks[SG_HOOK_ON_RESTART_ERROR].command, ==, "re");
 	g_assert_cmpstr(sg_hook_kind_to_string(SG_HOOK_ON_STOP_ERROR), ==, "on_stop.error");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    hooks: { on_crash: { success: { command: x } } }\n",
-		       "5:14: services.a.hooks.on_crash: unknown key \"on_crash\"");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    hooks: { on_crash: { success: { command: x } } }\n",
+	               "5:14: services.a.hooks.on_crash: unknown key \"on_crash\"");
 	assert_refused(f,
-		       "version: \"1\"\nservices:\n  a:\n    command: x\n"
-		       "    hooks: { on_stop: { error: { timeout: 5s } } }\n",
-		       "5:25: services.a.hooks.on_stop.error: a hook needs a command");
+	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
+	               "    hooks: { on_stop: { error: { timeout: 5s } } }\n",
+	               "5:25: services.a.hooks.on_stop.error: a hook needs a command");
 }
 
 static void
 test_logs(Fixture *f, gconstpointer data)
 {
 	assert_valid(f, "version: \"1\"\nlogs: { max_bytes: 1000, max_files: 2 }\nservices:\n"
-			"  a:\n    command: x\n    logs: { max_files: 9 }\n"
-			"  b:\n    command: x\n    logs: { max_bytes: 0 }\n"
-			"  c:\n    command: x\n");
+	                "  a:\n    command: x\n    logs: { max_files: 9 }\n"
+	                "  b:\n    command: x\n    logs: { max_bytes: 0 }\n"
+	                "  c:\n    command: x\n");
 	g_assert_cmpuint(service(f, "a")->logs.max_bytes, ==, 1000);
 	g_assert_cmpuint(service(f, "a")->logs.max_files, ==, 9);
 	g_assert_cmpuint(service(f, "b")->logs.max_bytes, ==, 0);
@@ -718,7 +721,7 @@ test_logs(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(service(f, "a")->logs.max_bytes, ==, 10 * 1024 * 1024);
 	g_assert_cmpuint(service(f, "a")->logs.max_files, ==, 5);
 	assert_refused(f, "version: \"1\"\nlogs: { max_bytes: 10MB }\nservices: {}\n",
-		       "2:20: logs.max_bytes: \"10MB\" is not a whole number");
+	               "2:20: logs.max_bytes: \"10MB\" is not a whole number");
 }
 
 /* ---- several problems, hashes, discovery ---- */
@@ -727,43 +730,45 @@ static void
 test_five_problems(Fixture *f, gconstpointer data)
 {
 	assert_refused(f,
-		       "version: \"1\"\n"
-		       "services:\n"
-		       "  a:\n"
-		       "    command: x\n"
-		       "    restar_policy: always\n"
-		       "    backoff: soon\n"
-		       "  b:\n"
-		       "    exec: [\"${NOPE}\"]\n"
-		       "    depends_on: [zzz]\n"
-		       "  c:\n"
-		       "    command: x\n"
-		       "    skip: no\n",
-		       "5:5: services.a.restar_policy: unknown key\n"
-		       "6:14: services.a.backoff: invalid duration \"soon\"\n"
-		       "8:12: services.b.exec[0]: undefined variable \"NOPE\"\n"
-		       "9:18: services.b.depends_on[0]: unknown service \"zzz\"\n"
-		       "12:11: services.c.skip: \"no\" is not a boolean");
+	               "version: \"1\"\n"
+	               "services:\n"
+	               "  a:\n"
+	               "    command: x\n"
+	               "    restar_policy: always\n"
+	               "    backoff: soon\n"
+	               "  b:\n"
+	               "    exec: [\"${NOPE}\"]\n"
+	               "    depends_on: [zzz]\n"
+	               "  c:\n"
+	               "    command: x\n"
+	               "    skip: no\n",
+	               "5:5: services.a.restar_policy: unknown key\n"
+	               "6:14: services.a.backoff: invalid duration \"soon\"\n"
+	               "8:12: services.b.exec[0]: undefined variable \"NOPE\"\n"
+	               "9:18: services.b.depends_on[0]: unknown service \"zzz\"\n"
+	               "12:11: services.c.skip: \"no\" is not a boolean");
 }
 
 static void
 test_hash(Fixture *f, gconstpointer data)
 {
 	const char *base = "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"60\"]\n"
-			   "    working_dir: /tmp\n    env: { vars: { K: v } }\n";
+	                   "    working_dir: /tmp\n    env: { vars: { K: v } }\n";
 	g_autofree char *first = NULL;
 	g_autofree char *yaml = NULL;
 
 	assert_valid(f, base);
 	first = g_strdup(service(f, "a")->hash);
 	/* Pinned: the canonical form is a contract across builds and versions. */
-	g_assert_cmpstr(first, ==, "9508081f02ec4b45a7e280f26eef4fdb38f3d6a37e7b368655ed399d7ea0dec5");
+	g_assert_cmpstr(first, ==,
+	                "9508081f02ec4b45a7e280f26eef4fdb38f3d6a37e7b368655ed399d7ea0dec5");
 
 	/* In-place changes leave the hash alone. */
-	yaml = g_strconcat(base, "    restart_policy: always\n    backoff: 1s\n"
-				 "    hooks: { on_start: { success: { command: x } } }\n"
-				 "    logs: { max_files: 1 }\n    max_restarts: 3\n",
-			   NULL);
+	yaml = g_strconcat(base,
+	                   "    restart_policy: always\n    backoff: 1s\n"
+	                   "    hooks: { on_start: { success: { command: x } } }\n"
+	                   "    logs: { max_files: 1 }\n    max_restarts: 3\n",
+	                   NULL);
 	assert_valid(f, yaml);
 	g_assert_cmpstr(service(f, "a")->hash, ==, first);
 
@@ -773,14 +778,14 @@ test_hash(Fixture *f, gconstpointer data)
 	assert_valid(f, yaml);
 	g_assert_cmpstr(service(f, "a")->hash, !=, first);
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"61\"]\n"
-			"    working_dir: /tmp\n    env: { vars: { K: v } }\n");
+	                "    working_dir: /tmp\n    env: { vars: { K: v } }\n");
 	g_assert_cmpstr(service(f, "a")->hash, !=, first);
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"60\"]\n"
-			"    working_dir: /tmp\n    env: { vars: { K: w } }\n");
+	                "    working_dir: /tmp\n    env: { vars: { K: w } }\n");
 	g_assert_cmpstr(service(f, "a")->hash, !=, first);
 	assert_valid(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/sleep\", \"60\"]\n"
-			"    working_dir: /tmp\n    env: { vars: { K: v } }\n"
-			"    health_check: { notify: true }\n");
+	                "    working_dir: /tmp\n    env: { vars: { K: v } }\n"
+	                "    health_check: { notify: true }\n");
 	g_assert_cmpstr(service(f, "a")->hash, !=, first);
 }
 
@@ -850,7 +855,7 @@ test_limits(Fixture *f, gconstpointer data)
 	g_string_free(yaml, TRUE);
 }
 
-#define ADD(path, func)                                                                           \
+#define ADD(path, func)                                                                            \
 	g_test_add("/sg/config/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
 int

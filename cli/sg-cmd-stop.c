@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/* sysg stop: stops the supervisor and its services, or without one the recorded processes. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "sg-cli.h"
+#include "sg-clock.h"
+#include "sg-contain.h"
+#include "sg-paths.h"
+#include "sg-proctree.h"
+#include "sg-state.h"
+
+#define EXIT_USAGE              2
+#define OFFLINE_STOP_TIMEOUT_MS 10000
+
+/* Blocks until the supervisor releases its lock, that is, until it has exited. */
+static void
+wait_for_exit(const char *state_dir)
+{
+	g_autofree char *path = sg_paths_state_file(state_dir, SG_STATE_PID_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+typedef struct {
+	GMainLoop *loop;
+	guint pending;
+	guint stopped;
+} OfflineStop;
+
+static void
+offline_done_cb(const char *service, gboolean killed, guint n_processes, gpointer user_data)
+{
+	OfflineStop *stop = user_data;
+
+	if (n_processes > 0) {
+		printf(_("%s: stopped %u process(es)%s\n"), service, n_processes,
+		       killed ? _(" (killed after the timeout)") : "");
+		stop->stopped++;
+	}
+	if (--stop->pending == 0)
+		g_main_loop_quit(stop->loop);
+}
+
+/* The service's recorded process, when it is still the same process (start time). */
+static pid_t
+recorded_pid(JsonObject *states, const char *name, gint64 pid)
+{
+	JsonObject *state;
+	gint64 start_time;
+
+	if (states == NULL || !json_object_has_member(states, name))
+		return (pid_t)pid;
+	state = json_object_get_object_member(states, name);
+	if (state == NULL || !json_object_has_member(state, "process_start_time") ||
+	    json_object_get_null_member(state, "process_start_time"))
+		return (pid_t)pid;
+	start_time = json_object_get_int_member(state, "process_start_time");
+	return sg_proctree_start_time((pid_t)pid) == (guint64)start_time ? (pid_t)pid : 0;
+}
+
+/* With no supervisor: every recorded service, by its session and its markers. */
+static int
+stop_offline(const char *state_dir, const char *only)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) pids =
+	        sg_state_read_json(state_dir, SG_STATE_PID_JSON, SG_STATE_READ_NONE, NULL, &error);
+	g_autoptr(JsonNode) states = NULL;
+	g_autoptr(SgClock) clock = sg_clock_new_real();
+	g_autoptr(SgContain) contain = NULL;
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	OfflineStop stop = { loop, 1, 0 };
+	JsonObject *services, *state_services = NULL;
+	const char *state_id = NULL;
+
+	if (pids == NULL) {
+		if (error != NULL) {
+			sg_cli_error("%s", error->message);
+			return 1;
+		}
+		printf("%s\n", _("no supervisor is running and no service is recorded"));
+		return 0;
+	}
+	states = sg_state_read_json(state_dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, NULL);
+	if (states != NULL && JSON_NODE_HOLDS_OBJECT(states)) {
+		JsonObject *root = json_node_get_object(states);
+		state_id = json_object_get_string_member_with_default(root, "state_id", NULL);
+		if (json_object_has_member(root, "services"))
+			state_services = json_object_get_object_member(root, "services");
+	}
+	contain = sg_contain_new(NULL, state_id != NULL ? state_id : "", clock, &error);
+	if (contain == NULL) {
+		sg_cli_error("%s", error->message);
+		return 1;
+	}
+	services = json_object_get_object_member(json_node_get_object(pids), "services");
+	if (services != NULL) {
+		g_autoptr(GList) names = json_object_get_members(services);
+		for (GList *l = names; l != NULL; l = l->next) {
+			const char *name = l->data;
+			pid_t pid = recorded_pid(state_services, name,
+			                         json_object_get_int_member(services, name));
+			if (only != NULL && g_strcmp0(only, name) != 0)
+				continue;
+			stop.pending++;
+			sg_contain_stop(contain, name, pid, OFFLINE_STOP_TIMEOUT_MS,
+			                offline_done_cb, &stop);
+		}
+	}
+	if (--stop.pending > 0)
+		g_main_loop_run(loop);
+	if (stop.stopped == 0)
+		printf("%s\n", _("no recorded process was running"));
+	return 0;
+}
+
+int
+sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals)
+{
+	g_autofree char *service = NULL;
+	GOptionEntry entries[] = {
+		{ "service", 0, 0, G_OPTION_ARG_STRING, &service, N_("Stop only this service"),
+		  N_("NAME") },
+		{ NULL },
+	};
+	g_autofree char *state_dir = sg_paths_state_dir();
+	pid_t running = 0;
+
+	if (!sg_cli_parse("stop", NULL, _("Stop the supervisor and every service."), entries, &argc,
+	                  &argv, globals))
+		return EXIT_USAGE;
+	if (argc > 1) {
+		sg_cli_error(_("unexpected argument \"%s\""), argv[1]);
+		fprintf(stderr, "%s\n", _("Try 'sysg stop --help'."));
+		return EXIT_USAGE;
+	}
+	if (!sg_pid_file_query(state_dir, &running))
+		return stop_offline(state_dir, service);
+	if (service != NULL) {
+		sg_cli_error(_("stopping one service of a running supervisor needs its control "
+		               "socket, which this version does not have yet"));
+		return 1;
+	}
+	if (kill(running, SIGTERM) < 0) {
+		sg_cli_error(_("cannot signal the supervisor (PID %d): %s"), running,
+		             g_strerror(errno));
+		return 1;
+	}
+	wait_for_exit(state_dir);
+	printf(_("stopped the supervisor (PID %d) and its services\n"), running);
+	return 0;
+}

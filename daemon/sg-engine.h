@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* What every part of the engine shares: clock, reaper, containment, logs and the state directory.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/resource.h>
+
+#include "sg-clock.h"
+#include "sg-contain.h"
+#include "sg-log.h"
+#include "sg-logfile.h"
+#include "sg-reaper.h"
+
+typedef struct {
+	SgClock *clock;
+	SgReaper *reaper;
+	SgContain *contain;
+	SgLogWatch *log_watch;
+	SgLog *log; /* supervisor.log; may be NULL in tests */
+	char *state_dir;
+	char *log_dir; /* STATE_DIR/logs */
+	char *state_id;
+	struct rlimit service_nofile; /* the open-file limit services get back */
+	/* PIDs the engine started itself (service mains and helpers): anything else that is
+	 * our child is a leftover re-parented to the subreaper. */
+	GHashTable *known_pids;
+} SgEngine;
+
+/* Logs to supervisor.log when there is one (the engine never uses g_warning for events). */
+void sg_engine_log(SgEngine *engine, SgLogLevel level, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+/* A random 32-character lowercase hex id (invocation ids). */
+char *sg_engine_random_id(void);
+
+/* Whether the supervisor has children it did not start (processes left by a service). */
+gboolean sg_engine_has_stray_children(SgEngine *engine);

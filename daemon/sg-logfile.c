@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: MIT */
+/* Service log files: O_APPEND fds for children, rotated by size on one-shot inotify watches. */
+#include "config.h"
+
+#define G_LOG_DOMAIN "sg-logfile"
+
+#include "sg-logfile.h"
+#include "sg-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+/* A write (or a deletion, a rename, a chmod) since the last check arms one check this late. */
+#define CHECK_DELAY_MS 1000
+/* Catch-up copies before truncating: a writer faster than the copy must not hold us forever. */
+#define MAX_CATCH_UP 4
+#define LOG_MODE     0600
+
+struct _SgLogWatch {
+	SgClock *clock;
+	int inotify_fd;
+	GSource *source;
+	GHashTable *by_wd; /* wd -> GPtrArray of SgLogFile* (borrowed): files watching that inode */
+	GHashTable *files; /* SgLogFile* set, to detach them if the watch goes first */
+};
+
+struct _SgLogFile {
+	SgLogWatch *watch; /* NULL once the watch is freed */
+	char *path;
+	int fd;
+	SgLogLimits limits;
+	int wd;         /* -1 while no one-shot watch is armed for this file */
+	guint check_id; /* the pending check's clock timeout */
+	gboolean force_truncate;
+};
+
+static void file_schedule_check(SgLogFile *file);
+
+/* ---- the inotify side ---- */
+
+/* Forgets the file's one-shot watch; removes it from the kernel when no other file shares it
+ * (watches are per inode: two files of the same path get the same wd). */
+static void
+file_unwatch(SgLogFile *file, gboolean remove_from_kernel)
+{
+	GPtrArray *files;
+
+	if (file->wd < 0 || file->watch == NULL) {
+		file->wd = -1;
+		return;
+	}
+	files = g_hash_table_lookup(file->watch->by_wd, GINT_TO_POINTER(file->wd));
+	if (files != NULL) {
+		g_ptr_array_remove_fast(files, file);
+		if (files->len == 0) {
+			g_hash_table_remove(file->watch->by_wd, GINT_TO_POINTER(file->wd));
+			/* EINVAL: the one-shot already fired and the kernel dropped it. */
+			if (remove_from_kernel)
+				(void)inotify_rm_watch(file->watch->inotify_fd, file->wd);
+		}
+	}
+	file->wd = -1;
+}
+
+static int
+file_watch(SgLogFile *file)
+{
+	/* Rotation off: only a deletion or a rename away needs us (to recreate the file). */
+	guint32 mask = IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF | IN_ONESHOT | IN_MASK_ADD;
+	GPtrArray *files;
+	int wd;
+
+	if (file->limits.max_bytes > 0)
+		mask |= IN_MODIFY;
+	file_unwatch(file, TRUE);
+	/* IN_MASK_ADD: a second file of the same inode must not take the first one's bits. */
+	wd = inotify_add_watch(file->watch->inotify_fd, file->path, mask);
+	if (wd < 0)
+		return -errno;
+	files = g_hash_table_lookup(file->watch->by_wd, GINT_TO_POINTER(wd));
+	if (files == NULL) {
+		files = g_ptr_array_new();
+		g_hash_table_insert(file->watch->by_wd, GINT_TO_POINTER(wd), files);
+	}
+	if (!g_ptr_array_find(files, file, NULL))
+		g_ptr_array_add(files, file);
+	file->wd = wd;
+	return 0;
+}
+
+/* Every event of a one-shot watch (the event itself, then IN_IGNORED; or IN_IGNORED alone
+ * when the inode went away or its file system was unmounted) means the watch is gone. */
+static void
+watch_handle_wd(SgLogWatch *watch, int wd)
+{
+	GPtrArray *files;
+
+	if (!g_hash_table_steal_extended(watch->by_wd, GINT_TO_POINTER(wd), NULL,
+	                                 (gpointer *)&files))
+		return;
+	for (guint i = 0; i < files->len; i++) {
+		SgLogFile *file = g_ptr_array_index(files, i);
+		file->wd = -1;
+		file_schedule_check(file);
+	}
+	g_ptr_array_unref(files);
+}
+
+static void
+watch_handle_overflow(SgLogWatch *watch)
+{
+	GHashTableIter iter;
+	gpointer key;
+
+	/* Events were lost: every file gets a check, which re-arms its watch. */
+	g_hash_table_iter_init(&iter, watch->files);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		file_schedule_check(key);
+}
+
+static gboolean
+watch_readable_cb(int fd, GIOCondition condition, gpointer user_data)
+{
+	SgLogWatch *watch = user_data;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *event = (const struct inotify_event *)p;
+			if (event->mask & IN_Q_OVERFLOW)
+				watch_handle_overflow(watch);
+			else
+				watch_handle_wd(watch, event->wd);
+			p += sizeof(struct inotify_event) + event->len;
+		}
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+SgLogWatch *
+sg_log_watch_new(SgClock *clock, GError **error)
+{
+	g_autoptr(SgLogWatch) watch = g_new0(SgLogWatch, 1);
+
+	g_return_val_if_fail(clock != NULL, NULL);
+	watch->clock = sg_clock_ref(clock);
+	watch->by_wd = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
+	watch->files = g_hash_table_new(NULL, NULL);
+	watch->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (watch->inotify_fd < 0) {
+		sg_error_set_errno(error, -errno, _("Cannot watch log files"));
+		return NULL;
+	}
+	watch->source = g_unix_fd_source_new(watch->inotify_fd, G_IO_IN);
+	g_source_set_callback(watch->source, G_SOURCE_FUNC(watch_readable_cb), watch, NULL);
+	g_source_set_static_name(watch->source, "sg-logfile inotify");
+	g_source_attach(watch->source, g_main_context_get_thread_default());
+	return g_steal_pointer(&watch);
+}
+
+void
+sg_log_watch_free(SgLogWatch *watch)
+{
+	GHashTableIter iter;
+	gpointer key;
+
+	if (watch == NULL)
+		return;
+	/* Files outliving the watch keep their fds and can still rotate by hand. */
+	if (watch->files != NULL) {
+		g_hash_table_iter_init(&iter, watch->files);
+		while (g_hash_table_iter_next(&iter, &key, NULL)) {
+			SgLogFile *file = key;
+			sg_clock_clear(watch->clock, &file->check_id);
+			file->wd = -1;
+			file->watch = NULL;
+		}
+		g_hash_table_unref(watch->files);
+	}
+	if (watch->source != NULL) {
+		g_source_destroy(watch->source);
+		g_source_unref(watch->source);
+	}
+	if (watch->inotify_fd >= 0)
+		close(watch->inotify_fd);
+	g_clear_pointer(&watch->by_wd, g_hash_table_unref);
+	g_clear_pointer(&watch->clock, sg_clock_unref);
+	g_free(watch);
+}
+
+/* ---- files ---- */
+
+/* Opens path for a child's output; a regular file gets mode 0600 whatever it had. Returns the
+ * fd or a negative errno. */
+static int
+open_log(const char *path)
+{
+	struct stat st;
+	/* O_NONBLOCK: a FIFO put in place of the log must not hang the supervisor in open(). */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	              LOG_MODE);
+
+	if (fd < 0)
+		return -errno;
+	/* The children get blocking writes. */
+	if (fcntl(fd, F_SETFL, O_APPEND) < 0 || fstat(fd, &st) < 0 ||
+	    (S_ISREG(st.st_mode) && (st.st_mode & 07777) != LOG_MODE && fchmod(fd, LOG_MODE) < 0)) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* A reading fd on the same inode as file->fd (which is write-only, for the children). */
+static int
+open_for_reading(SgLogFile *file, const struct stat *st)
+{
+	struct stat rst;
+	int fd = open(file->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &rst) < 0 || rst.st_dev != st->st_dev || rst.st_ino != st->st_ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* Copies [from, to) of in_fd to out_fd's position; stops early if the source got shorter. */
+static int
+copy_range(int in_fd, guint64 from, guint64 to, int out_fd)
+{
+	off_t in_off = (off_t)from;
+	gboolean use_cfr = TRUE;
+	char buf[65536];
+
+	while ((guint64)in_off < to) {
+		size_t want = (size_t)MIN(to - (guint64)in_off, (guint64)1 << 30);
+		ssize_t n;
+
+		if (use_cfr) {
+			n = copy_file_range(in_fd, &in_off, out_fd, NULL, want, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			              errno == EOPNOTSUPP || errno == EBADF)) {
+				use_cfr = FALSE;
+				continue;
+			}
+		} else {
+			n = pread(in_fd, buf, MIN(want, sizeof(buf)), in_off);
+			if (n > 0) {
+				ssize_t done = 0;
+				while (done < n) {
+					ssize_t w = write(out_fd, buf + done, (size_t)(n - done));
+					if (w < 0 && errno == EINTR)
+						continue;
+					if (w < 0)
+						return -errno;
+					done += w;
+				}
+				in_off += n;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+	}
+	return 0;
+}
+
+static char *
+rotated_path(const char *path, guint64 n)
+{
+	return g_strdup_printf("%s.%" G_GUINT64_FORMAT, path, n);
+}
+
+/* .N-1 -> .N ... .1 -> .2, dropping the old .N and any file a larger max_files left. */
+static int
+shift_rotated(const char *path, guint max_files)
+{
+	for (guint64 n = (guint64)max_files + 1;; n++) {
+		g_autofree char *stale = rotated_path(path, n);
+		if (unlink(stale) < 0) {
+			if (errno == ENOENT)
+				break;
+			return -errno;
+		}
+	}
+	if (max_files == 0)
+		return 0;
+	{
+		g_autofree char *oldest = rotated_path(path, max_files);
+		if (unlink(oldest) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	for (guint n = max_files - 1; n >= 1; n--) {
+		g_autofree char *from = rotated_path(path, n);
+		g_autofree char *to = rotated_path(path, (guint64)n + 1);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Writes [0, len) of the live file to a new hidden file beside it, synced, mode 0600. */
+static int
+copy_to_temp(SgLogFile *file, int read_fd, guint64 len, char **ret_tmp_path)
+{
+	g_autofree char *dir = g_path_get_dirname(file->path);
+	g_autofree char *base = g_path_get_basename(file->path);
+	g_autofree char *tmp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+	int fd = g_mkstemp_full(tmp_path, O_WRONLY | O_CLOEXEC, LOG_MODE);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = fchmod(fd, LOG_MODE) < 0 ? -errno : 0;
+	if (r == 0)
+		r = copy_range(read_fd, 0, len, fd);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp_path);
+		close(fd);
+		return r;
+	}
+	*ret_tmp_path = g_steal_pointer(&tmp_path);
+	return fd;
+}
+
+/* The unit of collapse-range: the file system block (st_blksize may be a larger multiple). */
+static guint64
+block_size(int fd, const struct stat *st)
+{
+	struct statfs sfs;
+	guint64 blk = st->st_blksize > 0 ? (guint64)st->st_blksize : 4096;
+
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_bsize > 0 && (guint64)sfs.f_bsize > blk &&
+	    (guint64)sfs.f_bsize % blk == 0)
+		blk = (guint64)sfs.f_bsize;
+	return blk;
+}
+
+/*
+ * The truncate path: copies what was appended since `copied` (a few rounds, while writers
+ * keep going), then truncates. Whatever a writer appends between the last size check and
+ * the truncate is lost: two system calls, plus the wait for the inode lock, which a writer
+ * that never pauses can stretch to milliseconds.
+ */
+static int
+catch_up_and_truncate(SgLogFile *file, int read_fd, int out_fd, guint64 copied)
+{
+	for (int round = 0; out_fd >= 0 && round < MAX_CATCH_UP; round++) {
+		struct stat st;
+		int r;
+
+		if (fstat(file->fd, &st) < 0)
+			return -errno;
+		if ((guint64)st.st_size <= copied)
+			break;
+		r = copy_range(read_fd, copied, (guint64)st.st_size, out_fd);
+		if (r < 0)
+			return r;
+		copied = (guint64)st.st_size;
+	}
+	if (ftruncate(file->fd, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+gboolean
+sg_log_file_rotate_if_needed(SgLogFile *file, GError **error)
+{
+	g_autofree char *tmp_path = NULL;
+	g_autofree char *first = NULL;
+	struct stat st;
+	guint64 size, len = 0;
+	int read_fd = -1, out_fd = -1, r = 0;
+	gboolean collapsed = FALSE;
+
+	g_return_val_if_fail(file != NULL, FALSE);
+	if (fstat(file->fd, &st) < 0)
+		return sg_error_set_errno(error, -errno, _("Cannot rotate the log file %s"),
+		                          file->path);
+	size = (guint64)st.st_size;
+	if (!S_ISREG(st.st_mode) || file->limits.max_bytes == 0 || size <= file->limits.max_bytes)
+		return FALSE;
+
+	/* Collapse must end before EOF, so at least one byte stays in the live file. A file
+	 * smaller than a block cannot collapse at all and takes the truncate path. */
+	if (!file->force_truncate) {
+		guint64 blk = block_size(file->fd, &st);
+		len = (size - 1) / blk * blk;
+	}
+
+	if (file->limits.max_files > 0) {
+		read_fd = open_for_reading(file, &st);
+		if (read_fd < 0) {
+			r = read_fd;
+			goto out;
+		}
+		out_fd = copy_to_temp(file, read_fd, len > 0 ? len : size, &tmp_path);
+		if (out_fd < 0) {
+			r = out_fd;
+			goto out;
+		}
+	}
+	/* Shift and rename before touching the live file: a crash in between duplicates
+	 * lines, it never loses them. */
+	r = shift_rotated(file->path, file->limits.max_files);
+	if (r < 0)
+		goto out;
+	if (tmp_path != NULL) {
+		first = rotated_path(file->path, 1);
+		if (rename(tmp_path, first) < 0) {
+			r = -errno;
+			goto out;
+		}
+		g_clear_pointer(&tmp_path, g_free);
+	}
+
+	if (len > 0) {
+		if (fallocate(file->fd, FALLOC_FL_COLLAPSE_RANGE, 0, (off_t)len) == 0)
+			collapsed = TRUE;
+		else if (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS)
+			r = -errno;
+	}
+	if (r == 0 && !collapsed) {
+		r = catch_up_and_truncate(file, read_fd, out_fd, len > 0 ? len : size);
+		/* The copied bytes now exist only in .1. */
+		if (r == 0 && out_fd >= 0 && fsync(out_fd) < 0)
+			r = -errno;
+	}
+
+out:
+	if (tmp_path != NULL)
+		unlink(tmp_path);
+	if (out_fd >= 0)
+		close(out_fd);
+	if (read_fd >= 0)
+		close(read_fd);
+	if (r < 0)
+		return sg_error_set_errno(error, r, _("Cannot rotate the log file %s"), file->path);
+	g_debug("rotated %s (%s)", file->path, collapsed ? "collapse" : "truncate");
+	return TRUE;
+}
+
+/* A file deleted or renamed away is created again at its path, for the next child. */
+static void
+file_reopen_if_replaced(SgLogFile *file)
+{
+	struct stat st, pst;
+	int fd;
+
+	if (fstat(file->fd, &st) < 0)
+		return;
+	if (stat(file->path, &pst) == 0) {
+		if (pst.st_dev == st.st_dev && pst.st_ino == st.st_ino)
+			return;
+	} else if (errno != ENOENT) {
+		return;
+	}
+	fd = open_log(file->path);
+	if (fd < 0) {
+		g_debug("Cannot reopen %s: %s", file->path, g_strerror(-fd));
+		return;
+	}
+	file_unwatch(file, TRUE);
+	close(file->fd);
+	file->fd = fd;
+	g_debug("%s was replaced: reopened", file->path);
+}
+
+static gboolean
+file_is_regular(SgLogFile *file, struct stat *st)
+{
+	return fstat(file->fd, st) == 0 && S_ISREG(st->st_mode);
+}
+
+/* Rotates if needed, then re-arms the one-shot watch. */
+static void
+file_check(SgLogFile *file)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean failed = FALSE;
+	struct stat st;
+	int r;
+
+	if (file->watch != NULL)
+		file_reopen_if_replaced(file);
+	if (!file_is_regular(file, &st))
+		return; /* a device such as /dev/null: nothing to rotate, nothing to watch */
+	if (!sg_log_file_rotate_if_needed(file, &error) && error != NULL) {
+		g_debug("%s", error->message);
+		failed = TRUE;
+	}
+	if (file->watch == NULL)
+		return;
+	r = file_watch(file);
+	if (r == -ENOENT) {
+		file_reopen_if_replaced(file);
+		r = file_watch(file);
+	}
+	if (r < 0) {
+		g_debug("Cannot watch %s: %s", file->path, g_strerror(-r));
+		return;
+	}
+	/* A write between the size check and the new watch went unseen. A failed rotation is
+	 * retried on the next write, not every second. */
+	if (!failed && file->limits.max_bytes > 0 && file_is_regular(file, &st) &&
+	    (guint64)st.st_size > file->limits.max_bytes)
+		file_schedule_check(file);
+}
+
+static void
+file_check_cb(gpointer user_data)
+{
+	SgLogFile *file = user_data;
+
+	file->check_id = 0;
+	file_check(file);
+}
+
+static void
+file_schedule_check(SgLogFile *file)
+{
+	if (file->check_id == 0 && file->watch != NULL)
+		file->check_id = sg_clock_add_timeout(file->watch->clock, CHECK_DELAY_MS,
+		                                      file_check_cb, file);
+}
+
+SgLogFile *
+sg_log_file_open(SgLogWatch *watch, const char *path, const SgLogLimits *limits, GError **error)
+{
+	SgLogFile *file;
+	int fd;
+
+	g_return_val_if_fail(path != NULL && limits != NULL, NULL);
+	fd = open_log(path);
+	if (fd < 0) {
+		sg_error_set_errno(error, fd, _("Cannot open the log file %s"), path);
+		return NULL;
+	}
+	file = g_new0(SgLogFile, 1);
+	file->watch = watch;
+	file->path = g_strdup(path);
+	file->fd = fd;
+	file->limits = *limits;
+	file->wd = -1;
+	if (watch != NULL)
+		g_hash_table_add(watch->files, file);
+	/* A file already too big rotates now. */
+	file_check(file);
+	return file;
+}
+
+void
+sg_log_file_close(SgLogFile *file)
+{
+	if (file == NULL)
+		return;
+	if (file->watch != NULL) {
+		file_unwatch(file, TRUE);
+		sg_clock_clear(file->watch->clock, &file->check_id);
+		g_hash_table_remove(file->watch->files, file);
+	}
+	if (file->fd >= 0)
+		close(file->fd);
+	g_free(file->path);
+	g_free(file);
+}
+
+int
+sg_log_file_fd(SgLogFile *file)
+{
+	g_return_val_if_fail(file != NULL, -1);
+	return file->fd;
+}
+
+void
+sg_log_file_set_limits(SgLogFile *file, const SgLogLimits *limits)
+{
+	g_return_if_fail(file != NULL && limits != NULL);
+	file->limits = *limits;
+	/* New limits apply now: a lower max_bytes may rotate, and the watch mask may change. */
+	if (file->check_id == 0)
+		file_check(file);
+}
+
+void
+sg_log_file_set_force_truncate(SgLogFile *file, gboolean force)
+{
+	g_return_if_fail(file != NULL);
+	file->force_truncate = force;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* A service's stdout/stderr log file: opened for the child, rotated by size without polling. */
+#pragma once
+
+#include <glib.h>
+
+#include "sg-clock.h"
+#include "sg-config.h"
+
+typedef struct _SgLogWatch SgLogWatch;
+typedef struct _SgLogFile SgLogFile;
+
+/*
+ * One inotify instance for every log file of the supervisor, on the thread-default main
+ * context. A quiet file costs no wake-up: each file has a one-shot IN_MODIFY watch; the
+ * first write after a check arms a 1 s timer (the clock's), which checks the size, rotates
+ * when needed, and re-arms the one-shot watch. So a noisy file costs one check a second.
+ */
+SgLogWatch *sg_log_watch_new(SgClock *clock, GError **error);
+void sg_log_watch_free(SgLogWatch *watch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgLogWatch, sg_log_watch_free)
+
+/*
+ * Opens (creates 0600, O_APPEND) path and starts watching it with these limits
+ * (max_bytes 0: never rotate). The directory must exist.
+ */
+SgLogFile *sg_log_file_open(SgLogWatch *watch, const char *path, const SgLogLimits *limits,
+                            GError **error);
+void sg_log_file_close(SgLogFile *file);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgLogFile, sg_log_file_close)
+
+/* An O_WRONLY|O_APPEND fd to hand to a child as its stdout or stderr (owned by file). */
+int sg_log_file_fd(SgLogFile *file);
+void sg_log_file_set_limits(SgLogFile *file, const SgLogLimits *limits);
+
+/*
+ * Rotates now if the file is larger than max_bytes: copies it to PATH.1 (after shifting
+ * .1..N-1 to .2..N and dropping the oldest), then removes the copied bytes from the head of
+ * the live file in place with fallocate(FALLOC_FL_COLLAPSE_RANGE) in whole file-system
+ * blocks (the copy stops at the last block boundary, so nothing appears in both files and
+ * the partial block stays live), or, where the file system lacks it (tmpfs) or the file
+ * is under one block, copies what was appended meanwhile and truncates: what is written
+ * between the last catch-up and the truncate is lost (usually nothing or a few bytes; a
+ * writer that never pauses can lose milliseconds of output, and a line being written then
+ * can be cut). Writers keep their O_APPEND fds. max_files 0 keeps no old file. Runs
+ * synchronously (copy and fsync). Returns TRUE when it rotated.
+ */
+gboolean sg_log_file_rotate_if_needed(SgLogFile *file, GError **error);
+
+/* For tests: skips collapse-range as if the file system lacked it, forcing the truncate path. */
+void sg_log_file_set_force_truncate(SgLogFile *file, gboolean force);

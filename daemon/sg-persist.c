@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* The writer of pid.json and state.json: events mark them dirty, one idle callback writes. */
+#include "config.h"
+
+#include "sg-persist.h"
+
+#include <json-glib/json-glib.h>
+
+#include "sg-paths.h"
+#include "sg-state.h"
+
+struct _SgPersist {
+	SgSupervisor *supervisor;
+	gulong state_handler;
+	gulong changed_handler;
+	guint idle_id;
+	guint writes;
+};
+
+static char *
+format_time(gint64 usec)
+{
+	g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(usec / G_USEC_PER_SEC);
+	g_autoptr(GDateTime) exact = NULL;
+
+	if (time == NULL)
+		return NULL;
+	exact = g_date_time_add(time, usec % G_USEC_PER_SEC);
+	return g_date_time_format(exact, "%Y-%m-%dT%H:%M:%S.%fZ");
+}
+
+static JsonNode *
+build_pid_json(SgSupervisor *supervisor)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	GPtrArray *services = sg_supervisor_get_services(supervisor);
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "services");
+	json_builder_begin_object(builder);
+	for (guint i = 0; i < services->len; i++) {
+		SgService *service = g_ptr_array_index(services, i);
+		if (sg_service_get_pid(service) <= 0)
+			continue;
+		json_builder_set_member_name(builder, sg_service_get_name(service));
+		json_builder_add_int_value(builder, sg_service_get_pid(service));
+	}
+	json_builder_end_object(builder);
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
+}
+
+static void
+add_nullable_int(JsonBuilder *builder, const char *name, gint64 value, gboolean present)
+{
+	json_builder_set_member_name(builder, name);
+	if (present)
+		json_builder_add_int_value(builder, value);
+	else
+		json_builder_add_null_value(builder);
+}
+
+static JsonNode *
+build_state_json(SgSupervisor *supervisor)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	GPtrArray *services = sg_supervisor_get_services(supervisor);
+	SgEngine *engine = sg_supervisor_get_engine(supervisor);
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "state_id");
+	json_builder_add_string_value(builder, engine->state_id);
+	json_builder_set_member_name(builder, "services");
+	json_builder_begin_object(builder);
+	for (guint i = 0; i < services->len; i++) {
+		SgService *service = g_ptr_array_index(services, i);
+		gint64 started = sg_service_get_started_at(service);
+		pid_t pid = sg_service_get_pid(service);
+		g_autofree char *started_text = started > 0 ? format_time(started) : NULL;
+		int exit_code = sg_service_get_exit_code(service);
+		int exit_signal = sg_service_get_exit_signal(service);
+
+		json_builder_set_member_name(builder, sg_service_get_name(service));
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "status");
+		json_builder_add_string_value(
+		        builder, sg_service_state_to_string(sg_service_get_state(service)));
+		json_builder_set_member_name(builder, "started_at");
+		if (started_text != NULL)
+			json_builder_add_string_value(builder, started_text);
+		else
+			json_builder_add_null_value(builder);
+		json_builder_set_member_name(builder, "restart_count");
+		json_builder_add_int_value(builder, sg_service_get_restart_count(service));
+		add_nullable_int(builder, "exit_code", exit_code, exit_code >= 0);
+		add_nullable_int(builder, "exit_signal", exit_signal, exit_signal > 0);
+		add_nullable_int(builder, "pid", pid, pid > 0);
+		add_nullable_int(builder, "process_start_time",
+		                 (gint64)sg_service_get_proc_start_time(service), pid > 0);
+		json_builder_set_member_name(builder, "invocation_id");
+		if (pid > 0 && sg_service_get_invocation_id(service) != NULL)
+			json_builder_add_string_value(builder,
+			                              sg_service_get_invocation_id(service));
+		else
+			json_builder_add_null_value(builder);
+		json_builder_set_member_name(builder, "config_hash");
+		json_builder_add_string_value(builder, sg_service_get_config(service)->hash);
+		json_builder_set_member_name(builder, "cause");
+		if (sg_service_get_cause(service) != NULL)
+			json_builder_add_string_value(builder, sg_service_get_cause(service));
+		else
+			json_builder_add_null_value(builder);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_object(builder);
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
+}
+
+void
+sg_persist_flush(SgPersist *persist)
+{
+	SgEngine *engine = sg_supervisor_get_engine(persist->supervisor);
+	g_autoptr(JsonNode) pids = NULL;
+	g_autoptr(JsonNode) states = NULL;
+	g_autoptr(GError) error = NULL;
+	int lock;
+
+	if (persist->idle_id == 0)
+		return;
+	g_clear_handle_id(&persist->idle_id, g_source_remove);
+	pids = build_pid_json(persist->supervisor);
+	states = build_state_json(persist->supervisor);
+	lock = sg_state_lock(engine->state_dir, &error);
+	if (lock < 0) {
+		sg_engine_log(engine, SG_LOG_ERROR, "cannot lock the state files: %s",
+		              error->message);
+		return;
+	}
+	if (!sg_state_write_json(engine->state_dir, SG_STATE_PID_JSON, pids, &error) ||
+	    !sg_state_write_json(engine->state_dir, SG_STATE_STATE_JSON, states, &error))
+		sg_engine_log(engine, SG_LOG_ERROR, "cannot write the state files: %s",
+		              error->message);
+	sg_state_unlock(lock);
+	persist->writes++;
+}
+
+static gboolean
+write_cb(gpointer user_data)
+{
+	SgPersist *persist = user_data;
+
+	sg_persist_flush(persist);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+mark_dirty(SgPersist *persist)
+{
+	/* Idle priority: a burst of events in one loop turn costs one write. */
+	if (persist->idle_id == 0)
+		persist->idle_id = g_idle_add(write_cb, persist);
+}
+
+static void
+state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
+                 gpointer user_data)
+{
+	mark_dirty(user_data);
+}
+
+static void
+changed_cb(SgSupervisor *supervisor, SgService *service, gpointer user_data)
+{
+	mark_dirty(user_data);
+}
+
+SgPersist *
+sg_persist_new(SgSupervisor *supervisor)
+{
+	SgPersist *persist = g_new0(SgPersist, 1);
+
+	persist->supervisor = g_object_ref(supervisor);
+	persist->state_handler = g_signal_connect(supervisor, "service-state-changed",
+	                                          G_CALLBACK(state_changed_cb), persist);
+	persist->changed_handler =
+	        g_signal_connect(supervisor, "service-changed", G_CALLBACK(changed_cb), persist);
+	mark_dirty(persist);
+	return persist;
+}
+
+void
+sg_persist_free(SgPersist *persist)
+{
+	if (persist == NULL)
+		return;
+	sg_persist_flush(persist);
+	g_clear_signal_handler(&persist->state_handler, persist->supervisor);
+	g_clear_signal_handler(&persist->changed_handler, persist->supervisor);
+	g_object_unref(persist->supervisor);
+	g_free(persist);
+}
+
+guint
+sg_persist_write_count(SgPersist *persist)
+{
+	return persist->writes;
+}

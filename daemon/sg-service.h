@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* One supervised service: its instances, readiness, exits, restarts, stops and hooks. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "sg-config.h"
+#include "sg-engine.h"
+#include "sg-service-state.h"
+
+typedef struct _SgService SgService;
+
+typedef enum {
+	SG_HEALTH_NONE,     /* no check configured */
+	SG_HEALTH_STARTING, /* the check has not passed yet for this instance */
+	SG_HEALTH_HEALTHY,
+	SG_HEALTH_UNHEALTHY,
+} SgHealthStatus;
+
+typedef struct {
+	/* Every state change, after the service's fields are updated. */
+	void (*state_changed)(SgService *service, SgServiceState old_state, gpointer user_data);
+	/* Any other change worth persisting (restart count reset, PID). */
+	void (*changed)(SgService *service, gpointer user_data);
+} SgServiceEvents;
+
+typedef void (*SgServiceDoneFunc)(SgService *service, gpointer user_data);
+
+SgService *sg_service_new(SgEngine *engine, SgConfig *config, const SgServiceConfig *service_config,
+                          const SgServiceEvents *events, gpointer events_data);
+void sg_service_free(SgService *service);
+
+const char *sg_service_get_name(SgService *service);
+const SgServiceConfig *sg_service_get_config(SgService *service);
+SgServiceState sg_service_get_state(SgService *service);
+pid_t sg_service_get_pid(SgService *service);
+guint64 sg_service_get_proc_start_time(SgService *service);
+const char *sg_service_get_invocation_id(SgService *service);
+gint64 sg_service_get_started_at(SgService *service); /* realtime usec; 0: never */
+guint sg_service_get_restart_count(SgService *service);
+int sg_service_get_exit_code(SgService *service);     /* -1: none or killed by a signal */
+int sg_service_get_exit_signal(SgService *service);   /* 0: none */
+const char *sg_service_get_cause(SgService *service); /* why it failed, blocked or waits */
+SgHealthStatus sg_service_get_health(SgService *service);
+const char *sg_health_status_to_string(SgHealthStatus status);
+/* The last instance crashed or failed before it was ready (sysg start's exit status). */
+gboolean sg_service_failed_before_ready(SgService *service);
+
+/* Whether dependents waiting with this condition may start. */
+gboolean sg_service_satisfies(SgService *service, SgCondition condition);
+/* A process of the service exists (or is being stopped). */
+gboolean sg_service_is_active(SgService *service);
+
+/* Starts an instance now (dependencies are the caller's business): skip, pre_start, spawn. */
+void sg_service_start(SgService *service);
+/* Waiting for dependencies: starting, with no process yet. */
+void sg_service_set_waiting(SgService *service, const char *cause);
+/* A dependency is not ready: stops any process (the cascade), then blocked with cause. */
+void sg_service_block(SgService *service, const char *cause);
+/* The operator's stop: no restart follows; done runs once nothing of it is left. */
+void sg_service_stop(SgService *service, SgServiceDoneFunc done, gpointer user_data);

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine object: owns the services, applies dependency order and cascades, and emits one
+ * stream of events for the state files, the log, the socket and the bus. */
+#include "config.h"
+
+#include "sg-supervisor.h"
+
+#include "sg-error.h"
+
+struct _SgSupervisor {
+	GObject parent_instance;
+
+	SgEngine *engine;
+	SgConfig *config;
+	GPtrArray *services;    /* SgService*, configuration order, owned */
+	GHashTable *by_name;    /* name -> SgService* */
+	GHashTable *dependents; /* name -> GPtrArray of SgService* that depend on it */
+	GHashTable *wanted;     /* SgService* the operator asked to run */
+
+	gboolean settle_pending;
+	gboolean starting_all;
+	gboolean stopping_all;
+	gboolean in_stop_all_pass; /* state changes during a pass ask for another pass */
+	gboolean stop_all_again;
+	GSList *stop_all_waiters; /* StopAllWaiter* */
+};
+
+typedef struct {
+	SgSupervisorDoneFunc done;
+	gpointer user_data;
+} StopAllWaiter;
+
+enum {
+	SIGNAL_SERVICE_STATE_CHANGED,
+	SIGNAL_SERVICE_CHANGED,
+	SIGNAL_SETTLED,
+	N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE(SgSupervisor, sg_supervisor, G_TYPE_OBJECT)
+
+static void evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request);
+static void continue_stop_all(SgSupervisor *supervisor);
+static gboolean stop_all_pass(SgSupervisor *supervisor);
+
+/* ---- dependency decisions ---- */
+
+static SgService *
+lookup(SgSupervisor *supervisor, const char *name)
+{
+	return g_hash_table_lookup(supervisor->by_name, name);
+}
+
+static GPtrArray *
+dependents_of(SgSupervisor *supervisor, SgService *service)
+{
+	return g_hash_table_lookup(supervisor->dependents, sg_service_get_name(service));
+}
+
+/* The states a dependent may be (re)started from when its dependencies change. */
+static gboolean
+waits_for_dependencies(SgService *service)
+{
+	switch (sg_service_get_state(service)) {
+	case SG_SERVICE_STOPPED:
+	case SG_SERVICE_BLOCKED:
+		return TRUE;
+	case SG_SERVICE_STARTING:
+		return !sg_service_is_active(service) && sg_service_get_pid(service) == 0;
+	default:
+		return FALSE;
+	}
+}
+
+/*
+ * Starts a wanted service whose dependencies are all satisfied, blocks it when one of them
+ * failed or is blocked, and otherwise lets it wait.
+ */
+static void
+evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request)
+{
+	const SgServiceConfig *cfg = sg_service_get_config(service);
+	g_autoptr(GString) waiting = g_string_new(NULL);
+	SgServiceState state = sg_service_get_state(service);
+
+	if (supervisor->stopping_all || !g_hash_table_contains(supervisor->wanted, service))
+		return;
+	if (sg_service_is_active(service))
+		return;
+	if (!waits_for_dependencies(service) && !explicit_request)
+		return;
+	if (state == SG_SERVICE_BACKOFF && !explicit_request)
+		return;
+
+	for (guint i = 0; i < cfg->n_depends_on; i++) {
+		SgService *dep = lookup(supervisor, cfg->depends_on[i].service);
+		SgServiceState dep_state = sg_service_get_state(dep);
+
+		if (sg_service_satisfies(dep, cfg->depends_on[i].condition))
+			continue;
+		if (dep_state == SG_SERVICE_FAILED || dep_state == SG_SERVICE_BLOCKED) {
+			g_autofree char *cause =
+			        g_strdup_printf("dependency %s is %s", sg_service_get_name(dep),
+			                        sg_service_state_to_string(dep_state));
+			if (state != SG_SERVICE_BLOCKED ||
+			    g_strcmp0(sg_service_get_cause(service), cause) != 0)
+				sg_service_block(service, cause);
+			return;
+		}
+		g_string_append_printf(waiting, "%s%s", waiting->len > 0 ? ", " : "",
+		                       sg_service_get_name(dep));
+	}
+	if (waiting->len > 0) {
+		g_autofree char *cause = g_strdup_printf("waiting for %s", waiting->str);
+		sg_service_set_waiting(service, cause);
+		return;
+	}
+	sg_service_start(service);
+}
+
+/* Marks a service and the stopped or failed services it depends on as wanted. */
+static void
+request(SgSupervisor *supervisor, SgService *service, GHashTable *seen)
+{
+	const SgServiceConfig *cfg = sg_service_get_config(service);
+
+	if (!g_hash_table_add(seen, service))
+		return;
+	g_hash_table_add(supervisor->wanted, service);
+	for (guint i = 0; i < cfg->n_depends_on; i++) {
+		SgService *dep = lookup(supervisor, cfg->depends_on[i].service);
+		SgServiceState dep_state = sg_service_get_state(dep);
+
+		if (dep_state == SG_SERVICE_STOPPED || dep_state == SG_SERVICE_FAILED ||
+		    dep_state == SG_SERVICE_BLOCKED)
+			request(supervisor, dep, seen);
+	}
+}
+
+/* ---- settling ---- */
+
+gboolean
+sg_supervisor_is_settled(SgSupervisor *supervisor, gboolean *ret_all_up)
+{
+	gboolean all_up = TRUE;
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, supervisor->wanted);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		SgService *service = key;
+
+		switch (sg_service_get_state(service)) {
+		case SG_SERVICE_RUNNING:
+		case SG_SERVICE_EXITED:
+		case SG_SERVICE_SKIPPED:
+		case SG_SERVICE_STOPPED:
+		case SG_SERVICE_SCHEDULED:
+			break;
+		case SG_SERVICE_FAILED:
+		case SG_SERVICE_BLOCKED:
+			all_up = FALSE;
+			break;
+		case SG_SERVICE_BACKOFF:
+			if (!sg_service_failed_before_ready(service))
+				return FALSE;
+			all_up = FALSE;
+			break;
+		default:
+			return FALSE;
+		}
+	}
+	if (ret_all_up != NULL)
+		*ret_all_up = all_up;
+	return TRUE;
+}
+
+static void
+check_settled(SgSupervisor *supervisor)
+{
+	if (!supervisor->settle_pending || supervisor->starting_all)
+		return;
+	if (!sg_supervisor_is_settled(supervisor, NULL))
+		return;
+	supervisor->settle_pending = FALSE;
+	g_signal_emit(supervisor, signals[SIGNAL_SETTLED], 0);
+}
+
+/* ---- service events ---- */
+
+static void
+service_state_changed_cb(SgService *service, SgServiceState old_state, gpointer user_data)
+{
+	SgSupervisor *supervisor = user_data;
+	SgServiceState state = sg_service_get_state(service);
+	GPtrArray *dependents = dependents_of(supervisor, service);
+
+	g_signal_emit(supervisor, signals[SIGNAL_SERVICE_STATE_CHANGED], 0, service,
+	              (guint)old_state, (guint)state);
+
+	if (supervisor->stopping_all) {
+		continue_stop_all(supervisor);
+		return;
+	}
+	for (guint i = 0; dependents != NULL && i < dependents->len; i++) {
+		SgService *dependent = g_ptr_array_index(dependents, i);
+
+		if (!g_hash_table_contains(supervisor->wanted, dependent))
+			continue;
+		if (state == SG_SERVICE_FAILED || state == SG_SERVICE_BLOCKED) {
+			/* No restart is coming: the dependents go down too, and come back
+			 * when it is ready again. */
+			g_autofree char *cause =
+			        g_strdup_printf("dependency %s is %s", sg_service_get_name(service),
+			                        sg_service_state_to_string(state));
+			if (sg_service_get_state(dependent) != SG_SERVICE_BLOCKED) {
+				if (sg_service_is_active(dependent))
+					sg_engine_log(supervisor->engine, SG_LOG_WARN,
+					              "cascade: stopping %s because %s",
+					              sg_service_get_name(dependent), cause);
+				sg_service_block(dependent, cause);
+			}
+		} else if (sg_service_satisfies(service, SG_CONDITION_READY) ||
+		           sg_service_satisfies(service, SG_CONDITION_COMPLETED)) {
+			evaluate(supervisor, dependent, FALSE);
+		}
+	}
+	check_settled(supervisor);
+}
+
+static void
+service_changed_cb(SgService *service, gpointer user_data)
+{
+	SgSupervisor *supervisor = user_data;
+
+	g_signal_emit(supervisor, signals[SIGNAL_SERVICE_CHANGED], 0, service);
+}
+
+static const SgServiceEvents service_events = {
+	.state_changed = service_state_changed_cb,
+	.changed = service_changed_cb,
+};
+
+/* ---- operations ---- */
+
+void
+sg_supervisor_start_all(SgSupervisor *supervisor)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+
+	supervisor->stopping_all = FALSE;
+	supervisor->settle_pending = TRUE;
+	supervisor->starting_all = TRUE;
+	for (guint i = 0; i < supervisor->services->len; i++) {
+		SgService *service = g_ptr_array_index(supervisor->services, i);
+		if (sg_service_get_config(service)->cron == NULL &&
+		    sg_service_get_state(service) == SG_SERVICE_STOPPED)
+			request(supervisor, service, seen);
+	}
+	/* Roots first, in file order; dependents follow as their dependencies get ready. */
+	for (guint i = 0; i < supervisor->services->len; i++) {
+		SgService *service = g_ptr_array_index(supervisor->services, i);
+		if (g_hash_table_contains(seen, service))
+			evaluate(supervisor, service, TRUE);
+	}
+	supervisor->starting_all = FALSE;
+	check_settled(supervisor);
+}
+
+gboolean
+sg_supervisor_start_service(SgSupervisor *supervisor, const char *name, GError **error)
+{
+	SgService *service = lookup(supervisor, name);
+	g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+	GHashTableIter iter;
+	gpointer key;
+
+	if (service == NULL) {
+		g_set_error(error, SG_ERROR, SG_ERROR_NO_SUCH_SERVICE, "no such service: %s", name);
+		return FALSE;
+	}
+	supervisor->stopping_all = FALSE;
+	request(supervisor, service, seen);
+	/* Dependencies first: evaluating a dependent before them would only make it wait. */
+	g_hash_table_iter_init(&iter, seen);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		if (key != service)
+			evaluate(supervisor, key, TRUE);
+	evaluate(supervisor, service, TRUE);
+	return TRUE;
+}
+
+typedef struct {
+	SgSupervisor *supervisor;
+	SgSupervisorDoneFunc done;
+	gpointer user_data;
+} StopOne;
+
+static void
+stop_one_done_cb(SgService *service, gpointer user_data)
+{
+	StopOne *stop = user_data;
+
+	if (stop->done != NULL)
+		stop->done(stop->supervisor, stop->user_data);
+	g_object_unref(stop->supervisor);
+	g_free(stop);
+}
+
+gboolean
+sg_supervisor_stop_service(SgSupervisor *supervisor, const char *name, SgSupervisorDoneFunc done,
+                           gpointer user_data, GError **error)
+{
+	SgService *service = lookup(supervisor, name);
+	StopOne *stop;
+
+	if (service == NULL) {
+		g_set_error(error, SG_ERROR, SG_ERROR_NO_SUCH_SERVICE, "no such service: %s", name);
+		return FALSE;
+	}
+	g_hash_table_remove(supervisor->wanted, service);
+	stop = g_new0(StopOne, 1);
+	stop->supervisor = g_object_ref(supervisor);
+	stop->done = done;
+	stop->user_data = user_data;
+	sg_service_stop(service, stop_one_done_cb, stop);
+	return TRUE;
+}
+
+/* A service may stop once nothing that depends on it runs any more. */
+static gboolean
+has_active_dependent(SgSupervisor *supervisor, SgService *service)
+{
+	GPtrArray *dependents = dependents_of(supervisor, service);
+
+	for (guint i = 0; dependents != NULL && i < dependents->len; i++)
+		if (sg_service_is_active(g_ptr_array_index(dependents, i)))
+			return TRUE;
+	return FALSE;
+}
+
+static void
+continue_stop_all(SgSupervisor *supervisor)
+{
+	gboolean any_active;
+	GSList *waiters;
+
+	if (supervisor->in_stop_all_pass) {
+		supervisor->stop_all_again = TRUE;
+		return;
+	}
+	supervisor->in_stop_all_pass = TRUE;
+	do {
+		supervisor->stop_all_again = FALSE;
+		any_active = stop_all_pass(supervisor);
+	} while (supervisor->stop_all_again);
+	supervisor->in_stop_all_pass = FALSE;
+	if (any_active || !supervisor->stopping_all)
+		return;
+	supervisor->stopping_all = FALSE;
+	waiters = g_steal_pointer(&supervisor->stop_all_waiters);
+	for (GSList *l = waiters; l != NULL; l = l->next) {
+		StopAllWaiter *waiter = l->data;
+		waiter->done(supervisor, waiter->user_data);
+	}
+	g_slist_free_full(waiters, g_free);
+}
+
+/* One pass: stops what may stop now; returns whether anything is still active. */
+static gboolean
+stop_all_pass(SgSupervisor *supervisor)
+{
+	gboolean any_active = FALSE;
+
+	for (guint i = 0; i < supervisor->services->len; i++) {
+		SgService *service = g_ptr_array_index(supervisor->services, i);
+		SgServiceState state = sg_service_get_state(service);
+
+		if (sg_service_is_active(service)) {
+			any_active = TRUE;
+			if (state != SG_SERVICE_STOPPING &&
+			    !has_active_dependent(supervisor, service))
+				sg_service_stop(service, NULL, NULL);
+		} else if (state == SG_SERVICE_BACKOFF || state == SG_SERVICE_STARTING) {
+			/* A pending restart or a helper: cancelled, nothing to wait for. */
+			sg_service_stop(service, NULL, NULL);
+		}
+	}
+	return any_active;
+}
+
+void
+sg_supervisor_stop_all(SgSupervisor *supervisor, SgSupervisorDoneFunc done, gpointer user_data)
+{
+	StopAllWaiter *waiter = g_new0(StopAllWaiter, 1);
+
+	waiter->done = done;
+	waiter->user_data = user_data;
+	supervisor->stop_all_waiters = g_slist_append(supervisor->stop_all_waiters, waiter);
+	g_hash_table_remove_all(supervisor->wanted);
+	supervisor->settle_pending = FALSE;
+	if (!supervisor->stopping_all) {
+		supervisor->stopping_all = TRUE;
+		g_object_ref(supervisor);
+		continue_stop_all(supervisor);
+		g_object_unref(supervisor);
+	}
+}
+
+/* ---- object ---- */
+
+SgSupervisor *
+sg_supervisor_new(SgEngine *engine, SgConfig *config)
+{
+	SgSupervisor *supervisor = g_object_new(SG_TYPE_SUPERVISOR, NULL);
+
+	supervisor->engine = engine;
+	supervisor->config = sg_config_ref(config);
+	for (guint i = 0; i < config->services->len; i++) {
+		const SgServiceConfig *cfg = g_ptr_array_index(config->services, i);
+		SgService *service =
+		        sg_service_new(engine, config, cfg, &service_events, supervisor);
+		g_ptr_array_add(supervisor->services, service);
+		g_hash_table_insert(supervisor->by_name, (gpointer)cfg->name, service);
+	}
+	for (guint i = 0; i < supervisor->services->len; i++) {
+		SgService *service = g_ptr_array_index(supervisor->services, i);
+		const SgServiceConfig *cfg = sg_service_get_config(service);
+
+		for (guint d = 0; d < cfg->n_depends_on; d++) {
+			GPtrArray *list = g_hash_table_lookup(supervisor->dependents,
+			                                      cfg->depends_on[d].service);
+			if (list == NULL) {
+				list = g_ptr_array_new();
+				g_hash_table_insert(supervisor->dependents,
+				                    (gpointer)cfg->depends_on[d].service, list);
+			}
+			g_ptr_array_add(list, service);
+		}
+	}
+	return supervisor;
+}
+
+SgConfig *
+sg_supervisor_get_config(SgSupervisor *supervisor)
+{
+	return supervisor->config;
+}
+
+SgEngine *
+sg_supervisor_get_engine(SgSupervisor *supervisor)
+{
+	return supervisor->engine;
+}
+
+GPtrArray *
+sg_supervisor_get_services(SgSupervisor *supervisor)
+{
+	return supervisor->services;
+}
+
+SgService *
+sg_supervisor_lookup(SgSupervisor *supervisor, const char *name)
+{
+	return lookup(supervisor, name);
+}
+
+static void
+sg_supervisor_finalize(GObject *object)
+{
+	SgSupervisor *supervisor = SG_SUPERVISOR(object);
+
+	g_hash_table_unref(supervisor->wanted);
+	g_hash_table_unref(supervisor->dependents);
+	g_hash_table_unref(supervisor->by_name);
+	g_ptr_array_unref(supervisor->services);
+	g_slist_free_full(supervisor->stop_all_waiters, g_free);
+	sg_config_unref(supervisor->config);
+	G_OBJECT_CLASS(sg_supervisor_parent_class)->finalize(object);
+}
+
+static void
+sg_supervisor_init(SgSupervisor *supervisor)
+{
+	supervisor->services = g_ptr_array_new_with_free_func((GDestroyNotify)sg_service_free);
+	supervisor->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	supervisor->dependents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+	                                               (GDestroyNotify)g_ptr_array_unref);
+	supervisor->wanted = g_hash_table_new(NULL, NULL);
+}
+
+static void
+sg_supervisor_class_init(SgSupervisorClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+	object_class->finalize = sg_supervisor_finalize;
+	signals[SIGNAL_SERVICE_STATE_CHANGED] = g_signal_new(
+	        "service-state-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+	        NULL, G_TYPE_NONE, 3, G_TYPE_POINTER, G_TYPE_UINT, G_TYPE_UINT);
+	signals[SIGNAL_SERVICE_CHANGED] =
+	        g_signal_new("service-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+	                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+	signals[SIGNAL_SETTLED] =
+	        g_signal_new("settled", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+	                     NULL, G_TYPE_NONE, 0);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine: all services, their dependency order and the one set of operations the
+ * socket, the bus and the signals use. It knows nothing of sockets or D-Bus. */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sg-config.h"
+#include "sg-engine.h"
+#include "sg-service.h"
+
+#define SG_TYPE_SUPERVISOR (sg_supervisor_get_type())
+G_DECLARE_FINAL_TYPE(SgSupervisor, sg_supervisor, SG, SUPERVISOR, GObject)
+
+/*
+ * Signals:
+ *   "service-state-changed" (SgService *service, guint old_state, guint new_state)
+ *   "service-changed"       (SgService *service): any change worth persisting
+ *   "settled"               (): every service asked to start is ready, exited, skipped,
+ *                               failed or blocked (once per sg_supervisor_start_all)
+ */
+
+/* engine is borrowed and must outlive the supervisor. */
+SgSupervisor *sg_supervisor_new(SgEngine *engine, SgConfig *config);
+
+SgConfig *sg_supervisor_get_config(SgSupervisor *supervisor);
+SgEngine *sg_supervisor_get_engine(SgSupervisor *supervisor);
+/* Services in configuration order (borrowed). */
+GPtrArray *sg_supervisor_get_services(SgSupervisor *supervisor);
+SgService *sg_supervisor_lookup(SgSupervisor *supervisor, const char *name);
+
+/* Starts every service that is not running (cron jobs wait for their times). */
+void sg_supervisor_start_all(SgSupervisor *supervisor);
+/* Starts one service, and the stopped services it depends on. */
+gboolean sg_supervisor_start_service(SgSupervisor *supervisor, const char *name, GError **error);
+
+typedef void (*SgSupervisorDoneFunc)(SgSupervisor *supervisor, gpointer user_data);
+/* Stops one service (its dependents keep running); done runs when nothing of it is left. */
+gboolean sg_supervisor_stop_service(SgSupervisor *supervisor, const char *name,
+                                    SgSupervisorDoneFunc done, gpointer user_data, GError **error);
+/* Stops every service, dependents before what they depend on; done when all are stopped. */
+void sg_supervisor_stop_all(SgSupervisor *supervisor, SgSupervisorDoneFunc done,
+                            gpointer user_data);
+
+/* Whether every service asked to start has settled, and whether all of them came up. */
+gboolean sg_supervisor_is_settled(SgSupervisor *supervisor, gboolean *ret_all_up);
