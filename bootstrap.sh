@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 packages=(
-	gcc clang libclang-rt-14-dev meson ninja-build pkg-config gettext
+	gcc clang libclang-rt-14-dev llvm-14 meson ninja-build pkg-config gettext
 	libglib2.0-dev libjson-glib-dev libyaml-dev libsystemd-dev
 	tzdata locales dbus-daemon python3
 )
@@ -103,7 +103,7 @@ run_unprivileged() {
 	id "$user" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/sh "$user"
 	local work
 	work=$(mktemp -d /tmp/systemg-unprivileged.XXXXXX)
-	git -C "$top" ls-files -z | tar -C "$top" --null -T - -cf - | tar -C "$work" -xf -
+	tar -C "$top" --exclude='./build*' --exclude='./.git' -cf - . | tar -C "$work" -xf -
 	chown -R "$user:" "$work"
 	chmod 0755 "$work"
 	log "build (unprivileged, as $user)"
@@ -135,6 +135,12 @@ cmd_example() {
 	build build
 	log "sysg validate --config data/examples/web-stack.yaml"
 	build/cli/sysg validate --config data/examples/web-stack.yaml
+	log "sysg start --daemonize --config data/examples/web-stack.yaml"
+	build/cli/sysg start --daemonize --config data/examples/web-stack.yaml
+	log "the services stay up under sysgd; their state:"
+	state_dir=${SYSTEMG_STATE_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/systemg}
+	cat "$state_dir/state.json"
+	log "logs are in $state_dir/logs; stop everything with: build/cli/sysg stop"
 }
 
 cmd_test() {
@@ -148,9 +154,11 @@ cmd_test() {
 	# Slow unwinding: GLib has no frame pointers, and suppressions match on full stacks.
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
 	export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
+	# Suppressions match function names: the symbolizer must be found.
+	export ASAN_SYMBOLIZER_PATH=/usr/bin/llvm-symbolizer-14
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	run_suites build-asan "asan" --timeout-multiplier 3
-	unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+	unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS ASAN_SYMBOLIZER_PATH
 
 	run_unprivileged
 

@@ -86,6 +86,7 @@ stop_offline(const char *state_dir, const char *only)
 	OfflineStop stop = { loop, 1, 0 };
 	JsonObject *services, *state_services = NULL;
 	const char *state_id = NULL;
+	const char *cgroup_root = NULL;
 
 	if (pids == NULL) {
 		if (error != NULL) {
@@ -99,10 +100,14 @@ stop_offline(const char *state_dir, const char *only)
 	if (states != NULL && JSON_NODE_HOLDS_OBJECT(states)) {
 		JsonObject *root = json_node_get_object(states);
 		state_id = json_object_get_string_member_with_default(root, "state_id", NULL);
+		if (json_object_has_member(root, "cgroup_root") &&
+		    !json_object_get_null_member(root, "cgroup_root"))
+			cgroup_root = json_object_get_string_member(root, "cgroup_root");
 		if (json_object_has_member(root, "services"))
 			state_services = json_object_get_object_member(root, "services");
 	}
-	contain = sg_contain_new(NULL, state_id != NULL ? state_id : "", clock, &error);
+	/* open, not new: the client must never move itself into the services' cgroup. */
+	contain = sg_contain_open(cgroup_root, state_id != NULL ? state_id : "", clock, &error);
 	if (contain == NULL) {
 		sg_cli_error("%s", error->message);
 		return 1;

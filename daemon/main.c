@@ -163,6 +163,8 @@ settled_cb(SgSupervisor *supervisor, gpointer user_data)
 	gboolean all_up = TRUE;
 	guint running = 0;
 
+	/* Whoever reads the state files after start returns must see this moment. */
+	sg_persist_flush(daemon->persist);
 	sg_supervisor_is_settled(supervisor, &all_up);
 	for (guint i = 0; i < services->len; i++) {
 		SgService *service = g_ptr_array_index(services, i);

@@ -38,6 +38,10 @@ struct _SgContain {
 	char *cgroup_root; /* NULL in marker mode */
 	int root_fd;       /* -1 in marker mode */
 	GList *stops;      /* SgContainStop*, in progress */
+	/* One /proc scan serves every stop of the same main-loop turn (stopping 200
+	 * services costs one scan, not 200); dropped before the next turn. */
+	GPtrArray *scan;
+	guint scan_idle;
 };
 
 struct _SgContainStop {
@@ -488,6 +492,8 @@ sg_contain_free(SgContain *contain)
 	/* Services may outlive the supervisor: their cgroups stay. */
 	while (contain->stops != NULL)
 		stop_free(contain->stops->data);
+	g_clear_handle_id(&contain->scan_idle, g_source_remove);
+	g_clear_pointer(&contain->scan, g_ptr_array_unref);
 	if (contain->root_fd >= 0)
 		close(contain->root_fd);
 	sg_clock_unref(contain->clock);
@@ -559,22 +565,36 @@ info_in_service(const SgProcInfo *info, const char *service, pid_t sid)
 	return sid > 0 && (info->sid == sid || info->pgid == sid);
 }
 
+static gboolean
+drop_scan_cb(gpointer user_data)
+{
+	SgContain *contain = user_data;
+
+	contain->scan_idle = 0;
+	g_clear_pointer(&contain->scan, g_ptr_array_unref);
+	return G_SOURCE_REMOVE;
+}
+
+static GPtrArray *
+scan_this_turn(SgContain *contain)
+{
+	if (contain->scan == NULL) {
+		contain->scan = sg_proctree_scan_all(contain->state_id);
+		contain->scan_idle = g_idle_add_full(G_PRIORITY_HIGH, drop_scan_cb, contain, NULL);
+	}
+	return contain->scan;
+}
+
 /* Every live process of the service, as SgProcInfo*. */
 static GPtrArray *
 marker_find(SgContain *contain, const char *service, pid_t sid)
 {
-	g_autoptr(GHashTable) sessions = NULL;
-	g_autoptr(GPtrArray) all = NULL;
+	GPtrArray *all = scan_this_turn(contain);
 	GPtrArray *mine = g_ptr_array_new_with_free_func((GDestroyNotify)sg_proc_info_free);
 
-	if (sid > 0) {
-		sessions = g_hash_table_new(NULL, NULL);
-		g_hash_table_add(sessions, GINT_TO_POINTER(sid));
-	}
-	all = sg_proctree_scan(contain->state_id, sessions);
 	for (guint i = 0; i < all->len; i++) {
 		if (info_in_service(all->pdata[i], service, sid))
-			g_ptr_array_add(mine, g_ptr_array_steal_index(all, i--));
+			g_ptr_array_add(mine, sg_proc_info_copy(all->pdata[i]));
 	}
 	return mine;
 }
@@ -819,6 +839,27 @@ stop_signal_process(SgContainStop *stop, pid_t pid, guint64 start_time, int sig)
 	g_hash_table_insert(stop->watches, GINT_TO_POINTER(pid), watch);
 }
 
+/*
+ * A main process spawned a moment ago may not have reached exec yet: no session of its
+ * own, no markers, not in its cgroup. It is still ours when it is our child.
+ */
+static void
+add_fresh_main(SgContainStop *stop, GPtrArray *found)
+{
+	SgProcInfo *info;
+
+	if (stop->sid <= 0)
+		return;
+	for (guint i = 0; i < found->len; i++)
+		if (((SgProcInfo *)found->pdata[i])->pid == stop->sid)
+			return;
+	info = g_new0(SgProcInfo, 1);
+	if (sg_proctree_read_stat(stop->sid, info) && info->ppid == getpid())
+		g_ptr_array_add(found, info);
+	else
+		sg_proc_info_free(info);
+}
+
 /* The service's live processes now, as SgProcInfo*: its cgroup's members, or a scan. */
 static GPtrArray *
 stop_collect(SgContainStop *stop)
@@ -826,9 +867,13 @@ stop_collect(SgContainStop *stop)
 	GPtrArray *found;
 	g_autoptr(GArray) pids = NULL;
 
-	if (stop->cgroup_fd < 0)
-		return marker_find(stop->contain, stop->service, stop->sid);
+	if (stop->cgroup_fd < 0) {
+		found = marker_find(stop->contain, stop->service, stop->sid);
+		add_fresh_main(stop, found);
+		return found;
+	}
 	found = g_ptr_array_new_with_free_func((GDestroyNotify)sg_proc_info_free);
+	add_fresh_main(stop, found);
 	pids = read_cgroup_procs(stop->cgroup_fd);
 	for (guint i = 0; pids != NULL && i < pids->len; i++) {
 		SgProcInfo *info = g_new0(SgProcInfo, 1);

@@ -70,6 +70,12 @@ build_state_json(SgSupervisor *supervisor)
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "state_id");
 	json_builder_add_string_value(builder, engine->state_id);
+	/* Where the services' cgroups are, so that sysg stop finds them with no supervisor. */
+	json_builder_set_member_name(builder, "cgroup_root");
+	if (sg_contain_cgroup_root(engine->contain) != NULL)
+		json_builder_add_string_value(builder, sg_contain_cgroup_root(engine->contain));
+	else
+		json_builder_add_null_value(builder);
 	json_builder_set_member_name(builder, "services");
 	json_builder_begin_object(builder);
 	for (guint i = 0; i < services->len; i++) {

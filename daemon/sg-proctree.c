@@ -294,8 +294,8 @@ parse_pid(const char *name, pid_t *ret_pid)
 	return TRUE;
 }
 
-GPtrArray *
-sg_proctree_scan(const char *state_id, GHashTable *sessions)
+static GPtrArray *
+scan(const char *state_id, GHashTable *sessions, gboolean everyone)
 {
 	GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)sg_proc_info_free);
 	g_autofree char *env = NULL;
@@ -306,7 +306,7 @@ sg_proctree_scan(const char *state_id, GHashTable *sessions)
 
 	if (state_id != NULL && *state_id == '\0')
 		state_id = NULL;
-	if (state_id == NULL && (sessions == NULL || g_hash_table_size(sessions) == 0))
+	if (!everyone && state_id == NULL && (sessions == NULL || g_hash_table_size(sessions) == 0))
 		return found;
 	proc = opendir("/proc");
 	if (proc == NULL) {
@@ -335,7 +335,7 @@ sg_proctree_scan(const char *state_id, GHashTable *sessions)
 			if (len > 0)
 				find_markers(env, (size_t)len, state_id, &markers);
 		}
-		if (in_session || markers.has_state_id) {
+		if (everyone || in_session || markers.has_state_id) {
 			SgProcInfo *info = g_new0(SgProcInfo, 1);
 
 			info->pid = pid;
@@ -353,4 +353,26 @@ sg_proctree_scan(const char *state_id, GHashTable *sessions)
 	}
 	closedir(proc);
 	return found;
+}
+
+GPtrArray *
+sg_proctree_scan(const char *state_id, GHashTable *sessions)
+{
+	return scan(state_id, sessions, FALSE);
+}
+
+GPtrArray *
+sg_proctree_scan_all(const char *state_id)
+{
+	return scan(state_id, NULL, TRUE);
+}
+
+SgProcInfo *
+sg_proc_info_copy(const SgProcInfo *info)
+{
+	SgProcInfo *copy = g_memdup2(info, sizeof(*info));
+
+	copy->service = g_strdup(info->service);
+	copy->invocation_id = g_strdup(info->invocation_id);
+	return copy;
 }

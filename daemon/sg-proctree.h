@@ -35,3 +35,9 @@ gboolean sg_proctree_read_usage(pid_t pid, gint64 *ret_cpu_usec, gint64 *ret_rss
  * skipped silently.
  */
 GPtrArray *sg_proctree_scan(const char *state_id, GHashTable *sessions);
+
+/* The same scan, returning every live process (markers filled where state_id matches):
+ * one scan serves every service of a supervisor at once. */
+GPtrArray *sg_proctree_scan_all(const char *state_id);
+
+SgProcInfo *sg_proc_info_copy(const SgProcInfo *info);

@@ -12,6 +12,14 @@ static const char *const reserved_words[] = {
 	"for", "in",   "{",    "}",    "!",  "[[", "]]",   "function", "select", "time",  NULL,
 };
 
+/* POSIX special builtins and the other builtins of dash that exist only in the shell. */
+static const char *const shell_builtins[] = {
+	".",     ":",      "alias",    "bg",      "break", "cd",      "command", "continue",
+	"eval",  "exec",   "exit",     "export",  "fg",    "getopts", "hash",    "jobs",
+	"local", "read",   "readonly", "return",  "set",   "shift",   "times",   "trap",
+	"type",  "ulimit", "umask",    "unalias", "unset", "wait",    NULL,
+};
+
 gboolean
 sg_shell_is_simple_command(const char *command)
 {
@@ -96,10 +104,12 @@ sg_shell_is_simple_command(const char *command)
 		    strncmp(word, reserved_words[i], first_len) == 0)
 			return FALSE;
 	}
-	/* Builtins that only make sense inside the shell itself. */
-	if ((first_len == 4 && strncmp(word, "exec", 4) == 0) ||
-	    (first_len == 1 && word[0] == '.') || (first_len == 4 && strncmp(word, "eval", 4) == 0))
-		return FALSE;
+	/* Builtins have no program to exec. */
+	for (guint i = 0; shell_builtins[i] != NULL; i++) {
+		if (strlen(shell_builtins[i]) == first_len &&
+		    strncmp(word, shell_builtins[i], first_len) == 0)
+			return FALSE;
+	}
 	return TRUE;
 }
 

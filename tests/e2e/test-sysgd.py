@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""sysgd and sysg start/stop as a user runs them: real binaries, real processes, temp state."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SYSGD = os.environ["SG_TEST_SYSGD"]
+SYSG = os.environ["SG_TEST_SYSG"]
+HELPER = os.environ["SG_TEST_HELPER_CHILD"]
+DEADLINE = 15.0
+
+results = []
+
+
+def check(name, fn):
+    try:
+        skipped = fn()
+        if skipped:
+            results.append(("ok", name + " # SKIP " + skipped))
+        else:
+            results.append(("ok", name))
+    except Exception as error:  # a failed test must not stop the others
+        results.append(("not ok", name))
+        for line in repr(error).splitlines():
+            print("# " + line)
+
+
+def wait_for(condition, what, deadline=DEADLINE):
+    """Waits for a condition with a deadline (processes give no event to a test)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def context_switches(pid):
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+            for line in f:
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+    return total
+
+
+class Project:
+    """A temporary project directory and state directory."""
+
+    def __init__(self, yaml):
+        self.dir = tempfile.mkdtemp(prefix="sg-e2e-")
+        self.state = os.path.join(self.dir, "state")
+        self.config = os.path.join(self.dir, "systemg.yaml")
+        with open(self.config, "w") as f:
+            f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
+        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
+        self.daemons = []
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def sysgd(self, *args, **kwargs):
+        proc = subprocess.Popen([SYSGD, "--config", self.config] + list(args), env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                **kwargs)
+        self.daemons.append(proc)
+        return proc
+
+    def sysg(self, *args):
+        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
+                              text=True, timeout=60, cwd=self.dir)
+
+    def supervisor_pid(self):
+        try:
+            with open(os.path.join(self.state, "sysg.pid")) as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            return 0
+
+    def state_json(self):
+        with open(os.path.join(self.state, "state.json")) as f:
+            return json.load(f)
+
+    def pid_json(self):
+        with open(os.path.join(self.state, "pid.json")) as f:
+            return json.load(f)["services"]
+
+    def running(self, name):
+        try:
+            return self.state_json()["services"][name]["status"] == "running"
+        except (OSError, KeyError, ValueError):
+            return False
+
+    def log(self):
+        try:
+            with open(os.path.join(self.state, "supervisor.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def close(self):
+        pid = self.supervisor_pid()
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not alive(pid), "the supervisor to exit")
+        for proc in self.daemons:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def with_project(yaml):
+    def decorator(fn):
+        def run():
+            project = Project(yaml)
+            try:
+                return fn(project)
+            finally:
+                project.close()
+        run.__name__ = fn.__name__
+        return run
+    return decorator
+
+
+@with_project('version: "1"\nservices:\n'
+              '  web:\n    exec: ["HELPER", "pause"]\n'
+              '  worker:\n    exec: ["HELPER", "pause"]\n    depends_on: [web]\n')
+def test_sigterm_stops_everything(p):
+    daemon = p.sysgd()
+    wait_for(lambda: p.running("worker"), "worker to run")
+    pids = p.pid_json()
+    assert set(pids) == {"web", "worker"}, pids
+    assert all(alive(pid) for pid in pids.values())
+    assert os.stat(os.path.join(p.state, "sysg.pid")).st_mode & 0o777 == 0o600
+    assert os.stat(p.state).st_mode & 0o777 == 0o700
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=DEADLINE) == 0
+    assert not any(alive(pid) for pid in pids.values())
+    assert not os.path.exists(os.path.join(p.state, "sysg.pid"))
+    assert os.path.exists(os.path.join(p.state, "config_hint"))
+    assert p.pid_json() == {}
+    # dependents stop before what they depend on
+    log = p.log()
+    assert log.index("worker stopped") < log.index("web stopped"), log
+
+
+@with_project('version: "1"\nservices:\n  web:\n    exec: ["HELPER", "pause"]\n')
+def test_second_supervisor_refused(p):
+    p.sysgd()
+    wait_for(lambda: p.running("web"), "web to run")
+    first = p.supervisor_pid()
+    second = p.sysgd()
+    assert second.wait(timeout=DEADLINE) == 1
+    err = second.stderr.read()
+    assert "PID %d" % first in err, err
+    assert alive(first)
+
+
+@with_project('version: "1"\nservices:\n  web:\n    exec: ["HELPER", "pause"]\n')
+def test_stale_pid_file_removed(p):
+    os.makedirs(p.state, mode=0o700)
+    with open(os.path.join(p.state, "sysg.pid"), "w") as f:
+        f.write("999999\n")
+    p.sysgd()
+    wait_for(lambda: p.running("web"), "web to run")
+    assert "stale sysg.pid" in p.log(), p.log()
+    assert p.supervisor_pid() != 999999
+
+
+@with_project('version: "1"\nservices:\n'
+              + "".join('  s%d:\n    exec: ["HELPER", "pause"]\n' % i for i in range(20)))
+def test_idle_supervisor_sleeps(p):
+    p.sysgd()
+    wait_for(lambda: all(p.running("s%d" % i) for i in range(20)), "services to run")
+    pid = p.supervisor_pid()
+    time.sleep(0.3)  # let the last state write finish
+    before = context_switches(pid)
+    time.sleep(2.0)  # the observation window itself, not a wait for something
+    after = context_switches(pid)
+    assert after == before, "%d context switches while idle" % (after - before)
+
+
+@with_project('version: "1"\nservices:\n'
+              '  ok:\n    exec: ["HELPER", "pause"]\n'
+              '  broken:\n    command: "echo first words >&2; echo last words >&2; exit 3"\n'
+              '  after:\n    exec: ["HELPER", "pause"]\n    depends_on: [broken]\n')
+def test_daemonize_reports_failures(p):
+    result = p.sysg("start", "--daemonize", "--config", p.config)
+    assert result.returncode == 1, result
+    assert "broken: failed: exit status 3" in result.stderr, result.stderr
+    assert "last words" in result.stderr and "first words" in result.stderr, result.stderr
+    assert "after: blocked: dependency broken is failed" in result.stderr, result.stderr
+    pid = p.supervisor_pid()
+    assert pid and alive(pid), "the supervisor keeps running"
+    stop = p.sysg("stop")
+    assert stop.returncode == 0, stop
+    assert not alive(pid)
+
+
+@with_project('version: "1"\nservices:\n'
+              '  ok:\n    exec: ["HELPER", "pause"]\n'
+              '  job:\n    command: "exit 0"\n')
+def test_daemonize_all_up(p):
+    result = p.sysg("start", "--daemonize", "--config", p.config)
+    assert result.returncode == 0, result
+    assert p.running("ok")
+    assert p.state_json()["services"]["job"]["status"] == "exited"
+    assert p.sysg("stop").returncode == 0
+
+
+@with_project('version: "1"\nservices:\n'
+              '  tree:\n    exec: ["HELPER", "pids:DIR/pids", "bg:60000", "daemon:60000", '
+              '"pause"]\n')
+def test_stop_without_supervisor(p):
+    assert p.sysg("start", "--daemonize", "--config", p.config).returncode == 0
+    wait_for(lambda: os.path.exists(p.path("pids")) and
+             len(open(p.path("pids")).read().split()) == 2, "the tree")
+    tree = [int(x) for x in open(p.path("pids")).read().split()]
+    main = p.pid_json()["tree"]
+    os.kill(p.supervisor_pid(), signal.SIGKILL)
+    wait_for(lambda: p.sysg("stop").returncode == 0 and not alive(main), "offline stop")
+    assert not any(alive(pid) for pid in tree + [main])
+
+
+@with_project('version: "1"\nservices:\n  limits:\n    exec: ["HELPER", "nofile", "pause"]\n')
+def test_open_file_limit_restored(p):
+    import resource
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft = min(512, hard)
+    if soft == hard:
+        return "the hard open-file limit is too low to tell raised from restored"
+    # sysgd starts with a low soft limit, raises its own, and gives services the original.
+    p.sysgd(preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)))
+    out = os.path.join(p.state, "logs", "limits_stdout.log")
+    wait_for(lambda: os.path.exists(out) and open(out).read().strip(), "the limit")
+    assert int(open(out).read().split()[0]) == soft
+    with open("/proc/%d/limits" % p.supervisor_pid()) as f:
+        line = [l for l in f if l.startswith("Max open files")][0]
+    assert int(line.split()[3]) == hard, line
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                return fields[4]
+    return None
+
+
+def test_cgroup_containment():
+    mount = cgroup2_mount()
+    if os.geteuid() != 0 or mount is None:
+        return "needs root and a cgroup v2 mount"
+    root = os.path.join(mount, "sg-e2e-%d" % os.getpid())
+    try:
+        os.mkdir(root)
+    except OSError as error:
+        return "cannot create a cgroup: %s" % error
+    p = Project('version: "1"\nservices:\n'
+                '  escapes:\n    exec: ["HELPER", "pids:DIR/pids", "wiped-daemon:60000", '
+                '"daemon:60000", "pause"]\n    stop_timeout: 2s\n')
+    try:
+        daemon = p.sysgd("--cgroup", root)
+        wait_for(lambda: os.path.exists(p.path("pids")) and
+                 len(open(p.path("pids")).read().split()) == 2, "the escapees")
+        pids = [int(x) for x in open(p.path("pids")).read().split()]
+        procs = open(os.path.join(root, "svc-escapes", "cgroup.procs")).read().split()
+        assert all(str(pid) in procs for pids_ in [pids] for pid in pids_), procs
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=DEADLINE) == 0
+        assert not any(alive(pid) for pid in pids), "an escapee survived"
+    finally:
+        p.close()
+        for sub in ("svc-escapes", "supervisor"):
+            path = os.path.join(root, sub)
+            if os.path.isdir(path):
+                if sub == "supervisor":
+                    continue
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+        # the supervisor moved itself into ROOT/supervisor; it has exited by now
+        try:
+            os.rmdir(os.path.join(root, "supervisor"))
+            os.rmdir(root)
+        except OSError:
+            pass
+
+
+def test_example_runs():
+    src = os.environ["G_TEST_SRCDIR"]
+    example = os.path.join(src, "..", "data", "examples", "web-stack.yaml")
+    work = tempfile.mkdtemp(prefix="sg-example-")
+    try:
+        shutil.copy(example, work)
+        env = dict(os.environ, SYSTEMG_STATE_DIR=os.path.join(work, "state"), LANG="C")
+        config = os.path.join(work, "web-stack.yaml")
+        result = subprocess.run([SYSG, "start", "--daemonize", "--config", config], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result
+        with open(os.path.join(work, "state", "state.json")) as f:
+            states = {k: v["status"] for k, v in json.load(f)["services"].items()}
+        assert states == {"migrate": "exited", "web": "running", "worker": "running"}, states
+        stop = subprocess.run([SYSG, "stop"], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert stop.returncode == 0, stop
+    finally:
+        subprocess.run([SYSG, "stop"], env=dict(os.environ,
+                       SYSTEMG_STATE_DIR=os.path.join(work, "state")), capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    tests = [test_sigterm_stops_everything, test_second_supervisor_refused,
+             test_stale_pid_file_removed, test_idle_supervisor_sleeps,
+             test_daemonize_reports_failures, test_daemonize_all_up,
+             test_stop_without_supervisor, test_open_file_limit_restored,
+             test_cgroup_containment, test_example_runs]
+    for test in tests:
+        check(test.__name__, test)
+    print("1..%d" % len(results))
+    for i, (status, name) in enumerate(results, 1):
+        print("%s %d - %s" % (status, i, name))
+    return 1 if any(status == "not ok" for status, _ in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,916 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine with real processes and a fake clock: order, restarts, stops, hooks, state files. */
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sg-config.h"
+#include "sg-paths.h"
+#include "sg-persist.h"
+#include "sg-problem.h"
+#include "sg-proctree.h"
+#include "sg-state.h"
+#include "sg-supervisor.h"
+
+#define DEADLINE_S 15
+
+static SgReaper *reaper; /* one per process: it reaps with waitpid(-1) */
+
+typedef struct {
+	char *dir;
+	SgEngine engine;
+	SgConfig *config;
+	SgSupervisor *supervisor;
+	SgPersist *persist;
+	GString *transitions;  /* "name:old>new " */
+	GArray *tracked;       /* pid_t of processes to kill at the end */
+	GFileMonitor *monitor; /* wakes the loop when a service writes a file of the test */
+} Fixture;
+
+static void
+transition_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
+              gpointer user_data)
+{
+	Fixture *f = user_data;
+
+	g_string_append_printf(f->transitions, "%s:%s>%s ", sg_service_get_name(service),
+	                       sg_service_state_to_string(old_state),
+	                       sg_service_state_to_string(new_state));
+}
+
+static void
+fixture_set_up(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *log_path = NULL;
+
+	f->dir = g_dir_make_tmp("sg-supervisor-XXXXXX", &error);
+	g_assert_no_error(error);
+	f->engine.state_dir = g_strdup(f->dir);
+	f->engine.log_dir = g_build_filename(f->dir, "logs", NULL);
+	g_mkdir(f->engine.log_dir, 0700);
+	f->engine.state_id = sg_engine_random_id();
+	f->engine.clock = sg_clock_new_fake(1000 * G_USEC_PER_SEC, g_get_real_time());
+	f->engine.reaper = reaper;
+	f->engine.known_pids = g_hash_table_new(NULL, NULL);
+	f->engine.contain = sg_contain_open(NULL, f->engine.state_id, f->engine.clock, &error);
+	g_assert_no_error(error);
+	f->engine.log_watch = sg_log_watch_new(f->engine.clock, &error);
+	g_assert_no_error(error);
+	log_path = g_build_filename(f->dir, "supervisor.log", NULL);
+	f->engine.log = sg_log_open(log_path, SG_LOG_TRACE, &error);
+	g_assert_no_error(error);
+	getrlimit(RLIMIT_NOFILE, &f->engine.service_nofile);
+	f->transitions = g_string_new(NULL);
+	f->tracked = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	{
+		g_autoptr(GFile) dir = g_file_new_for_path(f->dir);
+		f->monitor = g_file_monitor_directory(dir, G_FILE_MONITOR_NONE, NULL, &error);
+		g_assert_no_error(error);
+		g_file_monitor_set_rate_limit(f->monitor, 0);
+	}
+}
+
+static void
+remove_tree(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+			remove_tree(child);
+		else
+			g_unlink(child);
+	}
+	g_rmdir(path);
+}
+
+static gboolean
+deadline_cb(gpointer user_data)
+{
+	*(gboolean *)user_data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* Iterates the loop until cond holds; fails the test after DEADLINE_S seconds. */
+#define WAIT_FOR(cond)                                                                             \
+	G_STMT_START                                                                               \
+	{                                                                                          \
+		gboolean expired_ = FALSE;                                                         \
+		guint id_ = g_timeout_add_seconds(DEADLINE_S, deadline_cb, &expired_);             \
+		while (!(cond) && !expired_)                                                       \
+			g_main_context_iteration(NULL, TRUE);                                      \
+		if (!expired_)                                                                     \
+			g_source_remove(id_);                                                      \
+		if (!(cond))                                                                       \
+			g_error("timed out waiting for: %s (transitions: %s)", #cond,              \
+			        f->transitions->str);                                              \
+	}                                                                                          \
+	G_STMT_END
+
+static void
+stopped_cb(SgSupervisor *supervisor, gpointer user_data)
+{
+	*(gboolean *)user_data = TRUE;
+}
+
+static void
+fixture_tear_down(Fixture *f, gconstpointer data)
+{
+	if (f->supervisor != NULL) {
+		gboolean stopped = FALSE;
+		sg_supervisor_stop_all(f->supervisor, stopped_cb, &stopped);
+		/* Stop timeouts run on the fake clock: move it along while waiting. */
+		for (int i = 0; i < 100 && !stopped; i++) {
+			g_main_context_iteration(NULL, FALSE);
+			sg_clock_fake_advance(f->engine.clock, 100);
+		}
+		WAIT_FOR(stopped);
+	}
+	for (guint i = 0; i < f->tracked->len; i++)
+		kill(g_array_index(f->tracked, pid_t, i), SIGKILL);
+	g_clear_object(&f->monitor);
+	g_clear_pointer(&f->persist, sg_persist_free);
+	g_clear_object(&f->supervisor);
+	g_clear_pointer(&f->config, sg_config_unref);
+	g_clear_pointer(&f->engine.log_watch, sg_log_watch_free);
+	g_clear_pointer(&f->engine.contain, sg_contain_free);
+	g_clear_pointer(&f->engine.clock, sg_clock_unref);
+	g_clear_pointer(&f->engine.known_pids, g_hash_table_unref);
+	g_clear_pointer(&f->engine.log, sg_log_free);
+	g_free(f->engine.state_dir);
+	g_free(f->engine.log_dir);
+	g_free(f->engine.state_id);
+	remove_tree(f->dir);
+	g_free(f->dir);
+	g_string_free(f->transitions, TRUE);
+	g_array_unref(f->tracked);
+}
+
+/* Loads the YAML (with ${HELPER} and ${DIR} defined) and builds the supervisor. */
+static void
+load(Fixture *f, const char *yaml)
+{
+	g_autofree char *path = g_build_filename(f->dir, "systemg.yaml", NULL);
+	g_autoptr(GPtrArray) problems = sg_problem_list_new();
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) env = g_get_environ();
+
+	env = g_environ_setenv(env, "HELPER", g_getenv("SG_TEST_HELPER_CHILD"), TRUE);
+	env = g_environ_setenv(env, "DIR", f->dir, TRUE);
+	g_assert_true(g_file_set_contents(path, yaml, -1, NULL));
+	f->config = sg_config_load(path, "systemg.yaml", env, problems, &error);
+	if (f->config == NULL) {
+		for (guint i = 0; i < problems->len; i++)
+			g_test_message("%s", sg_problem_format(problems->pdata[i]));
+	}
+	g_assert_no_error(error);
+	f->supervisor = sg_supervisor_new(&f->engine, f->config);
+	f->persist = sg_persist_new(f->supervisor);
+	g_signal_connect(f->supervisor, "service-state-changed", G_CALLBACK(transition_cb), f);
+}
+
+static SgService *
+svc(Fixture *f, const char *name)
+{
+	SgService *service = sg_supervisor_lookup(f->supervisor, name);
+	g_assert_nonnull(service);
+	return service;
+}
+
+static SgServiceState
+state_of(Fixture *f, const char *name)
+{
+	return sg_service_get_state(svc(f, name));
+}
+
+static gboolean
+alive(pid_t pid)
+{
+	/* A zombie waiting for the reaper counts as gone. */
+	return pid > 0 && sg_proctree_start_time(pid) != 0;
+}
+
+static char *
+path_in(Fixture *f, const char *name)
+{
+	return g_build_filename(f->dir, name, NULL);
+}
+
+static guint
+count_lines(Fixture *f, const char *name)
+{
+	g_autofree char *path = path_in(f, name);
+	g_autofree char *text = NULL;
+	guint lines = 0;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	for (const char *p = text; *p != '\0'; p++)
+		lines += *p == '\n';
+	return lines;
+}
+
+static char *
+read_text(Fixture *f, const char *name)
+{
+	g_autofree char *path = path_in(f, name);
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+/* Reads "MONO_USEC REAL_USEC PID" stamp lines; returns the MONO of line n. */
+static gint64
+stamp(Fixture *f, const char *name, guint n)
+{
+	g_autofree char *text = read_text(f, name);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+	g_assert_cmpuint(g_strv_length(lines), >, n);
+	return g_ascii_strtoll(lines[n], NULL, 10);
+}
+
+/* ---- ordering ---- */
+
+static void
+test_order(Fixture *f, gconstpointer data)
+{
+	load(f, "version: \"1\"\nservices:\n"
+	        "  a:\n    exec: [\"${HELPER}\", \"stamp:${DIR}/a\", \"sleep:500\", "
+	        "\"stamp:${DIR}/a\", \"pause\"]\n"
+	        "  b:\n    exec: [\"${HELPER}\", \"stamp:${DIR}/b\", \"sleep:500\", "
+	        "\"stamp:${DIR}/b\", \"pause\"]\n"
+	        "  c:\n    exec: [\"${HELPER}\", \"stamp:${DIR}/c\", \"pause\"]\n"
+	        "    depends_on: [a]\n");
+	sg_supervisor_start_all(f->supervisor);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "a")), >, 0);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "b")), >, 0);
+	/* c waits: a is not ready until it has stayed alive for 100 ms */
+	g_assert_cmpint(sg_service_get_pid(svc(f, "c")), ==, 0);
+	g_assert_cmpint(state_of(f, "c"), ==, SG_SERVICE_STARTING);
+	g_assert_cmpstr(sg_service_get_cause(svc(f, "c")), ==, "waiting for a");
+	sg_clock_fake_advance(f->engine.clock, 99);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "c")), ==, 0);
+	sg_clock_fake_advance(f->engine.clock, 1);
+	g_assert_cmpint(state_of(f, "a"), ==, SG_SERVICE_RUNNING);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "c")), >, 0);
+
+	/* Independent roots ran together: both began before either finished its 0.5 s. */
+	WAIT_FOR(count_lines(f, "a") == 2 && count_lines(f, "b") == 2);
+	g_assert_cmpint(stamp(f, "a", 0), <, stamp(f, "b", 1));
+	g_assert_cmpint(stamp(f, "b", 0), <, stamp(f, "a", 1));
+	WAIT_FOR(count_lines(f, "c") == 1);
+}
+
+static void
+test_blocked_until_recovered(Fixture *f, gconstpointer data)
+{
+	load(f, "version: \"1\"\nservices:\n"
+	        "  db:\n    command: \"test -f ${DIR}/ok && exec ${HELPER} pause\"\n"
+	        "  api:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [db]\n"
+	        "  web:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [api]\n");
+	sg_supervisor_start_all(f->supervisor);
+	WAIT_FOR(state_of(f, "db") == SG_SERVICE_FAILED);
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_BLOCKED);
+	g_assert_cmpint(state_of(f, "web"), ==, SG_SERVICE_BLOCKED);
+	g_assert_cmpstr(sg_service_get_cause(svc(f, "api")), ==, "dependency db is failed");
+	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), ==, 0);
+
+	/* The dependency recovers: its dependents start by themselves, in order. */
+	g_assert_true(g_file_set_contents(path_in(f, "ok"), "", -1, NULL));
+	g_assert_true(sg_supervisor_start_service(f->supervisor, "db", NULL));
+	WAIT_FOR(sg_service_get_pid(svc(f, "db")) > 0);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	g_assert_cmpint(state_of(f, "db"), ==, SG_SERVICE_RUNNING);
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_STARTING);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), >, 0);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "web")), ==, 0);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_RUNNING);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	g_assert_cmpint(state_of(f, "web"), ==, SG_SERVICE_RUNNING);
+}
+
+static void
+test_cascade(Fixture *f, gconstpointer data)
+{
+	pid_t api_pid;
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  db:\n    exec: [\"${HELPER}\", \"wait-file:${DIR}/crash\", \"exit:3\"]\n"
+	        "  api:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [db]\n");
+	sg_supervisor_start_all(f->supervisor);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_RUNNING);
+	api_pid = sg_service_get_pid(svc(f, "api"));
+
+	/* db fails for good (policy never): api is stopped and blocked */
+	g_assert_true(g_file_set_contents(path_in(f, "crash"), "", -1, NULL));
+	WAIT_FOR(state_of(f, "api") == SG_SERVICE_BLOCKED);
+	g_assert_cmpint(state_of(f, "db"), ==, SG_SERVICE_FAILED);
+	g_assert_false(alive(api_pid));
+	g_assert_nonnull(strstr(f->transitions->str, "api:running>stopping api:stopping>blocked"));
+}
+
+static void
+test_crash_restart_leaves_dependents(Fixture *f, gconstpointer data)
+{
+	pid_t api_pid;
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  db:\n    exec: [\"${HELPER}\", \"wait-file:${DIR}/crash\", \"exit:3\"]\n"
+	        "    restart_policy: on-failure\n    backoff: 1s\n"
+	        "  api:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [db]\n");
+	sg_supervisor_start_all(f->supervisor);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	api_pid = sg_service_get_pid(svc(f, "api"));
+	g_assert_true(g_file_set_contents(path_in(f, "crash"), "", -1, NULL));
+	WAIT_FOR(state_of(f, "db") == SG_SERVICE_BACKOFF);
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_RUNNING);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), ==, api_pid);
+	g_assert_true(alive(api_pid));
+}
+
+/* ---- restarts ---- */
+
+typedef struct {
+	const char *policy;
+	const char *action; /* how the service ends */
+	SgServiceState after;
+} PolicyCase;
+
+static void
+test_restart_policies(Fixture *f, gconstpointer data)
+{
+	static const PolicyCase cases[] = {
+		{ "always", "exit:0", SG_SERVICE_BACKOFF },
+		{ "always", "exit:4", SG_SERVICE_BACKOFF },
+		{ "on-failure", "exit:0", SG_SERVICE_EXITED },
+		{ "on-failure", "exit:4", SG_SERVICE_BACKOFF },
+		{ "on-failure", "signal:9", SG_SERVICE_BACKOFF },
+		{ "never", "exit:0", SG_SERVICE_EXITED },
+		{ "never", "exit:4", SG_SERVICE_FAILED },
+		{ "never", "signal:15", SG_SERVICE_FAILED },
+	};
+	GString *yaml = g_string_new("version: \"1\"\nservices:\n");
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+		g_string_append_printf(yaml,
+		                       "  s%u:\n    exec: [\"${HELPER}\", \"sleep:150\", \"%s\"]\n"
+		                       "    restart_policy: %s\n    backoff: 1s\n",
+		                       i, cases[i].action, cases[i].policy);
+	load(f, yaml->str);
+	g_string_free(yaml, TRUE);
+	sg_supervisor_start_all(f->supervisor);
+	/* Ready after 100 ms, then each ends on its own after 150 ms of real time. */
+	sg_clock_fake_advance(f->engine.clock, 100);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *name = g_strdup_printf("s%u", i);
+		WAIT_FOR(state_of(f, name) == cases[i].after);
+		g_test_message("%s + %s -> %s", cases[i].policy, cases[i].action,
+		               sg_service_state_to_string(cases[i].after));
+	}
+	g_assert_cmpint(sg_service_get_exit_signal(svc(f, "s4")), ==, 9);
+	g_assert_cmpint(sg_service_get_exit_code(svc(f, "s4")), ==, -1);
+	g_assert_cmpint(sg_service_get_exit_code(svc(f, "s6")), ==, 4);
+}
+
+/* Drives a service that fails at once through its restarts, checking each delay exactly. */
+static void
+expect_restart_after(Fixture *f, const char *name, guint64 delay_ms)
+{
+	WAIT_FOR(state_of(f, name) == SG_SERVICE_BACKOFF);
+	g_assert_cmpint(sg_service_get_pid(svc(f, name)), ==, 0);
+	sg_clock_fake_advance(f->engine.clock, delay_ms - 1);
+	g_assert_cmpint(state_of(f, name), ==, SG_SERVICE_BACKOFF);
+	sg_clock_fake_advance(f->engine.clock, 1);
+	g_assert_cmpint(state_of(f, name), ==, SG_SERVICE_STARTING);
+	g_assert_cmpint(sg_service_get_pid(svc(f, name)), >, 0);
+}
+
+static void
+test_backoff(Fixture *f, gconstpointer data)
+{
+	load(f, "version: \"1\"\nservices:\n"
+	        "  crash:\n    exec: [\"${HELPER}\", \"exit:1\"]\n"
+	        "    restart_policy: always\n    backoff: 1s\n    backoff_max: 4s\n"
+	        "  steady:\n    exec: [\"${HELPER}\", \"exit:1\"]\n"
+	        "    restart_policy: always\n    backoff: 300ms\n");
+	sg_supervisor_start_all(f->supervisor);
+	expect_restart_after(f, "crash", 1000);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "crash")), ==, 1);
+	expect_restart_after(f, "crash", 2000);
+	expect_restart_after(f, "crash", 4000);
+	expect_restart_after(f, "crash", 4000);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "crash")), ==, 4);
+	expect_restart_after(f, "steady", 300);
+}
+
+static void
+test_max_restarts(Fixture *f, gconstpointer data)
+{
+	load(f, "version: \"1\"\nservices:\n"
+	        "  crash:\n    exec: [\"${HELPER}\", \"exit:7\"]\n"
+	        "    restart_policy: on-failure\n    backoff: 100ms\n    max_restarts: 2\n");
+	sg_supervisor_start_all(f->supervisor);
+	expect_restart_after(f, "crash", 100);
+	expect_restart_after(f, "crash", 100);
+	WAIT_FOR(state_of(f, "crash") == SG_SERVICE_FAILED);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "crash")), ==, 2);
+	g_assert_cmpstr(sg_service_get_cause(svc(f, "crash")), ==,
+	                "gave up after 2 restarts: exit status 7");
+	g_assert_cmpuint(sg_clock_fake_pending(f->engine.clock), ==, 0);
+}
+
+static void
+test_restart_count_resets(Fixture *f, gconstpointer data)
+{
+	/* Fails twice, then stays up. */
+	load(f, "version: \"1\"\nservices:\n"
+	        "  flaky:\n"
+	        "    command: \"n=$(cat ${DIR}/count 2>/dev/null || echo 0); "
+	        "echo $((n + 1)) > ${DIR}/count; [ $n -ge 2 ] && exec ${HELPER} pause; exit 1\"\n"
+	        "    restart_policy: on-failure\n    backoff: 2s\n");
+	sg_supervisor_start_all(f->supervisor);
+	expect_restart_after(f, "flaky", 2000);
+	expect_restart_after(f, "flaky", 2000);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	g_assert_cmpint(state_of(f, "flaky"), ==, SG_SERVICE_RUNNING);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "flaky")), ==, 2);
+	/* 10 times the backoff (20 s) of uptime resets it, not a moment sooner. */
+	sg_clock_fake_advance(f->engine.clock, 20000 - 1);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "flaky")), ==, 2);
+	sg_clock_fake_advance(f->engine.clock, 1);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "flaky")), ==, 0);
+}
+
+static void
+test_skip(Fixture *f, gconstpointer data)
+{
+	load(f,
+	     "version: \"1\"\nservices:\n"
+	     "  flag:\n    exec: [\"${HELPER}\", \"pause\"]\n    skip: true\n"
+	     "  cmd:\n    exec: [\"${HELPER}\", \"pause\"]\n    skip: \"test -d /\"\n"
+	     "  runs:\n    exec: [\"${HELPER}\", \"pause\"]\n    skip: \"test -d /nonexistent\"\n"
+	     "  after:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [flag, cmd]\n");
+	sg_supervisor_start_all(f->supervisor);
+	g_assert_cmpint(state_of(f, "flag"), ==, SG_SERVICE_SKIPPED);
+	WAIT_FOR(state_of(f, "cmd") == SG_SERVICE_SKIPPED);
+	WAIT_FOR(sg_service_get_pid(svc(f, "runs")) > 0);
+	/* skipped counts as ready for dependents */
+	WAIT_FOR(sg_service_get_pid(svc(f, "after")) > 0);
+}
+
+/* ---- processes ---- */
+
+static guint
+read_pids(Fixture *f, const char *name, pid_t *pids, guint max)
+{
+	g_autofree char *text = read_text(f, name);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	guint n = 0;
+
+	for (guint i = 0; lines[i] != NULL && n < max; i++)
+		if (lines[i][0] != '\0')
+			pids[n++] = (pid_t)atoi(lines[i]);
+	for (guint i = 0; i < n; i++)
+		g_array_append_val(f->tracked, pids[i]);
+	return n;
+}
+
+static void
+test_stop_leaves_nothing(Fixture *f, gconstpointer data)
+{
+	gboolean stopped = FALSE;
+	pid_t pids[8];
+	guint n;
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  tree:\n"
+	        "    command: \"${HELPER} pids:${DIR}/pids grandchild:60000 & "
+	        "exec ${HELPER} pids:${DIR}/pids bg:60000 daemon:60000 pause\"\n");
+	sg_supervisor_start_all(f->supervisor);
+	WAIT_FOR(count_lines(f, "pids") == 3);
+	n = read_pids(f, "pids", pids, G_N_ELEMENTS(pids));
+	g_assert_cmpuint(n, ==, 3);
+	for (guint i = 0; i < n; i++)
+		g_assert_true(alive(pids[i]));
+	g_assert_true(
+	        sg_supervisor_stop_service(f->supervisor, "tree", stopped_cb, &stopped, NULL));
+	WAIT_FOR(stopped);
+	g_assert_cmpint(state_of(f, "tree"), ==, SG_SERVICE_STOPPED);
+	for (guint i = 0; i < n; i++)
+		g_assert_false(alive(pids[i]));
+}
+
+static void
+test_stop_timeout_kills(Fixture *f, gconstpointer data)
+{
+	gboolean stopped = FALSE;
+	pid_t pid;
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  stubborn:\n    exec: [\"${HELPER}\", \"ignore-term\", \"stamp:${DIR}/up\", "
+	        "\"pause\"]\n    stop_timeout: 3s\n");
+	sg_supervisor_start_all(f->supervisor);
+	WAIT_FOR(count_lines(f, "up") == 1);
+	pid = sg_service_get_pid(svc(f, "stubborn"));
+	g_assert_true(
+	        sg_supervisor_stop_service(f->supervisor, "stubborn", stopped_cb, &stopped, NULL));
+	/* SIGTERM is ignored: still alive just before the timeout, killed at it. */
+	sg_clock_fake_advance(f->engine.clock, 2999);
+	for (int i = 0; i < 10; i++)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_false(stopped);
+	g_assert_true(alive(pid));
+	sg_clock_fake_advance(f->engine.clock, 1);
+	WAIT_FOR(stopped);
+	g_assert_false(alive(pid));
+	g_assert_cmpint(sg_service_get_exit_signal(svc(f, "stubborn")), ==, SIGKILL);
+}
+
+static char *
+proc_exe(pid_t pid)
+{
+	g_autofree char *link = g_strdup_printf("/proc/%d/exe", pid);
+	return g_file_read_link(link, NULL);
+}
+
+static guint
+processes_in_session(pid_t sid)
+{
+	g_autoptr(GHashTable) sessions = g_hash_table_new(NULL, NULL);
+	g_autoptr(GPtrArray) found = NULL;
+
+	g_hash_table_add(sessions, GINT_TO_POINTER(sid));
+	found = sg_proctree_scan(NULL, sessions);
+	return found->len;
+}
+
+static void
+test_simple_command_has_one_process(Fixture *f, gconstpointer data)
+{
+	g_autofree char *simple_exe = NULL;
+	g_autofree char *compound_exe = NULL;
+	g_autofree char *helper = g_canonicalize_filename(g_getenv("SG_TEST_HELPER_CHILD"), NULL);
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  simple:\n    command: \"${HELPER} stamp:${DIR}/simple pause\"\n"
+	        "  compound:\n    command: \"${HELPER} stamp:${DIR}/compound pause; true\"\n");
+	sg_supervisor_start_all(f->supervisor);
+	WAIT_FOR(count_lines(f, "simple") == 1 && count_lines(f, "compound") == 1);
+	simple_exe = proc_exe(sg_service_get_pid(svc(f, "simple")));
+	compound_exe = proc_exe(sg_service_get_pid(svc(f, "compound")));
+	/* The main PID is the program itself, with no shell at rest. */
+	g_assert_cmpstr(simple_exe, ==, helper);
+	g_assert_cmpuint(processes_in_session(sg_service_get_pid(svc(f, "simple"))), ==, 1);
+	/* A compound command keeps its shell. */
+	g_assert_cmpstr(compound_exe, !=, helper);
+	g_assert_cmpuint(processes_in_session(sg_service_get_pid(svc(f, "compound"))), ==, 2);
+}
+
+typedef struct {
+	Fixture *f;
+	pid_t leftover;
+	gboolean checked;
+	gboolean leftover_alive_at_restart;
+} LeftoverCheck;
+
+static void
+leftover_state_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
+                  gpointer user_data)
+{
+	LeftoverCheck *check = user_data;
+
+	/* The moment the next instance exists. */
+	if (new_state == SG_SERVICE_STARTING && sg_service_get_pid(service) > 0 &&
+	    check->leftover > 0 && !check->checked) {
+		check->checked = TRUE;
+		check->leftover_alive_at_restart = alive(check->leftover);
+	}
+}
+
+static void
+test_leftovers_gone_before_restart(Fixture *f, gconstpointer data)
+{
+	LeftoverCheck check = { f, 0, FALSE, FALSE };
+	pid_t pids[2];
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  leaky:\n    exec: [\"${HELPER}\", \"pids:${DIR}/pids\", \"bg:60000\", "
+	        "\"wait-file:${DIR}/go\", \"exit:1\"]\n"
+	        "    restart_policy: always\n    backoff: 0\n");
+	g_signal_connect(f->supervisor, "service-state-changed", G_CALLBACK(leftover_state_cb),
+	                 &check);
+	sg_supervisor_start_all(f->supervisor);
+	WAIT_FOR(count_lines(f, "pids") == 1);
+	g_assert_cmpuint(read_pids(f, "pids", pids, 1), ==, 1);
+	g_assert_true(alive(pids[0]));
+	check.leftover = pids[0];
+	g_assert_true(g_file_set_contents(path_in(f, "go"), "", -1, NULL));
+	WAIT_FOR(state_of(f, "leaky") == SG_SERVICE_BACKOFF);
+	sg_clock_fake_advance(f->engine.clock, 0);
+	WAIT_FOR(check.checked);
+	g_assert_false(check.leftover_alive_at_restart);
+	/* It never got ready (the fake clock stood still): starting, then the cleanup. */
+	g_assert_nonnull(strstr(f->transitions->str, "leaky:starting>stopping"));
+}
+
+/* ---- readiness ---- */
+
+static void
+test_notify_gates_dependent(Fixture *f, gconstpointer data)
+{
+	load(f, "version: \"1\"\nservices:\n"
+	        "  db:\n    exec: [\"${HELPER}\", \"wait-file:${DIR}/ready\", \"notify:READY=1\", "
+	        "\"pause\"]\n    health_check: { notify: true }\n"
+	        "  api:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [db]\n");
+	sg_supervisor_start_all(f->supervisor);
+	WAIT_FOR(sg_service_get_pid(svc(f, "db")) > 0);
+	/* No settle window for notify: time alone does not make it ready. */
+	sg_clock_fake_advance(f->engine.clock, 5000);
+	g_assert_cmpint(state_of(f, "db"), ==, SG_SERVICE_STARTING);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), ==, 0);
+	g_assert_cmpint(sg_service_get_health(svc(f, "db")), ==, SG_HEALTH_STARTING);
+	g_assert_true(g_file_set_contents(path_in(f, "ready"), "", -1, NULL));
+	WAIT_FOR(state_of(f, "db") == SG_SERVICE_RUNNING);
+	g_assert_cmpint(sg_service_get_health(svc(f, "db")), ==, SG_HEALTH_HEALTHY);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), >, 0);
+}
+
+static void
+test_spawn_failures(Fixture *f, gconstpointer data)
+{
+	g_autofree char *plain = path_in(f, "not-executable");
+
+	g_assert_true(g_file_set_contents(plain, "data", -1, NULL));
+	load(f, "version: \"1\"\nservices:\n"
+	        "  missing:\n    exec: [\"/nonexistent/program\"]\n    restart_policy: always\n"
+	        "  denied:\n    exec: [\"${DIR}/not-executable\"]\n"
+	        "  nopath:\n    exec: [\"no-such-program-anywhere\"]\n"
+	        "  shell:\n    command: \"no-such-command-anywhere --flag\"\n"
+	        "    restart_policy: on-failure\n");
+	sg_supervisor_start_all(f->supervisor);
+	WAIT_FOR(state_of(f, "missing") == SG_SERVICE_FAILED &&
+	         state_of(f, "denied") == SG_SERVICE_FAILED &&
+	         state_of(f, "nopath") == SG_SERVICE_FAILED &&
+	         state_of(f, "shell") == SG_SERVICE_FAILED);
+	g_assert_cmpstr(sg_service_get_cause(svc(f, "missing")), ==,
+	                "cannot execute /nonexistent/program: No such file or directory");
+	g_assert_nonnull(strstr(sg_service_get_cause(svc(f, "denied")), "Permission denied"));
+	g_assert_nonnull(strstr(sg_service_get_cause(svc(f, "nopath")),
+	                        "program \"no-such-program-anywhere\" not found in PATH="));
+	/* The shell's own message, from the service's stderr log. */
+	g_assert_nonnull(strstr(sg_service_get_cause(svc(f, "shell")),
+	                        "no-such-command-anywhere: not found"));
+	g_assert_nonnull(strstr(sg_service_get_cause(svc(f, "shell")), "exit status 127"));
+	/* Failing at once means no restart follows, whatever the policy says. */
+	sg_clock_fake_advance(f->engine.clock, 60000);
+	g_assert_cmpint(state_of(f, "missing"), ==, SG_SERVICE_FAILED);
+	g_assert_cmpint(state_of(f, "shell"), ==, SG_SERVICE_FAILED);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "missing")), ==, 0);
+}
+
+/* ---- hooks ---- */
+
+static const char *hooks_yaml =
+        "    hooks:\n"
+        "      on_start: { success: { command: \"echo on_start.success >> ${DIR}/hooks\" },"
+        " error: { command: \"echo on_start.error >> ${DIR}/hooks\" } }\n"
+        "      on_stop: { success: { command: \"echo on_stop.success >> ${DIR}/hooks\" },"
+        " error: { command: \"echo on_stop.error:$SYSTEMG_EXIT_CODE >> ${DIR}/hooks\" } }\n"
+        "      on_restart: { success: { command: \"echo on_restart.success >> ${DIR}/hooks\" },"
+        " error: { command: \"echo on_restart.error >> ${DIR}/hooks\" } }\n";
+
+static void
+expect_hooks(Fixture *f, const char *expected)
+{
+	guint n = 0;
+
+	for (const char *p = expected; *p != '\0'; p++)
+		n += *p == '\n';
+	WAIT_FOR(count_lines(f, "hooks") >= n);
+	{
+		g_autofree char *got = read_text(f, "hooks");
+		g_assert_cmpstr(got, ==, expected);
+	}
+}
+
+static void
+test_hooks_start_and_stop(Fixture *f, gconstpointer data)
+{
+	g_autofree char *yaml = g_strconcat("version: \"1\"\nservices:\n  web:\n"
+	                                    "    exec: [\"${HELPER}\", \"pause\"]\n",
+	                                    hooks_yaml, NULL);
+	gboolean stopped = FALSE;
+
+	load(f, yaml);
+	sg_supervisor_start_all(f->supervisor);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	expect_hooks(f, "on_start.success\n");
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "web", stopped_cb, &stopped, NULL));
+	WAIT_FOR(stopped);
+	expect_hooks(f, "on_start.success\non_stop.success\n");
+}
+
+static void
+test_hooks_crash_then_restart(Fixture *f, gconstpointer data)
+{
+	g_autofree char *yaml =
+	        g_strconcat("version: \"1\"\nservices:\n  web:\n"
+	                    "    command: \"test -f ${DIR}/crashed && exec ${HELPER} pause; "
+	                    "touch ${DIR}/crashed; ${HELPER} wait-file:${DIR}/go exit:9\"\n"
+	                    "    restart_policy: on-failure\n    backoff: 1s\n",
+	                    hooks_yaml, NULL);
+
+	load(f, yaml);
+	sg_supervisor_start_all(f->supervisor);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	expect_hooks(f, "on_start.success\n");
+	g_assert_true(g_file_set_contents(path_in(f, "go"), "", -1, NULL));
+	WAIT_FOR(state_of(f, "web") == SG_SERVICE_BACKOFF);
+	expect_hooks(f, "on_start.success\non_stop.error:9\n");
+	sg_clock_fake_advance(f->engine.clock, 1000);
+	WAIT_FOR(sg_service_get_pid(svc(f, "web")) > 0);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	expect_hooks(f,
+	             "on_start.success\non_stop.error:9\non_start.success\non_restart.success\n");
+}
+
+static void
+test_hooks_failed_restart(Fixture *f, gconstpointer data)
+{
+	g_autofree char *yaml = g_strconcat(
+	        "version: \"1\"\nservices:\n  web:\n"
+	        "    command: \"test -f ${DIR}/crashed && exit 5; "
+	        "touch ${DIR}/crashed; ${HELPER} wait-file:${DIR}/go exit:9\"\n"
+	        "    restart_policy: on-failure\n    backoff: 1s\n    max_restarts: 1\n",
+	        hooks_yaml, NULL);
+
+	load(f, yaml);
+	sg_supervisor_start_all(f->supervisor);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	expect_hooks(f, "on_start.success\n");
+	g_assert_true(g_file_set_contents(path_in(f, "go"), "", -1, NULL));
+	WAIT_FOR(state_of(f, "web") == SG_SERVICE_BACKOFF);
+	sg_clock_fake_advance(f->engine.clock, 1000);
+	WAIT_FOR(state_of(f, "web") == SG_SERVICE_FAILED);
+	expect_hooks(f, "on_start.success\non_stop.error:9\non_start.error\non_restart.error\n");
+}
+
+/* ---- state files ---- */
+
+static JsonObject *
+read_state(Fixture *f, const char *name, JsonNode **ret_node)
+{
+	g_autoptr(GError) error = NULL;
+	JsonNode *node = sg_state_read_json(f->dir, name, SG_STATE_READ_NONE, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(node);
+	*ret_node = node;
+	return json_node_get_object(node);
+}
+
+static void
+test_state_files(Fixture *f, gconstpointer data)
+{
+	g_autoptr(JsonNode) pid_node = NULL, state_node = NULL;
+	JsonObject *pids, *states, *web, *job;
+	gboolean stopped = FALSE;
+	g_autoptr(GDateTime) started = NULL;
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  web:\n    exec: [\"${HELPER}\", \"pause\"]\n"
+	        "  job:\n    exec: [\"${HELPER}\", \"exit:0\"]\n");
+	sg_supervisor_start_all(f->supervisor);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	WAIT_FOR(state_of(f, "job") == SG_SERVICE_EXITED);
+	sg_persist_flush(f->persist);
+
+	pids = json_object_get_object_member(read_state(f, SG_STATE_PID_JSON, &pid_node),
+	                                     "services");
+	g_assert_cmpint(json_object_get_size(pids), ==, 1);
+	g_assert_cmpint(json_object_get_int_member(pids, "web"), ==,
+	                sg_service_get_pid(svc(f, "web")));
+	g_assert_true(alive((pid_t)json_object_get_int_member(pids, "web")));
+
+	states = read_state(f, SG_STATE_STATE_JSON, &state_node);
+	g_assert_cmpstr(json_object_get_string_member(states, "state_id"), ==, f->engine.state_id);
+	states = json_object_get_object_member(states, "services");
+	web = json_object_get_object_member(states, "web");
+	g_assert_cmpstr(json_object_get_string_member(web, "status"), ==, "running");
+	started = g_date_time_new_from_iso8601(json_object_get_string_member(web, "started_at"),
+	                                       NULL);
+	g_assert_nonnull(started);
+	g_assert_cmpint(json_object_get_int_member(web, "restart_count"), ==, 0);
+	g_assert_true(json_object_get_null_member(web, "exit_code"));
+	job = json_object_get_object_member(states, "job");
+	g_assert_cmpstr(json_object_get_string_member(job, "status"), ==, "exited");
+	g_assert_cmpint(json_object_get_int_member(job, "exit_code"), ==, 0);
+
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "web", stopped_cb, &stopped, NULL));
+	WAIT_FOR(stopped);
+	sg_persist_flush(f->persist);
+	g_clear_pointer(&pid_node, json_node_unref);
+	g_clear_pointer(&state_node, json_node_unref);
+	pids = json_object_get_object_member(read_state(f, SG_STATE_PID_JSON, &pid_node),
+	                                     "services");
+	g_assert_cmpint(json_object_get_size(pids), ==, 0);
+	states = json_object_get_object_member(read_state(f, SG_STATE_STATE_JSON, &state_node),
+	                                       "services");
+	web = json_object_get_object_member(states, "web");
+	g_assert_cmpstr(json_object_get_string_member(web, "status"), ==, "stopped");
+}
+
+static void
+test_writes_coalesced(Fixture *f, gconstpointer data)
+{
+	GString *yaml = g_string_new("version: \"1\"\nservices:\n");
+	const guint n = 1000;
+	struct rlimit limit;
+	guint writes_before;
+
+	/* 1,000 services hold 2,000 log fds. */
+	getrlimit(RLIMIT_NOFILE, &limit);
+	if (limit.rlim_max < 8192) {
+		g_test_skip("needs an open-file hard limit of at least 8192");
+		g_string_free(yaml, TRUE);
+		return;
+	}
+	limit.rlim_cur = limit.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &limit);
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(yaml, "  s%u:\n    exec: [\"${HELPER}\", \"pause\"]\n", i);
+	load(f, yaml->str);
+	g_string_free(yaml, TRUE);
+	writes_before = sg_persist_write_count(f->persist);
+	sg_supervisor_start_all(f->supervisor);
+	for (int i = 0; i < 5; i++)
+		g_main_context_iteration(NULL, FALSE);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *name = g_strdup_printf("s%u", i);
+		g_assert_cmpint(state_of(f, name), ==, SG_SERVICE_RUNNING);
+	}
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_test_message("state.json written %u times for %u services",
+	               sg_persist_write_count(f->persist) - writes_before, n);
+	g_assert_cmpuint(sg_persist_write_count(f->persist) - writes_before, <=, 10);
+}
+
+#define ADD(path, func)                                                                            \
+	g_test_add("/sg/supervisor/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	int status;
+
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	reaper = sg_reaper_new(&error);
+	g_assert_no_error(error);
+
+	ADD("order", test_order);
+	ADD("blocked-until-recovered", test_blocked_until_recovered);
+	ADD("cascade", test_cascade);
+	ADD("crash-restart-leaves-dependents", test_crash_restart_leaves_dependents);
+	ADD("restart-policies", test_restart_policies);
+	ADD("backoff", test_backoff);
+	ADD("max-restarts", test_max_restarts);
+	ADD("restart-count-resets", test_restart_count_resets);
+	ADD("skip", test_skip);
+	ADD("stop-leaves-nothing", test_stop_leaves_nothing);
+	ADD("stop-timeout-kills", test_stop_timeout_kills);
+	ADD("simple-command-has-one-process", test_simple_command_has_one_process);
+	ADD("leftovers-gone-before-restart", test_leftovers_gone_before_restart);
+	ADD("notify-gates-dependent", test_notify_gates_dependent);
+	ADD("spawn-failures", test_spawn_failures);
+	ADD("hooks-start-and-stop", test_hooks_start_and_stop);
+	ADD("hooks-crash-then-restart", test_hooks_crash_then_restart);
+	ADD("hooks-failed-restart", test_hooks_failed_restart);
+	ADD("state-files", test_state_files);
+	ADD("writes-coalesced", test_writes_coalesced);
+	status = g_test_run();
+	sg_reaper_free(reaper);
+	return status;
+}
