@@ -410,6 +410,8 @@ run(Daemon *daemon, Options *options)
 	engine->contain = sg_contain_new(options->cgroup, engine->state_id, engine->clock, &error);
 	if (engine->contain == NULL)
 		return fail(daemon, 1, "%s", error->message);
+	sg_contain_set_stray_func(engine->contain, (SgContainStrayFunc)sg_engine_has_stray_children,
+	                          engine);
 	sg_engine_log(engine, SG_LOG_INFO, "containment: %s",
 	              sg_contain_uses_cgroups(engine->contain)
 	                      ? sg_contain_cgroup_root(engine->contain)

@@ -42,6 +42,13 @@ struct _SgContain {
 	 * services costs one scan, not 200); dropped before the next turn. */
 	GPtrArray *scan;
 	guint scan_idle;
+	/* Marker-mode stops whose watched processes have all exited wait here for one shared
+	 * confirming scan, run when the loop has nothing more urgent: 200 services dying
+	 * together cost a few scans, not 200. */
+	GList *settling;
+	guint settle_idle;
+	SgContainStrayFunc stray_func;
+	gpointer stray_data;
 };
 
 struct _SgContainStop {
@@ -483,6 +490,8 @@ sg_contain_open(const char *cgroup_root, const char *state_id, SgClock *clock, G
 }
 
 static void stop_free(SgContainStop *stop);
+static void drop_scan(SgContain *contain);
+static gboolean nothing_strayed(SgContain *contain);
 
 void
 sg_contain_free(SgContain *contain)
@@ -492,8 +501,8 @@ sg_contain_free(SgContain *contain)
 	/* Services may outlive the supervisor: their cgroups stay. */
 	while (contain->stops != NULL)
 		stop_free(contain->stops->data);
-	g_clear_handle_id(&contain->scan_idle, g_source_remove);
-	g_clear_pointer(&contain->scan, g_ptr_array_unref);
+	g_clear_handle_id(&contain->settle_idle, g_source_remove);
+	drop_scan(contain);
 	if (contain->root_fd >= 0)
 		close(contain->root_fd);
 	sg_clock_unref(contain->clock);
@@ -565,13 +574,20 @@ info_in_service(const SgProcInfo *info, const char *service, pid_t sid)
 	return sid > 0 && (info->sid == sid || info->pgid == sid);
 }
 
+static void
+drop_scan(SgContain *contain)
+{
+	g_clear_handle_id(&contain->scan_idle, g_source_remove);
+	g_clear_pointer(&contain->scan, g_ptr_array_unref);
+}
+
 static gboolean
 drop_scan_cb(gpointer user_data)
 {
 	SgContain *contain = user_data;
 
 	contain->scan_idle = 0;
-	g_clear_pointer(&contain->scan, g_ptr_array_unref);
+	drop_scan(contain);
 	return G_SOURCE_REMOVE;
 }
 
@@ -713,6 +729,7 @@ stop_free(SgContainStop *stop)
 	g_autoptr(GList) watches = g_hash_table_get_values(stop->watches);
 
 	stop->contain->stops = g_list_remove(stop->contain->stops, stop);
+	stop->contain->settling = g_list_remove(stop->contain->settling, stop);
 	sg_clock_clear(stop->contain->clock, &stop->timeout_id);
 	g_hash_table_steal_all(stop->watches);
 	/* Each watch is freed by its source: at once, or after the dispatch in progress. */
@@ -750,15 +767,56 @@ stop_finish(SgContainStop *stop)
 
 static void stop_settle(SgContainStop *stop);
 
+/*
+ * Every process found has exited. Anything they forked meanwhile was re-parented to us,
+ * the subreaper: with no stray child of ours there is nothing left to look for.
+ */
+static gboolean
+nothing_strayed(SgContain *contain)
+{
+	return contain->stray_func != NULL && !contain->stray_func(contain->stray_data);
+}
+
+static gboolean
+settle_all_cb(gpointer user_data)
+{
+	SgContain *contain = user_data;
+	GList *settling = g_steal_pointer(&contain->settling);
+
+	contain->settle_idle = 0;
+	drop_scan(contain);
+	/* stop_settle may free the stop (done): walk a copy. */
+	for (GList *l = settling; l != NULL; l = l->next) {
+		SgContainStop *stop = l->data;
+		if (g_list_find(contain->stops, stop) != NULL)
+			stop_settle(stop);
+	}
+	g_list_free(settling);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean
 watch_fired_cb(int fd, GIOCondition condition, gpointer user_data)
 {
 	Watch *watch = user_data;
 	SgContainStop *stop = watch->stop;
+	SgContain *contain = stop->contain;
 
 	g_hash_table_steal(stop->watches, GINT_TO_POINTER(watch->pid));
-	if (g_hash_table_size(stop->watches) == 0)
+	if (g_hash_table_size(stop->watches) > 0)
+		return G_SOURCE_REMOVE;
+	if (stop->cgroup_fd >= 0) {
 		stop_settle(stop);
+		return G_SOURCE_REMOVE;
+	}
+	if (nothing_strayed(contain)) {
+		stop_finish(stop);
+		return G_SOURCE_REMOVE;
+	}
+	if (g_list_find(contain->settling, stop) == NULL)
+		contain->settling = g_list_prepend(contain->settling, stop);
+	if (contain->settle_idle == 0)
+		contain->settle_idle = g_idle_add(settle_all_cb, contain);
 	return G_SOURCE_REMOVE;
 }
 
@@ -944,7 +1002,12 @@ static gboolean
 stop_advance(SgContainStop *stop, int group_sig, int sig)
 {
 	for (int pass = 0; pass < SIGNAL_PASSES_MAX; pass++) {
-		guint n_found = stop_pass(stop, pass == 0 ? group_sig : 0, sig);
+		guint n_found;
+
+		/* A later pass looks again: the turn's scan may show what has since exited. */
+		if (pass > 0)
+			drop_scan(stop->contain);
+		n_found = stop_pass(stop, pass == 0 ? group_sig : 0, sig);
 
 		if (g_hash_table_size(stop->watches) > 0)
 			return FALSE;
@@ -957,7 +1020,7 @@ stop_advance(SgContainStop *stop, int group_sig, int sig)
 		}
 		if (stop->n_unwatchable > 0 && !stop->past_timeout)
 			return FALSE;
-		if (n_found == 0 || stop->n_unwatchable > 0) {
+		if (n_found == 0 || stop->n_unwatchable > 0 || nothing_strayed(stop->contain)) {
 			stop_finish(stop);
 			return TRUE;
 		}
@@ -1075,4 +1138,11 @@ sg_contain_stop_cancel(SgContainStop *stop)
 {
 	if (stop != NULL)
 		stop_free(stop);
+}
+
+void
+sg_contain_set_stray_func(SgContain *contain, SgContainStrayFunc func, gpointer user_data)
+{
+	contain->stray_func = func;
+	contain->stray_data = user_data;
 }

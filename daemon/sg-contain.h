@@ -70,3 +70,12 @@ typedef struct {
 } SgContainUsage;
 void sg_contain_usage(SgContain *contain, const char *service, pid_t sid,
                       SgContainUsage *ret_usage);
+
+/*
+ * Tells whether the supervisor (a child subreaper) has children it did not start. When
+ * every watched process of a stop has exited and there is no such child, the stop is done
+ * without another /proc scan: anything the service forked meanwhile would have been
+ * re-parented to us.
+ */
+typedef gboolean (*SgContainStrayFunc)(gpointer user_data);
+void sg_contain_set_stray_func(SgContain *contain, SgContainStrayFunc func, gpointer user_data);

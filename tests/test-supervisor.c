@@ -64,6 +64,8 @@ fixture_set_up(Fixture *f, gconstpointer data)
 	f->engine.known_pids = g_hash_table_new(NULL, NULL);
 	f->engine.contain = sg_contain_open(NULL, f->engine.state_id, f->engine.clock, &error);
 	g_assert_no_error(error);
+	sg_contain_set_stray_func(f->engine.contain,
+	                          (SgContainStrayFunc)sg_engine_has_stray_children, &f->engine);
 	f->engine.log_watch = sg_log_watch_new(f->engine.clock, &error);
 	g_assert_no_error(error);
 	log_path = g_build_filename(f->dir, "supervisor.log", NULL);

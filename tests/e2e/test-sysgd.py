@@ -211,7 +211,8 @@ def test_daemonize_reports_failures(p):
     assert pid and alive(pid), "the supervisor keeps running"
     stop = p.sysg("stop")
     assert stop.returncode == 0, stop
-    assert not alive(pid)
+    # stop returns once the supervisor released its lock; its exit follows at once
+    wait_for(lambda: not alive(pid), "the supervisor to exit")
 
 
 @with_project('version: "1"\nservices:\n'
