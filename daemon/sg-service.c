@@ -92,9 +92,10 @@ static void
 set_state(SgService *service, SgServiceState state, const char *cause)
 {
 	SgServiceState old = service->state;
+	char *new_cause = g_strdup(cause); /* cause may be service->cause itself */
 
 	g_free(service->cause);
-	service->cause = g_strdup(cause);
+	service->cause = new_cause;
 	service->state = state;
 	if (old != state)
 		service->events.state_changed(service, old, service->events_data);
@@ -269,21 +270,31 @@ start_readiness(SgService *service)
 
 /* ---- spawning ---- */
 
+/* Reads what the child reported before exec; TRUE once the report is complete. */
 static gboolean
-status_cb(int fd, GIOCondition condition, gpointer user_data)
+read_exec_status(SgService *service)
 {
-	SgService *service = user_data;
 	g_autofree char *message = NULL;
 	const char *program = service->cfg->argv != NULL ? service->cfg->argv[0] : "/bin/sh";
-	int status = sg_spawn_read_status(fd, program, &message);
+	int status = sg_spawn_read_status(service->status_fd, program, &message);
 
 	if (status == 0)
-		return G_SOURCE_CONTINUE;
+		return FALSE;
 	if (status < 0) {
 		service->exec_failed = TRUE;
 		g_free(service->spawn_error);
 		service->spawn_error = g_steal_pointer(&message);
 	}
+	return TRUE;
+}
+
+static gboolean
+status_cb(int fd, GIOCondition condition, gpointer user_data)
+{
+	SgService *service = user_data;
+
+	if (!read_exec_status(service))
+		return G_SOURCE_CONTINUE;
 	service->status_source = 0;
 	close(service->status_fd);
 	service->status_fd = -1;
@@ -668,7 +679,7 @@ main_exited_cb(pid_t pid, int wait_status, gpointer user_data)
 	g_hash_table_remove(service->engine->known_pids, GINT_TO_POINTER(pid));
 	/* Whatever the exec reported is in the pipe by now. */
 	if (service->status_fd >= 0)
-		status_cb(service->status_fd, G_IO_IN, service);
+		read_exec_status(service);
 	clear_instance_watches(service);
 	service->main_gone = TRUE;
 	service->last_wait_status = wait_status;

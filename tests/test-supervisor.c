@@ -175,8 +175,10 @@ load(Fixture *f, const char *yaml)
 	g_assert_true(g_file_set_contents(path, yaml, -1, NULL));
 	f->config = sg_config_load(path, "systemg.yaml", env, problems, &error);
 	if (f->config == NULL) {
-		for (guint i = 0; i < problems->len; i++)
-			g_test_message("%s", sg_problem_format(problems->pdata[i]));
+		for (guint i = 0; i < problems->len; i++) {
+			g_autofree char *line = sg_problem_format(problems->pdata[i]);
+			g_test_message("%s", line);
+		}
 	}
 	g_assert_no_error(error);
 	f->supervisor = sg_supervisor_new(&f->engine, f->config);
@@ -209,6 +211,14 @@ static char *
 path_in(Fixture *f, const char *name)
 {
 	return g_build_filename(f->dir, name, NULL);
+}
+
+static void
+touch(Fixture *f, const char *name)
+{
+	g_autofree char *path = path_in(f, name);
+
+	g_assert_true(g_file_set_contents(path, "", -1, NULL));
 }
 
 static guint
@@ -294,7 +304,7 @@ test_blocked_until_recovered(Fixture *f, gconstpointer data)
 	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), ==, 0);
 
 	/* The dependency recovers: its dependents start by themselves, in order. */
-	g_assert_true(g_file_set_contents(path_in(f, "ok"), "", -1, NULL));
+	touch(f, "ok");
 	g_assert_true(sg_supervisor_start_service(f->supervisor, "db", NULL));
 	WAIT_FOR(sg_service_get_pid(svc(f, "db")) > 0);
 	sg_clock_fake_advance(f->engine.clock, 100);
@@ -323,7 +333,7 @@ test_cascade(Fixture *f, gconstpointer data)
 	api_pid = sg_service_get_pid(svc(f, "api"));
 
 	/* db fails for good (policy never): api is stopped and blocked */
-	g_assert_true(g_file_set_contents(path_in(f, "crash"), "", -1, NULL));
+	touch(f, "crash");
 	WAIT_FOR(state_of(f, "api") == SG_SERVICE_BLOCKED);
 	g_assert_cmpint(state_of(f, "db"), ==, SG_SERVICE_FAILED);
 	g_assert_false(alive(api_pid));
@@ -343,7 +353,7 @@ test_crash_restart_leaves_dependents(Fixture *f, gconstpointer data)
 	sg_clock_fake_advance(f->engine.clock, 100);
 	sg_clock_fake_advance(f->engine.clock, 100);
 	api_pid = sg_service_get_pid(svc(f, "api"));
-	g_assert_true(g_file_set_contents(path_in(f, "crash"), "", -1, NULL));
+	touch(f, "crash");
 	WAIT_FOR(state_of(f, "db") == SG_SERVICE_BACKOFF);
 	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_RUNNING);
 	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), ==, api_pid);
@@ -626,7 +636,7 @@ test_leftovers_gone_before_restart(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(read_pids(f, "pids", pids, 1), ==, 1);
 	g_assert_true(alive(pids[0]));
 	check.leftover = pids[0];
-	g_assert_true(g_file_set_contents(path_in(f, "go"), "", -1, NULL));
+	touch(f, "go");
 	WAIT_FOR(state_of(f, "leaky") == SG_SERVICE_BACKOFF);
 	sg_clock_fake_advance(f->engine.clock, 0);
 	WAIT_FOR(check.checked);
@@ -651,7 +661,7 @@ test_notify_gates_dependent(Fixture *f, gconstpointer data)
 	g_assert_cmpint(state_of(f, "db"), ==, SG_SERVICE_STARTING);
 	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), ==, 0);
 	g_assert_cmpint(sg_service_get_health(svc(f, "db")), ==, SG_HEALTH_STARTING);
-	g_assert_true(g_file_set_contents(path_in(f, "ready"), "", -1, NULL));
+	touch(f, "ready");
 	WAIT_FOR(state_of(f, "db") == SG_SERVICE_RUNNING);
 	g_assert_cmpint(sg_service_get_health(svc(f, "db")), ==, SG_HEALTH_HEALTHY);
 	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), >, 0);
@@ -746,7 +756,7 @@ test_hooks_crash_then_restart(Fixture *f, gconstpointer data)
 	sg_supervisor_start_all(f->supervisor);
 	sg_clock_fake_advance(f->engine.clock, 100);
 	expect_hooks(f, "on_start.success\n");
-	g_assert_true(g_file_set_contents(path_in(f, "go"), "", -1, NULL));
+	touch(f, "go");
 	WAIT_FOR(state_of(f, "web") == SG_SERVICE_BACKOFF);
 	expect_hooks(f, "on_start.success\non_stop.error:9\n");
 	sg_clock_fake_advance(f->engine.clock, 1000);
@@ -770,7 +780,7 @@ test_hooks_failed_restart(Fixture *f, gconstpointer data)
 	sg_supervisor_start_all(f->supervisor);
 	sg_clock_fake_advance(f->engine.clock, 100);
 	expect_hooks(f, "on_start.success\n");
-	g_assert_true(g_file_set_contents(path_in(f, "go"), "", -1, NULL));
+	touch(f, "go");
 	WAIT_FOR(state_of(f, "web") == SG_SERVICE_BACKOFF);
 	sg_clock_fake_advance(f->engine.clock, 1000);
 	WAIT_FOR(state_of(f, "web") == SG_SERVICE_FAILED);
