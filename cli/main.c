@@ -20,6 +20,11 @@ typedef struct {
 static const SgCommand commands[] = {
 	{ "start", sg_cmd_start, N_("Start the supervisor on the configuration") },
 	{ "stop", sg_cmd_stop, N_("Stop the supervisor and its services") },
+	{ "restart", sg_cmd_restart, N_("Restart services, or reload with --config") },
+	{ "status", sg_cmd_status, N_("Show the supervisor and its services") },
+	{ "logs", sg_cmd_logs, N_("Show or follow the logs of services and the supervisor") },
+	{ "monitor", sg_cmd_monitor, N_("Print supervisor events as they happen") },
+	{ "purge", sg_cmd_purge, N_("Stop everything and delete the state directory") },
 	{ "validate", sg_cmd_validate, N_("Check a configuration file and print every problem") },
 };
 

@@ -27,3 +27,17 @@ void sg_cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
 int sg_cmd_validate(int argc, char **argv, SgCliGlobals *globals);
 int sg_cmd_start(int argc, char **argv, SgCliGlobals *globals);
 int sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals);
+int sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals);
+int sg_cmd_status(int argc, char **argv, SgCliGlobals *globals);
+int sg_cmd_logs(int argc, char **argv, SgCliGlobals *globals);
+int sg_cmd_monitor(int argc, char **argv, SgCliGlobals *globals);
+int sg_cmd_purge(int argc, char **argv, SgCliGlobals *globals);
+
+/* Replaces this process with sysgd on config (sg-cmd-start.c); returns 1 only on failure. */
+int sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level);
+
+/*
+ * Stops the supervisor and every service and waits until they are gone; with no
+ * supervisor, the processes recorded in pid.json (sg-cmd-stop.c). Returns the exit status.
+ */
+int sg_cli_stop_everything(const char *state_dir);

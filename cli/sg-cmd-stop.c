@@ -12,9 +12,13 @@
 #include <unistd.h>
 
 #include "sg-cli.h"
+#include "sg-client.h"
+#include "sg-config.h"
+#include "sg-error.h"
 #include "sg-clock.h"
 #include "sg-contain.h"
 #include "sg-paths.h"
+#include "sg-problem.h"
 #include "sg-proctree.h"
 #include "sg-state.h"
 
@@ -72,6 +76,23 @@ recorded_pid(JsonObject *states, const char *name, gint64 pid)
 	return sg_proctree_start_time((pid_t)pid) == (guint64)start_time ? (pid_t)pid : 0;
 }
 
+/* Exit 4 for a name neither configured nor recorded; a configured one is just not running. */
+static int
+no_such_service(const char *state_dir, const char *name)
+{
+	g_autofree char *path = sg_client_discover_config(NULL, NULL, state_dir, NULL);
+	g_autoptr(GPtrArray) problems = sg_problem_list_new();
+	g_autoptr(SgConfig) config =
+	        path != NULL ? sg_config_load(path, path, NULL, problems, NULL) : NULL;
+
+	if (config != NULL && sg_config_lookup(config, name) != NULL) {
+		printf(_("%s is not running\n"), name);
+		return 0;
+	}
+	sg_cli_error(_("no such service \"%s\""), name);
+	return 4;
+}
+
 /* With no supervisor: every recorded service, by its session and its markers. */
 static int
 stop_offline(const char *state_dir, const char *only)
@@ -93,6 +114,8 @@ stop_offline(const char *state_dir, const char *only)
 			sg_cli_error("%s", error->message);
 			return 1;
 		}
+		if (only != NULL)
+			return no_such_service(state_dir, only);
 		printf("%s\n", _("no supervisor is running and no service is recorded"));
 		return 0;
 	}
@@ -113,6 +136,12 @@ stop_offline(const char *state_dir, const char *only)
 		return 1;
 	}
 	services = json_object_get_object_member(json_node_get_object(pids), "services");
+	if (only != NULL && (services == NULL || !json_object_has_member(services, only))) {
+		if (state_services == NULL || !json_object_has_member(state_services, only))
+			return no_such_service(state_dir, only);
+		printf(_("%s is not running\n"), only);
+		return 0;
+	}
 	if (services != NULL) {
 		g_autoptr(GList) names = json_object_get_members(services);
 		for (GList *l = names; l != NULL; l = l->next) {
@@ -133,6 +162,47 @@ stop_offline(const char *state_dir, const char *only)
 	return 0;
 }
 
+/* One service of a running supervisor, over its socket. */
+static int
+stop_one(const char *state_dir, const char *service)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgClient) client = sg_client_connect(state_dir, &error);
+	g_autoptr(JsonObject) params = json_object_new();
+
+	if (client == NULL) {
+		/* It exited in between: stop what it left, as with no supervisor. */
+		if (g_error_matches(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR))
+			return stop_offline(state_dir, service);
+		sg_cli_error("%s", error->message);
+		return sg_error_exit_code_for(error);
+	}
+	json_object_set_string_member(params, "name", service);
+	if (!sg_client_call(client, "stop", params, NULL, &error)) {
+		sg_cli_error("%s", error->message);
+		return sg_error_exit_code_for(error);
+	}
+	printf(_("stopped %s\n"), service);
+	return 0;
+}
+
+int
+sg_cli_stop_everything(const char *state_dir)
+{
+	pid_t running = 0;
+
+	if (!sg_pid_file_query(state_dir, &running))
+		return stop_offline(state_dir, NULL);
+	if (running <= 0 || kill(running, SIGTERM) < 0) {
+		sg_cli_error(_("cannot signal the supervisor (PID %d): %s"), running,
+		             running <= 0 ? _("its PID is unknown") : g_strerror(errno));
+		return 1;
+	}
+	wait_for_exit(state_dir);
+	printf(_("stopped the supervisor (PID %d) and its services\n"), running);
+	return 0;
+}
+
 int
 sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals)
 {
@@ -143,7 +213,6 @@ sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals)
 		{ NULL },
 	};
 	g_autofree char *state_dir = sg_paths_state_dir();
-	pid_t running = 0;
 
 	if (!sg_cli_parse("stop", NULL, _("Stop the supervisor and every service."), entries, &argc,
 	                  &argv, globals))
@@ -153,19 +222,10 @@ sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg stop --help'."));
 		return EXIT_USAGE;
 	}
-	if (!sg_pid_file_query(state_dir, &running))
-		return stop_offline(state_dir, service);
 	if (service != NULL) {
-		sg_cli_error(_("stopping one service of a running supervisor needs its control "
-		               "socket, which this version does not have yet"));
-		return 1;
+		if (!sg_pid_file_query(state_dir, NULL))
+			return stop_offline(state_dir, service);
+		return stop_one(state_dir, service);
 	}
-	if (kill(running, SIGTERM) < 0) {
-		sg_cli_error(_("cannot signal the supervisor (PID %d): %s"), running,
-		             g_strerror(errno));
-		return 1;
-	}
-	wait_for_exit(state_dir);
-	printf(_("stopped the supervisor (PID %d) and its services\n"), running);
-	return 0;
+	return sg_cli_stop_everything(state_dir);
 }

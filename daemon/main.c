@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sg-config.h"
+#include "sg-control.h"
 #include "sg-error.h"
 #include "sg-paths.h"
 #include "sg-persist.h"
@@ -40,6 +41,7 @@ typedef struct {
 	SgEngine engine;
 	SgSupervisor *supervisor;
 	SgPersist *persist;
+	SgControl *control;
 	SgPidFile *pid_file;
 	int report_fd; /* --daemonize: where the waiting parent reads the outcome, or -1 */
 	int exit_status;
@@ -201,8 +203,15 @@ shut_down(Daemon *daemon, const char *why)
 	if (daemon->shutting_down)
 		return;
 	daemon->shutting_down = TRUE;
+	sg_control_set_shutting_down(daemon->control);
 	sg_engine_log(&daemon->engine, SG_LOG_INFO, "%s: stopping every service", why);
 	sg_supervisor_stop_all(daemon->supervisor, stopped_all_cb, daemon);
+}
+
+static void
+shutdown_requested_cb(gpointer user_data)
+{
+	shut_down(user_data, "shutdown asked through the control socket");
 }
 
 static gboolean
@@ -320,6 +329,7 @@ run(Daemon *daemon, Options *options)
 	g_autofree char *socket_path = NULL;
 	SgLogLevel level = SG_LOG_INFO;
 	pid_t stale_pid = 0;
+	gint64 started_at = g_get_real_time();
 	int signal_fd;
 	sigset_t mask;
 
@@ -432,10 +442,22 @@ run(Daemon *daemon, Options *options)
 	daemon->loop = g_main_loop_new(NULL, FALSE);
 	daemon->supervisor = sg_supervisor_new(engine, config);
 	daemon->persist = sg_persist_new(daemon->supervisor);
+	daemon->control = sg_control_new(daemon->supervisor,
+	                                 config->path[0] != '\0' ? config->path : NULL, started_at,
+	                                 shutdown_requested_cb, daemon, &error);
+	if (daemon->control == NULL) {
+		int status = fail(daemon, 1, "%s", error->message);
+		sg_persist_free(daemon->persist);
+		g_clear_object(&daemon->supervisor);
+		close(signal_fd);
+		return status;
+	}
 	g_signal_connect(daemon->supervisor, "settled", G_CALLBACK(settled_cb), daemon);
 	sg_supervisor_start_all(daemon->supervisor);
 	g_main_loop_run(daemon->loop);
 
+	/* control.sock goes first: nobody may connect to a supervisor that is leaving. */
+	g_clear_pointer(&daemon->control, sg_control_free);
 	sg_persist_free(daemon->persist);
 	g_clear_object(&daemon->supervisor);
 	sg_engine_log(engine, SG_LOG_INFO, "systemg supervisor exiting");

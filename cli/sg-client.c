@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* The control socket transport of SgClient: JSON-RPC 2.0, one object per line. */
+#include "config.h"
+
+#include "sg-client.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sg-error.h"
+#include "sg-config.h"
+#include "sg-paths.h"
+#include "sg-sockaddr.h"
+#include "sg-state.h"
+
+/* Answers can be large (status of many services); this only guards our memory. */
+#define MAX_LINE_BYTES (256 * 1024 * 1024)
+
+struct _SgClient {
+	int fd;
+	char *path;
+	GString *in;
+	gint64 next_id;
+	GQueue events; /* JsonNode* notifications that arrived before they could be delivered */
+	SgClientEventFunc event_cb;
+	SgClientClosedFunc closed_cb;
+	gpointer user_data;
+	guint watch_id;
+	guint idle_id;
+	gboolean closed;
+};
+
+SgClient *
+sg_client_connect(const char *state_dir, GError **error)
+{
+	g_autoptr(SgClient) client = g_new0(SgClient, 1);
+	struct sockaddr_un addr;
+	socklen_t len;
+	int dir_fd = -1, r;
+
+	client->fd = -1;
+	client->in = g_string_new(NULL);
+	client->next_id = 1;
+	g_queue_init(&client->events);
+	client->path = sg_paths_state_file(state_dir, SG_STATE_SOCKET);
+	if (!sg_sockaddr_control(state_dir, &addr, &len, &dir_fd, error))
+		return NULL;
+	client->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (client->fd < 0) {
+		r = -errno;
+		if (dir_fd >= 0)
+			close(dir_fd);
+		sg_error_set_errno(error, r, _("Cannot create a socket"));
+		return NULL;
+	}
+	do
+		r = connect(client->fd, (struct sockaddr *)&addr, len) < 0 ? -errno : 0;
+	while (r == -EINTR);
+	if (dir_fd >= 0)
+		close(dir_fd);
+	if (r == -ENOENT || r == -ECONNREFUSED || r == -ENOTDIR) {
+		g_set_error(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR,
+		            _("No supervisor is running on %s"), state_dir);
+		return NULL;
+	}
+	if (r < 0) {
+		sg_error_set_errno(error, r, _("Cannot connect to %s"), client->path);
+		return NULL;
+	}
+	return g_steal_pointer(&client);
+}
+
+void
+sg_client_free(SgClient *client)
+{
+	if (client == NULL)
+		return;
+	g_clear_handle_id(&client->watch_id, g_source_remove);
+	g_clear_handle_id(&client->idle_id, g_source_remove);
+	if (client->fd >= 0)
+		close(client->fd);
+	g_queue_clear_full(&client->events, (GDestroyNotify)json_node_unref);
+	g_string_free(client->in, TRUE);
+	g_free(client->path);
+	g_free(client);
+}
+
+static gboolean
+send_all(SgClient *client, const char *data, gsize length, GError **error)
+{
+	while (length > 0) {
+		ssize_t n = send(client->fd, data, length, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sg_error_set_errno(error, -errno, _("Cannot write to %s"),
+			                          client->path);
+		data += n;
+		length -= (gsize)n;
+	}
+	return TRUE;
+}
+
+/* Reads once into the buffer: > 0 bytes read, 0 at the end, negative errno. */
+static gssize
+read_some(SgClient *client)
+{
+	char buffer[65536];
+	ssize_t n;
+
+	do
+		n = read(client->fd, buffer, sizeof(buffer));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	g_string_append_len(client->in, buffer, n);
+	return n;
+}
+
+/* The next complete line as parsed JSON, or NULL (with error set on a bad line). */
+static JsonNode *
+take_line(SgClient *client, gboolean *ret_found, GError **error)
+{
+	char *newline = memchr(client->in->str, '\n', client->in->len);
+	g_autoptr(JsonParser) parser = NULL;
+	gsize length;
+
+	*ret_found = newline != NULL;
+	if (newline == NULL) {
+		if (client->in->len > MAX_LINE_BYTES)
+			g_set_error(error, SG_ERROR, SG_ERROR_LIMIT,
+			            _("The supervisor sent a line longer than %d bytes on %s"),
+			            MAX_LINE_BYTES, client->path);
+		return NULL;
+	}
+	length = (gsize)(newline - client->in->str);
+	parser = json_parser_new();
+	if (!json_parser_load_from_data(parser, client->in->str, (gssize)length, error) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+		g_string_erase(client->in, 0, (gssize)length + 1);
+		g_clear_error(error);
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
+		            _("The supervisor sent something that is not a JSON-RPC object on %s"),
+		            client->path);
+		return NULL;
+	}
+	g_string_erase(client->in, 0, (gssize)length + 1);
+	return json_node_ref(json_parser_get_root(parser));
+}
+
+static SgErrorCode
+code_for_rpc_error(gint64 code)
+{
+	switch (code) {
+	case -32001:
+		return SG_ERROR_NO_SUCH_SERVICE;
+	case -32002:
+		return SG_ERROR_INVALID_CONFIG;
+	case -32003:
+		return SG_ERROR_ACCESS_DENIED;
+	case -32602:
+		return SG_ERROR_USAGE;
+	default:
+		return SG_ERROR_FAILED;
+	}
+}
+
+static gboolean
+answer_to_result(SgClient *client, JsonObject *answer, JsonNode **ret_result, GError **error)
+{
+	if (json_object_has_member(answer, "error")) {
+		JsonNode *node = json_object_get_member(answer, "error");
+		JsonObject *object =
+		        JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+		const char *message = NULL;
+		gint64 code = 0;
+
+		if (object != NULL) {
+			message =
+			        json_object_get_string_member_with_default(object, "message", NULL);
+			code = json_object_get_int_member_with_default(object, "code", 0);
+		}
+		g_set_error_literal(error, SG_ERROR, code_for_rpc_error(code),
+		                    message != NULL ? message
+		                                    : _("The supervisor answered an error"));
+		return FALSE;
+	}
+	if (!json_object_has_member(answer, "result")) {
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
+		            _("The supervisor's answer on %s has neither a result nor an error"),
+		            client->path);
+		return FALSE;
+	}
+	if (ret_result != NULL)
+		*ret_result = json_node_copy(json_object_get_member(answer, "result"));
+	return TRUE;
+}
+
+static gboolean
+is_notification(JsonObject *message)
+{
+	return json_object_has_member(message, "method") && !json_object_has_member(message, "id");
+}
+
+gboolean
+sg_client_call(SgClient *client, const char *method, JsonObject *params, JsonNode **ret_result,
+               GError **error)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonGenerator) generator = json_generator_new();
+	g_autoptr(JsonNode) request = NULL;
+	g_autofree char *text = NULL;
+	GString *line;
+	gint64 id = client->next_id++;
+
+	g_return_val_if_fail(client != NULL && method != NULL, FALSE);
+	if (client->closed) {
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
+		            _("The connection to the supervisor on %s is closed"), client->path);
+		return FALSE;
+	}
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "jsonrpc");
+	json_builder_add_string_value(builder, "2.0");
+	json_builder_set_member_name(builder, "id");
+	json_builder_add_int_value(builder, id);
+	json_builder_set_member_name(builder, "method");
+	json_builder_add_string_value(builder, method);
+	if (params != NULL) {
+		JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+		json_node_set_object(node, params);
+		json_builder_set_member_name(builder, "params");
+		json_builder_add_value(builder, node);
+	}
+	json_builder_end_object(builder);
+	request = json_builder_get_root(builder);
+	json_generator_set_root(generator, request);
+	text = json_generator_to_data(generator, NULL);
+	line = g_string_new(text);
+	g_string_append_c(line, '\n');
+	if (!send_all(client, line->str, line->len, error)) {
+		g_string_free(line, TRUE);
+		return FALSE;
+	}
+	g_string_free(line, TRUE);
+
+	for (;;) {
+		gboolean found;
+		g_autoptr(JsonNode) message = take_line(client, &found, error);
+		JsonObject *object;
+		gssize n;
+
+		if (message == NULL && found)
+			return FALSE;
+		if (message == NULL) {
+			if (error != NULL && *error != NULL)
+				return FALSE;
+			n = read_some(client);
+			if (n <= 0) {
+				client->closed = TRUE;
+				g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
+				            _("The supervisor closed the connection on %s before "
+				              "answering %s"),
+				            client->path, method);
+				return FALSE;
+			}
+			continue;
+		}
+		object = json_node_get_object(message);
+		if (is_notification(object)) {
+			g_queue_push_tail(&client->events, g_steal_pointer(&message));
+			continue;
+		}
+		if (json_object_get_int_member_with_default(object, "id", -1) != id &&
+		    !json_object_get_null_member(object, "id"))
+			continue;
+		return answer_to_result(client, object, ret_result, error);
+	}
+}
+
+static void
+deliver_events(SgClient *client)
+{
+	JsonNode *message;
+
+	while ((message = g_queue_pop_head(&client->events)) != NULL) {
+		JsonObject *object = json_node_get_object(message);
+		JsonNode *params = json_object_get_member(object, "params");
+		const char *name = json_object_get_string_member_with_default(object, "method", "");
+		g_autoptr(JsonObject) empty = json_object_new();
+
+		if (client->event_cb != NULL)
+			client->event_cb(name,
+			                 params != NULL && JSON_NODE_HOLDS_OBJECT(params)
+			                         ? json_node_get_object(params)
+			                         : empty,
+			                 client->user_data);
+		json_node_unref(message);
+	}
+}
+
+/* Queues every complete notification in the buffer; answers to nobody are dropped. */
+static void
+parse_buffer(SgClient *client)
+{
+	for (;;) {
+		gboolean found;
+		g_autoptr(GError) error = NULL;
+		g_autoptr(JsonNode) message = take_line(client, &found, &error);
+
+		if (message != NULL && is_notification(json_node_get_object(message)))
+			g_queue_push_tail(&client->events, g_steal_pointer(&message));
+		if (!found)
+			break;
+	}
+}
+
+static gboolean
+readable_cb(int fd, GIOCondition condition, gpointer user_data)
+{
+	SgClient *client = user_data;
+	gssize n = read_some(client);
+
+	parse_buffer(client);
+	deliver_events(client);
+	if (n <= 0 && n != -EAGAIN) {
+		client->watch_id = 0;
+		client->closed = TRUE;
+		if (client->closed_cb != NULL)
+			client->closed_cb(client->user_data);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+deliver_queued_cb(gpointer user_data)
+{
+	SgClient *client = user_data;
+
+	client->idle_id = 0;
+	deliver_events(client);
+	return G_SOURCE_REMOVE;
+}
+
+gboolean
+sg_client_subscribe(SgClient *client, SgClientEventFunc event_cb, SgClientClosedFunc closed_cb,
+                    gpointer user_data, GError **error)
+{
+	g_return_val_if_fail(client != NULL && client->watch_id == 0, FALSE);
+	if (!sg_client_call(client, "subscribe", NULL, NULL, error))
+		return FALSE;
+	client->event_cb = event_cb;
+	client->closed_cb = closed_cb;
+	client->user_data = user_data;
+	client->watch_id =
+	        g_unix_fd_add(client->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, readable_cb, client);
+	/* Events that came with the answer are delivered from the loop, like the others. */
+	parse_buffer(client);
+	if (!g_queue_is_empty(&client->events))
+		client->idle_id = g_idle_add(deliver_queued_cb, client);
+	return TRUE;
+}
+
+JsonNode *
+sg_client_status(SgClient *client, GError **error)
+{
+	JsonNode *result = NULL;
+
+	if (!sg_client_call(client, "status", NULL, &result, error))
+		return NULL;
+	if (!JSON_NODE_HOLDS_OBJECT(result)) {
+		json_node_unref(result);
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
+		            _("The supervisor's status is not a JSON object"));
+		return NULL;
+	}
+	return result;
+}
+
+char *
+sg_client_discover_config(const char *explicit_path, const char *running_config,
+                          const char *state_dir, GError **error)
+{
+	g_autofree char *hint = NULL;
+
+	if (running_config == NULL && state_dir != NULL)
+		hint = sg_state_read_config_hint(state_dir);
+	return sg_config_discover(explicit_path, running_config != NULL ? running_config : hint,
+	                          error);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* The control socket: JSON-RPC 2.0 on STATE_DIR/control.sock (SPEC section 6). */
+#pragma once
+
+#include <glib.h>
+
+#include "sg-supervisor.h"
+
+/* Limits on what one client may make the daemon hold. */
+#define SG_CONTROL_LINE_MAX      (1024 * 1024)     /* one request line */
+#define SG_CONTROL_OUTPUT_MAX    (4 * 1024 * 1024) /* unread output before a disconnect */
+#define SG_CONTROL_CLIENTS_MAX   1024
+#define SG_CONTROL_LOG_LINES_MAX 10000
+
+typedef struct _SgControl SgControl;
+
+/* The shutdown method: stop every service and exit, as SIGTERM does. */
+typedef void (*SgControlShutdownFunc)(gpointer user_data);
+
+/*
+ * Listens on STATE_DIR/control.sock (mode 0600; a socket left there is replaced: the
+ * caller holds sysg.pid). config_path (may be NULL) and started_at_usec are what status
+ * reports about the supervisor.
+ */
+SgControl *sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started_at_usec,
+                          SgControlShutdownFunc shutdown, gpointer shutdown_data, GError **error);
+/* The daemon is going away: start, restart and reload are refused from now on. */
+void sg_control_set_shutting_down(SgControl *control);
+/* Disconnects every client, stops listening and removes control.sock. */
+void sg_control_free(SgControl *control);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgControl, sg_control_free)
+
+/* How many clients are connected (tests). */
+guint sg_control_client_count(SgControl *control);
