@@ -15,7 +15,7 @@ top=$(pwd)
 packages=(
 	gcc clang libclang-rt-14-dev llvm-14 meson ninja-build pkg-config gettext
 	libglib2.0-dev libjson-glib-dev libyaml-dev libsystemd-dev
-	tzdata locales dbus-daemon python3
+	tzdata locales dbus-daemon python3 groff-base
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -39,6 +39,26 @@ install_packages() {
 	export DEBIAN_FRONTEND=noninteractive
 	"${sudo[@]}" apt-get update -q >/dev/null
 	"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The French test needs fr_FR.UTF-8; Debian ships it commented out in /etc/locale.gen.
+ensure_locale() {
+	if locale -a 2>/dev/null | grep -qix 'fr_FR\.utf-\?8'; then
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		log "fr_FR.UTF-8 is missing and we are not root: the French test will be skipped"
+		return 0
+	fi
+	log "generating the fr_FR.UTF-8 locale"
+	if ! grep -q '^fr_FR\.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then
+		if grep -q '^# *fr_FR\.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null; then
+			sed -i 's/^# *\(fr_FR\.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+		else
+			echo 'fr_FR.UTF-8 UTF-8' >>/etc/locale.gen
+		fi
+	fi
+	locale-gen >/dev/null
 }
 
 # build DIR [meson options...]: configure once, then compile.
@@ -145,6 +165,7 @@ cmd_example() {
 
 cmd_test() {
 	install_packages
+	ensure_locale
 	log "build (gcc, warnings as errors)"
 	build build-ci -Dwerror=true
 	run_suites build-ci "gcc"

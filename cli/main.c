@@ -69,7 +69,8 @@ main(int argc, char **argv)
 	int status;
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	/* Tests point this at the build tree, where the catalogs are built but not installed. */
+	bindtextdomain(GETTEXT_PACKAGE, g_getenv("SYSTEMG_LOCALEDIR") ?: LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 	g_set_prgname("sysg");

@@ -442,9 +442,9 @@ run(Daemon *daemon, Options *options)
 	daemon->loop = g_main_loop_new(NULL, FALSE);
 	daemon->supervisor = sg_supervisor_new(engine, config);
 	daemon->persist = sg_persist_new(daemon->supervisor);
-	daemon->control = sg_control_new(daemon->supervisor,
-	                                 config->path[0] != '\0' ? config->path : NULL, started_at,
-	                                 shutdown_requested_cb, daemon, &error);
+	daemon->control =
+	        sg_control_new(daemon->supervisor, config->path[0] != '\0' ? config->path : NULL,
+	                       started_at, shutdown_requested_cb, daemon, &error);
 	if (daemon->control == NULL) {
 		int status = fail(daemon, 1, "%s", error->message);
 		sg_persist_free(daemon->persist);
@@ -516,7 +516,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	/* Tests point this at the build tree, where the catalogs are built but not installed. */
+	bindtextdomain(GETTEXT_PACKAGE, g_getenv("SYSTEMG_LOCALEDIR") ?: LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 	g_set_prgname("sysgd");

@@ -293,9 +293,8 @@ read_uint(Loader *loader, const SgYamlNode *node, const char *path, guint64 max,
 		return FALSE;
 	}
 	if (!parse_uint(node->value, max, out)) {
-		error_at(loader, node, path,
-		         _("\"%s\" is not a whole number between 0 and %" G_GUINT64_FORMAT),
-		         node->value, max);
+		error_at(loader, node, path, _("\"%s\" is not a whole number between 0 and %llu"),
+		         node->value, (unsigned long long)max);
 		return FALSE;
 	}
 	return TRUE;
