@@ -250,6 +250,15 @@ session_led(pid_t pid)
 }
 
 /* Starts everything and moves the clock until every named service is running. */
+static gboolean
+log_contains(Fixture *f, const char *name, const char *text)
+{
+	g_autofree char *path = g_build_filename(f->engine.log_dir, name, NULL);
+	g_autofree char *contents = NULL;
+
+	return g_file_get_contents(path, &contents, NULL, NULL) && strstr(contents, text) != NULL;
+}
+
 static void
 start_all_running(Fixture *f)
 {
@@ -454,7 +463,7 @@ static const char *const service_keys[] = {
 #define CONFIG_BASIC                                                                               \
 	"version: \"1\"\nservices:\n"                                                              \
 	"  a:\n    command: \"exec ${HELPER} stdout:hello pause\"\n"                               \
-	"  b:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [a]\n"                        \
+	"  b:\n    exec: [\"${HELPER}\", \"stdout:ready\", \"pause\"]\n    depends_on: [a]\n"      \
 	"  c:\n    command: \"true\"\n"                                                            \
 	"    cron: { expression: \"0 0 3 * * *\", timezone: \"UTC\" }\n"
 
@@ -475,6 +484,9 @@ test_status(Fixture *f, gconstpointer data)
 
 	load(f, CONFIG_BASIC);
 	start_all_running(f);
+	/* Memory is only there once the programs run (their first output says so). */
+	WAIT_FOR(log_contains(f, "a_stdout.log", "hello") &&
+	         log_contains(f, "b_stdout.log", "ready"));
 	conn = conn_new(f, TRUE);
 	reply = rpc(f, conn, "status", NULL);
 	result = result_object(reply);
@@ -520,8 +532,8 @@ test_status(Fixture *f, gconstpointer data)
 		g_assert_true(json_object_get_null_member(service, "exit_code"));
 		if (strcmp(name, "b") == 0) {
 			JsonArray *argv = json_object_get_array_member(service, "argv");
-			g_assert_cmpuint(json_array_get_length(argv), ==, 2);
-			g_assert_cmpstr(json_array_get_string_element(argv, 1), ==, "pause");
+			g_assert_cmpuint(json_array_get_length(argv), ==, 3);
+			g_assert_cmpstr(json_array_get_string_element(argv, 2), ==, "pause");
 			g_assert_cmpstr(
 			        json_array_get_string_element(
 			                json_object_get_array_member(service, "depends_on"), 0),
@@ -564,6 +576,8 @@ test_methods(Fixture *f, gconstpointer data)
 	assert_keys(object, service_keys);
 	g_assert_cmpstr(json_object_get_string_member(object, "name"), ==, "b");
 
+	/* Running says nothing of what the program has written yet. */
+	WAIT_FOR(log_contains(f, "a_stdout.log", "hello"));
 	logs = rpc(f, conn, "logs", "{\"name\": \"a\", \"kind\": \"stdout\", \"lines\": 5}");
 	array = json_object_get_array_member(result_object(logs), "lines");
 	g_assert_cmpuint(json_array_get_length(array), ==, 1);
