@@ -3,17 +3,24 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <spawn.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sg-cli.h"
 #include "sg-client.h"
 #include "sg-config.h"
 #include "sg-error.h"
+#include "sg-follow.h"
+#include "sg-output.h"
 #include "sg-paths.h"
+#include "sg-problem.h"
 #include "sg-state.h"
 
 #define EXIT_USAGE 2
@@ -39,32 +46,236 @@ find_sysgd(void)
 	return g_find_program_in_path("sysgd");
 }
 
-int
-sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level)
+/* The command line of sysgd on config, or NULL (with a message) when there is no sysgd. */
+static GPtrArray *
+sysgd_argv(const char *config, gboolean daemonize, const char *log_level)
 {
-	g_autofree char *sysgd = find_sysgd();
-	g_autofree char *absolute = NULL;
-	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	char *sysgd = find_sysgd();
+	g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
 
 	if (sysgd == NULL) {
 		sg_cli_error(_("cannot find the sysgd program next to sysg or in PATH"));
-		return 1;
+		return NULL;
 	}
-	absolute = g_canonicalize_filename(config, NULL);
 	g_ptr_array_add(args, sysgd);
-	g_ptr_array_add(args, "--config");
-	g_ptr_array_add(args, absolute);
+	g_ptr_array_add(args, g_strdup("--config"));
+	g_ptr_array_add(args, g_canonicalize_filename(config, NULL));
 	if (daemonize)
-		g_ptr_array_add(args, "--daemonize");
+		g_ptr_array_add(args, g_strdup("--daemonize"));
 	if (log_level != NULL) {
-		g_ptr_array_add(args, "--log-level");
-		g_ptr_array_add(args, (char *)log_level);
+		g_ptr_array_add(args, g_strdup("--log-level"));
+		g_ptr_array_add(args, g_strdup(log_level));
 	}
 	g_ptr_array_add(args, NULL);
+	return g_steal_pointer(&args);
+}
+
+int
+sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level)
+{
+	g_autoptr(GPtrArray) args = sysgd_argv(config, daemonize, log_level);
+
+	if (args == NULL)
+		return 1;
 	/* sysgd does the rest: its exit status and messages are start's own. */
-	execv(sysgd, (char **)args->pdata);
-	sg_cli_error(_("cannot run %s: %s"), sysgd, g_strerror(errno));
+	execv(args->pdata[0], (char **)args->pdata);
+	sg_cli_error(_("cannot run %s: %s"), (char *)args->pdata[0], g_strerror(errno));
 	return 1;
+}
+
+/* Colours of service names on a terminal, the same for a name every time. */
+static const char *const name_colors[] = { "\033[36m", "\033[32m", "\033[33m", "\033[34m",
+	                                   "\033[35m", "\033[96m", "\033[92m", "\033[93m",
+	                                   "\033[94m", "\033[95m" };
+#define COLOR_SUPERVISOR "\033[90m"
+#define COLOR_STDERR     "\033[31m"
+#define COLOR_RESET      "\033[0m"
+#define SUPERVISOR_LABEL "sysgd"
+
+typedef enum {
+	STREAM_STDOUT,
+	STREAM_STDERR,
+	STREAM_SUPERVISOR,
+} Stream;
+
+typedef struct {
+	GMainLoop *loop;
+	char *log_dir;
+	gboolean color;
+	int width; /* of the widest name so far: the lines stay aligned */
+	pid_t child;
+	int status;
+	gboolean exited;
+} Foreground;
+
+static void
+print_prefixed(SgFollowFile *file, const char *line, gpointer user_data)
+{
+	Foreground *fg = user_data;
+	Stream stream = GPOINTER_TO_INT(file->data);
+	const char *mark = stream == STREAM_STDERR ? "!" : "|";
+
+	if (!fg->color) {
+		printf("%-*s %s %s\n", fg->width, file->label, mark, line);
+		return;
+	}
+	printf("%s%-*s %s" COLOR_RESET " %s%s" COLOR_RESET "\n",
+	       stream == STREAM_SUPERVISOR
+	               ? COLOR_SUPERVISOR
+	               : name_colors[g_str_hash(file->label) % G_N_ELEMENTS(name_colors)],
+	       fg->width, file->label, mark, stream == STREAM_STDERR ? COLOR_STDERR : "", line);
+}
+
+static void
+follow_file(SgFollow *follow, Foreground *fg, const char *path, const char *label, Stream stream,
+            gboolean at_end)
+{
+	SgFollowFile *file;
+
+	if (sg_follow_has(follow, path))
+		return;
+	file = sg_follow_file_new(path, label, GINT_TO_POINTER(stream), NULL);
+	fg->width = MAX(fg->width, (int)g_utf8_strlen(label, -1));
+	if (at_end)
+		sg_follow_file_open_at_end(file);
+	sg_follow_add(follow, file);
+}
+
+/* A service's NAME_stdout.log or NAME_stderr.log in the log directory. */
+static void
+follow_log(SgFollow *follow, Foreground *fg, const char *entry, gboolean at_end)
+{
+	const char *suffixes[] = { "_stdout.log", "_stderr.log" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+		if (g_str_has_suffix(entry, suffixes[i])) {
+			g_autofree char *name =
+			        g_strndup(entry, strlen(entry) - strlen(suffixes[i]));
+			g_autofree char *path = g_build_filename(fg->log_dir, entry, NULL);
+
+			if (sg_config_name_is_valid(name))
+				follow_file(follow, fg, path, name,
+				            i == 0 ? STREAM_STDOUT : STREAM_STDERR, at_end);
+		}
+	}
+}
+
+static void
+scan_logs(SgFollow *follow, Foreground *fg, gboolean at_end)
+{
+	g_autoptr(GDir) dir = g_dir_open(fg->log_dir, 0, NULL);
+	const char *entry;
+
+	while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL)
+		follow_log(follow, fg, entry, at_end);
+}
+
+static void
+created_cb(SgFollow *follow, const char *name, gpointer user_data)
+{
+	Foreground *fg = user_data;
+
+	/* Created after we started: everything in it is new. */
+	if (name != NULL)
+		follow_log(follow, fg, name, FALSE);
+	else
+		scan_logs(follow, fg, FALSE);
+}
+
+static void
+child_exited_cb(GPid pid, gint wait_status, gpointer user_data)
+{
+	Foreground *fg = user_data;
+
+	if (WIFEXITED(wait_status))
+		fg->status = WEXITSTATUS(wait_status);
+	else if (WIFSIGNALED(wait_status))
+		fg->status = 128 + WTERMSIG(wait_status);
+	else
+		fg->status = 1;
+	fg->exited = TRUE;
+	g_spawn_close_pid(pid);
+	g_main_loop_quit(fg->loop);
+}
+
+/* The terminal's Ctrl-C reaches sysgd too; a signal for sysg alone is passed on. */
+static gboolean
+forward_cb(gpointer user_data)
+{
+	Foreground *fg = user_data;
+
+	if (!fg->exited)
+		kill(fg->child, SIGTERM);
+	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * sysgd as our child, in our process group, with its events and the services' output
+ * shown here as "NAME | line" while it runs; exits with its status.
+ */
+static int
+run_foreground(const char *state_dir, const char *config, const char *log_level)
+{
+	g_autoptr(GPtrArray) args = sysgd_argv(config, FALSE, log_level);
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgFollow) follow = NULL;
+	g_autofree char *warning = NULL;
+	g_autofree char *supervisor_log = sg_paths_state_file(state_dir, SG_STATE_SUPERVISOR_LOG);
+	g_auto(GStrv) env = NULL;
+	Foreground fg = { 0 };
+	guint sources[3];
+	int rc;
+
+	if (args == NULL)
+		return 1;
+	fg.loop = loop;
+	fg.log_dir = sg_paths_state_file(state_dir, SG_STATE_LOG_DIR);
+	fg.color = sg_output_use_color(stdout);
+	fg.width = (int)strlen(SUPERVISOR_LABEL);
+	/* Aligned from the first line: the configured names are known already. */
+	{
+		g_autoptr(GPtrArray) problems = sg_problem_list_new();
+		g_autoptr(SgConfig) parsed = sg_config_load(config, config, NULL, problems, NULL);
+
+		for (guint i = 0; parsed != NULL && i < parsed->services->len; i++) {
+			const SgServiceConfig *service = g_ptr_array_index(parsed->services, i);
+			fg.width = MAX(fg.width, (int)g_utf8_strlen(service->name, -1));
+		}
+	}
+	/* The directories must exist to be watched before sysgd writes in them. */
+	if (!sg_paths_ensure_state_dir(state_dir, &warning, &error))
+		g_clear_error(&error); /* sysgd says why */
+	else if (warning != NULL)
+		sg_cli_error("%s", warning);
+	follow = sg_follow_new(state_dir, print_prefixed, created_cb, NULL, &fg, &error);
+	if (follow == NULL) {
+		sg_cli_error("%s", error->message);
+		g_clear_error(&error);
+	} else {
+		follow_file(follow, &fg, supervisor_log, SUPERVISOR_LABEL, STREAM_SUPERVISOR, TRUE);
+		scan_logs(follow, &fg, TRUE);
+	}
+	/* The supervisor's lines come from its log file only, not twice. */
+	env = g_environ_setenv(g_get_environ(), "SYSTEMG_NO_MIRROR", "1", TRUE);
+	sources[0] = g_unix_signal_add(SIGINT, forward_cb, &fg);
+	sources[1] = g_unix_signal_add(SIGTERM, forward_cb, &fg);
+	sources[2] = g_unix_signal_add(SIGHUP, forward_cb, &fg);
+	fflush(stdout);
+	rc = posix_spawn(&fg.child, args->pdata[0], NULL, NULL, (char **)args->pdata, env);
+	if (rc != 0) {
+		sg_cli_error(_("cannot run %s: %s"), (char *)args->pdata[0], g_strerror(rc));
+		fg.status = 1;
+	} else {
+		g_child_watch_add(fg.child, child_exited_cb, &fg);
+		g_main_loop_run(loop);
+		if (follow != NULL)
+			sg_follow_read_all(follow, TRUE);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(sources); i++)
+		g_source_remove(sources[i]);
+	g_free(fg.log_dir);
+	return fg.status;
 }
 
 /* The running supervisor's configuration: from its status, else from config_hint. */
@@ -169,5 +380,7 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 		sg_cli_error(_("--service needs a running supervisor; start it first"));
 		return 5;
 	}
-	return sg_cli_exec_sysgd(config, daemonize, globals->log_level);
+	if (daemonize)
+		return sg_cli_exec_sysgd(config, TRUE, globals->log_level);
+	return run_foreground(state_dir, config, globals->log_level);
 }

@@ -373,8 +373,11 @@ run(Daemon *daemon, Options *options)
 	engine->log = sg_log_open(log_path, level, &error);
 	if (engine->log == NULL)
 		return fail(daemon, 1, "%s", error->message);
-	if (!options->daemonize)
+	/* sysg start in the foreground shows supervisor.log itself. */
+	if (!options->daemonize && g_strcmp0(g_getenv("SYSTEMG_NO_MIRROR"), "1") != 0)
 		sg_log_set_mirror(engine->log, STDERR_FILENO);
+	/* Not for the services. */
+	g_unsetenv("SYSTEMG_NO_MIRROR");
 	sg_engine_log(engine, SG_LOG_INFO, "systemg %s supervisor starting (PID %d)",
 	              PACKAGE_VERSION, getpid());
 	if (warning != NULL)

@@ -515,11 +515,60 @@ def test_purge_refuses():
         p.close()
 
 
+def foreground_start(p, env):
+    """sysg start in the foreground in its own process group; returns its exit and output."""
+    proc = subprocess.Popen([SYSG, "start", "--config", p.config], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=p.dir,
+                            start_new_session=True)
+    p.procs.append(proc)
+    try:
+        want = {"web | hello web", "web ! web complains", "worker | working"}
+        lines = read_lines(proc, lambda ls: want <= {" ".join(l.split()) for l in ls})
+        p.pids.update(p.pid_json().values())
+        services = dict(p.pid_json())
+        assert services and all(alive(pid) for pid in services.values()), services
+        # other terminals meanwhile
+        assert p.service("web")["state"] == "running"
+        os.killpg(proc.pid, signal.SIGINT)
+        rest = proc.stdout.read().decode().splitlines()
+        status = proc.wait(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not any(alive(pid) for pid in services.values()), services
+    assert not p.supervisor_pid() or not alive(p.supervisor_pid())
+    return status, lines + rest
+
+
+@with_project(TWO)
+def test_start_foreground(p):
+    # old output of the log files is not shown again
+    pid = p.start()
+    assert p.sysg("stop").returncode == 0
+    wait_for(lambda: not alive(pid), "sysgd to exit")
+    status, lines = foreground_start(p, p.env)
+    assert status == 0, lines
+    text = "\n".join(lines)
+    assert "\033[" not in text, "no colour without a terminal"
+    assert len([l for l in lines if l.endswith("hello web")]) == 1, lines
+    supervisor = [l for l in lines if "supervisor starting" in l]
+    assert len(supervisor) == 1 and supervisor[0].startswith("sysgd"), lines
+    assert any(l.startswith("sysgd") and "exiting" in l for l in lines), lines
+
+
+@with_project(TWO)
+def test_start_foreground_no_color(p):
+    status, lines = foreground_start(p, dict(p.env, NO_COLOR="1"))
+    assert status == 0, lines
+    assert "\033[" not in "\n".join(lines), lines
+
+
 def main():
     tests = [test_usage_errors, test_no_supervisor, test_invalid_config,
              test_status_json_and_text, test_live_commands, test_offline_status_after_kill,
              test_offline_status_after_stop_and_all, test_logs, test_logs_follow_rotation,
-             test_monitor, test_restart_daemonize_starts_one, test_purge, test_purge_refuses]
+             test_monitor, test_restart_daemonize_starts_one, test_purge, test_purge_refuses,
+             test_start_foreground, test_start_foreground_no_color]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
