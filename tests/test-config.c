@@ -9,6 +9,7 @@
 #include "sg-config.h"
 #include "sg-error.h"
 #include "sg-problem.h"
+#include "sg-test.h"
 
 /* The supervisor's environment as the tests pretend it to be. */
 static char *base_env[] = {
@@ -43,26 +44,9 @@ fixture_set_up(Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static void
 fixture_tear_down(Fixture *f, gconstpointer data)
 {
-	remove_tree(f->dir);
+	sg_test_remove_tree(f->dir);
 	g_free(f->dir);
 	g_free(f->path);
 	g_ptr_array_unref(f->problems);

@@ -24,8 +24,9 @@
 #include "sg-proctree.h"
 #include "sg-sockaddr.h"
 #include "sg-supervisor.h"
+#include "sg-test-engine.h"
+#include "sg-test.h"
 
-#define DEADLINE_S 15
 
 static SgReaper *reaper; /* one per process: it reaps with waitpid(-1) */
 
@@ -74,7 +75,6 @@ static void
 fixture_set_up(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *log_path = NULL;
 
 	f->root = g_dir_make_tmp("sg-control-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -88,100 +88,27 @@ fixture_set_up(Fixture *f, gconstpointer data)
 	} else {
 		f->dir = g_strdup(f->root);
 	}
-	f->engine.state_dir = g_strdup(f->dir);
-	f->engine.log_dir = g_build_filename(f->dir, "logs", NULL);
-	g_mkdir(f->engine.log_dir, 0700);
-	f->engine.state_id = sg_engine_random_id();
-	f->engine.clock = sg_clock_new_fake(1000 * G_USEC_PER_SEC, g_get_real_time());
-	f->engine.reaper = reaper;
-	f->engine.known_pids = g_hash_table_new(NULL, NULL);
-	f->engine.contain = sg_contain_open(NULL, f->engine.state_id, f->engine.clock, &error);
-	g_assert_no_error(error);
-	sg_contain_set_stray_func(f->engine.contain,
-	                          (SgContainStrayFunc)sg_engine_has_stray_children, &f->engine);
-	f->engine.log_watch = sg_log_watch_new(f->engine.clock, &error);
-	g_assert_no_error(error);
-	log_path = g_build_filename(f->dir, "supervisor.log", NULL);
-	f->engine.log = sg_log_open(log_path, SG_LOG_TRACE, &error);
-	g_assert_no_error(error);
-	getrlimit(RLIMIT_NOFILE, &f->engine.service_nofile);
+	sg_test_engine_init(&f->engine, f->dir, reaper);
 	f->transitions = g_string_new(NULL);
 	f->conns = g_ptr_array_new_with_free_func((GDestroyNotify)conn_free);
 }
 
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static gboolean
-deadline_cb(gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-/* Iterates the loop until cond holds; fails the test after DEADLINE_S seconds. */
-#define WAIT_FOR(cond)                                                                             \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		gboolean expired_ = FALSE;                                                         \
-		guint id_ = g_timeout_add_seconds(DEADLINE_S, deadline_cb, &expired_);             \
-		while (!(cond) && !expired_)                                                       \
-			g_main_context_iteration(NULL, TRUE);                                      \
-		if (!expired_)                                                                     \
-			g_source_remove(id_);                                                      \
-		if (!(cond))                                                                       \
-			g_error("timed out waiting for: %s (transitions: %s)", #cond,              \
-			        f->transitions->str);                                              \
-	}                                                                                          \
-	G_STMT_END
-
-static void
-stopped_cb(SgSupervisor *supervisor, gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-}
+/* Iterates the loop until cond holds; fails the test after a deadline. */
+#define WAIT_FOR(cond) SG_TEST_WAIT_FOR(cond, f->transitions->str)
 
 static void
 fixture_tear_down(Fixture *f, gconstpointer data)
 {
 	g_ptr_array_unref(f->conns);
 	g_clear_pointer(&f->control, sg_control_free);
-	if (f->supervisor != NULL) {
-		gboolean stopped = FALSE;
-		sg_supervisor_stop_all(f->supervisor, stopped_cb, &stopped);
-		for (int i = 0; i < 100 && !stopped; i++) {
-			g_main_context_iteration(NULL, FALSE);
-			sg_clock_fake_advance(f->engine.clock, 100);
-		}
-		WAIT_FOR(stopped);
-	}
+	if (f->supervisor != NULL)
+		sg_test_stop_all(f->supervisor, f->engine.clock);
 	g_clear_pointer(&f->persist, sg_persist_free);
 	g_clear_object(&f->supervisor);
 	g_clear_pointer(&f->config, sg_config_unref);
-	g_clear_pointer(&f->engine.log_watch, sg_log_watch_free);
-	g_clear_pointer(&f->engine.contain, sg_contain_free);
-	g_clear_pointer(&f->engine.clock, sg_clock_unref);
-	g_clear_pointer(&f->engine.known_pids, g_hash_table_unref);
-	g_clear_pointer(&f->engine.log, sg_log_free);
-	g_free(f->engine.state_dir);
-	g_free(f->engine.log_dir);
-	g_free(f->engine.state_id);
-	remove_tree(f->dir);
-	remove_tree(f->root);
+	sg_test_engine_clear(&f->engine);
+	sg_test_remove_tree(f->dir);
+	sg_test_remove_tree(f->root);
 	g_free(f->dir);
 	g_free(f->root);
 	g_string_free(f->transitions, TRUE);
@@ -768,7 +695,7 @@ test_concurrent_clients(Fixture *f, gconstpointer data)
 	}
 	{
 		gboolean expired = FALSE;
-		guint id = g_timeout_add_seconds(DEADLINE_S, deadline_cb, &expired);
+		guint id = g_timeout_add_seconds(SG_TEST_DEADLINE_S, sg_test_deadline_cb, &expired);
 
 		while (answered < G_N_ELEMENTS(conns) && !expired) {
 			g_main_context_iteration(NULL, TRUE);

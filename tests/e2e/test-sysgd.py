@@ -10,47 +10,16 @@ import sys
 import tempfile
 import time
 
+from sgtest import DEADLINE, Results, alive, wait_for
+
 SYSGD = os.environ["SG_TEST_SYSGD"]
 SYSG = os.environ["SG_TEST_SYSG"]
 HELPER = os.environ["SG_TEST_HELPER_CHILD"]
-DEADLINE = 15.0
-
-results = []
-
-
-def check(name, fn):
-    try:
-        skipped = fn()
-        if skipped:
-            results.append(("ok", name + " # SKIP " + skipped))
-        else:
-            results.append(("ok", name))
-    except Exception as error:  # a failed test must not stop the others
-        results.append(("not ok", name))
-        for line in repr(error).splitlines():
-            print("# " + line)
-
-
-def wait_for(condition, what, deadline=DEADLINE):
-    """Waits for a condition with a deadline (processes give no event to a test)."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("timed out waiting for " + what)
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+RESULTS = Results()
 
 
 def context_switches(pid):
+    """Voluntary and involuntary context switches over every thread of pid."""
     total = 0
     for task in os.listdir("/proc/%d/task" % pid):
         with open("/proc/%d/task/%s/status" % (pid, task)) as f:
@@ -338,11 +307,8 @@ def main():
              test_stop_without_supervisor, test_open_file_limit_restored,
              test_cgroup_containment, test_example_runs]
     for test in tests:
-        check(test.__name__, test)
-    print("1..%d" % len(results))
-    for i, (status, name) in enumerate(results, 1):
-        print("%s %d - %s" % (status, i, name))
-    return 1 if any(status == "not ok" for status, _ in results) else 0
+        RESULTS.check(test.__name__, test)
+    return RESULTS.report()
 
 
 if __name__ == "__main__":

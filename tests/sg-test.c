@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers every test binary shares. */
+#include "config.h"
+
+#include "sg-test.h"
+
+#include <glib/gstdio.h>
+
+void
+sg_test_remove_tree(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+			sg_test_remove_tree(child);
+		else
+			g_unlink(child);
+	}
+	g_rmdir(path);
+}
+
+gboolean
+sg_test_deadline_cb(gpointer user_data)
+{
+	*(gboolean *)user_data = TRUE;
+	return G_SOURCE_REMOVE;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers every test binary shares: temporary trees and waiting with a deadline. */
+#pragma once
+
+#include <glib.h>
+
+#define SG_TEST_DEADLINE_S 15
+
+/* Removes a directory tree (never following symlinks). */
+void sg_test_remove_tree(const char *path);
+
+/* A GSourceFunc that sets the gboolean it points to. */
+gboolean sg_test_deadline_cb(gpointer user_data);
+
+/*
+ * Iterates the main loop until cond holds, failing the test after SG_TEST_DEADLINE_S
+ * seconds with detail (a string) in the message. Something must wake the loop when cond
+ * may have changed (a child exit, a file monitor, a socket): no polling.
+ */
+#define SG_TEST_WAIT_FOR(cond, detail)                                                             \
+	G_STMT_START                                                                               \
+	{                                                                                          \
+		gboolean expired_ = FALSE;                                                         \
+		guint id_ =                                                                        \
+		        g_timeout_add_seconds(SG_TEST_DEADLINE_S, sg_test_deadline_cb, &expired_); \
+		while (!(cond) && !expired_)                                                       \
+			g_main_context_iteration(NULL, TRUE);                                      \
+		if (!expired_)                                                                     \
+			g_source_remove(id_);                                                      \
+		if (!(cond))                                                                       \
+			g_error("timed out waiting for: %s (%s)", #cond, (detail));                \
+	}                                                                                          \
+	G_STMT_END
