@@ -469,20 +469,6 @@ run(Daemon *daemon, Options *options)
 	return daemon->exit_status;
 }
 
-static void
-engine_clear(SgEngine *engine)
-{
-	g_clear_pointer(&engine->log_watch, sg_log_watch_free);
-	g_clear_pointer(&engine->contain, sg_contain_free);
-	g_clear_pointer(&engine->reaper, sg_reaper_free);
-	g_clear_pointer(&engine->clock, sg_clock_unref);
-	g_clear_pointer(&engine->known_pids, g_hash_table_unref);
-	g_clear_pointer(&engine->log, sg_log_free);
-	g_clear_pointer(&engine->state_dir, g_free);
-	g_clear_pointer(&engine->log_dir, g_free);
-	g_clear_pointer(&engine->state_id, g_free);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -546,7 +532,7 @@ main(int argc, char **argv)
 	status = run(&daemon, &options);
 	if (daemon.pid_file != NULL)
 		sg_pid_file_release(daemon.pid_file);
-	engine_clear(&daemon.engine);
+	sg_engine_clear(&daemon.engine);
 	g_clear_pointer(&daemon.loop, g_main_loop_unref);
 	g_free(options.config_path);
 	g_free(options.log_level);

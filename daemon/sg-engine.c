@@ -10,6 +10,20 @@
 #include <unistd.h>
 
 void
+sg_engine_clear(SgEngine *engine)
+{
+	g_clear_pointer(&engine->log_watch, sg_log_watch_free);
+	g_clear_pointer(&engine->contain, sg_contain_free);
+	g_clear_pointer(&engine->reaper, sg_reaper_free);
+	g_clear_pointer(&engine->clock, sg_clock_unref);
+	g_clear_pointer(&engine->known_pids, g_hash_table_unref);
+	g_clear_pointer(&engine->log, sg_log_free);
+	g_clear_pointer(&engine->state_dir, g_free);
+	g_clear_pointer(&engine->log_dir, g_free);
+	g_clear_pointer(&engine->state_id, g_free);
+}
+
+void
 sg_engine_log(SgEngine *engine, SgLogLevel level, const char *format, ...)
 {
 	va_list args;

@@ -27,6 +27,9 @@ typedef struct {
 	GHashTable *known_pids;
 } SgEngine;
 
+/* Frees what the engine holds (not the reaper's children: services outlive it). */
+void sg_engine_clear(SgEngine *engine);
+
 /* Logs to supervisor.log when there is one (the engine never uses g_warning for events). */
 void sg_engine_log(SgEngine *engine, SgLogLevel level, const char *format, ...) G_GNUC_PRINTF(3, 4);
 

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <sys/resource.h>
 
+#include "sg-proctree.h"
 #include "sg-test.h"
 
 void
@@ -36,14 +37,9 @@ sg_test_engine_init(SgEngine *engine, const char *state_dir, SgReaper *reaper)
 void
 sg_test_engine_clear(SgEngine *engine)
 {
-	g_clear_pointer(&engine->log_watch, sg_log_watch_free);
-	g_clear_pointer(&engine->contain, sg_contain_free);
-	g_clear_pointer(&engine->clock, sg_clock_unref);
-	g_clear_pointer(&engine->known_pids, g_hash_table_unref);
-	g_clear_pointer(&engine->log, sg_log_free);
-	g_clear_pointer(&engine->state_dir, g_free);
-	g_clear_pointer(&engine->log_dir, g_free);
-	g_clear_pointer(&engine->state_id, g_free);
+	/* The reaper is the test binary's, shared by every test. */
+	engine->reaper = NULL;
+	sg_engine_clear(engine);
 }
 
 static void
@@ -63,4 +59,20 @@ sg_test_stop_all(SgSupervisor *supervisor, SgClock *clock)
 		sg_clock_fake_advance(clock, 100);
 	}
 	SG_TEST_WAIT_FOR(stopped, "every service to stop");
+}
+
+SgService *
+sg_test_service(SgSupervisor *supervisor, const char *name)
+{
+	SgService *service = sg_supervisor_lookup(supervisor, name);
+
+	g_assert_nonnull(service);
+	return service;
+}
+
+gboolean
+sg_test_alive(pid_t pid)
+{
+	/* A zombie waiting for the reaper counts as gone. */
+	return pid > 0 && sg_proctree_start_time(pid) != 0;
 }

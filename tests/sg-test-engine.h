@@ -12,3 +12,9 @@ void sg_test_engine_clear(SgEngine *engine);
 
 /* Stops every service, moving the fake clock along for stop timeouts, and waits for it. */
 void sg_test_stop_all(SgSupervisor *supervisor, SgClock *clock);
+
+/* The service called name (the test fails when there is none). */
+SgService *sg_test_service(SgSupervisor *supervisor, const char *name);
+
+/* Whether pid is a live process; a zombie waiting for the reaper counts as gone. */
+gboolean sg_test_alive(pid_t pid);

@@ -6,8 +6,24 @@
 
 #define SG_TEST_DEADLINE_S 15
 
-/* Removes a directory tree (never following symlinks). */
+#include <sys/types.h>
+
+/* Removes a tree (never following symlinks; directories made writable first). */
 void sg_test_remove_tree(const char *path);
+
+/* The helper-child program (SG_TEST_HELPER_CHILD, else beside the test binary). */
+const char *sg_test_helper_path(void);
+
+/*
+ * Children a test started, killed if the test aborts (a failed assertion must not leave
+ * them behind): install the handlers once in main(), track every child, untrack it once
+ * reaped. sg_test_kill_tracked() kills and reaps those still tracked (teardown).
+ */
+void sg_test_install_abort_cleanup(void);
+void sg_test_track_pid(pid_t pid);
+void sg_test_untrack_pid(pid_t pid);
+void sg_test_kill_tracked(void);
+void sg_test_forget_tracked(void);
 
 /* A GSourceFunc that sets the gboolean it points to. */
 gboolean sg_test_deadline_cb(gpointer user_data);

@@ -27,7 +27,6 @@
 #include "sg-test-engine.h"
 #include "sg-test.h"
 
-
 static SgReaper *reaper; /* one per process: it reaps with waitpid(-1) */
 
 typedef struct {
@@ -144,21 +143,13 @@ load(Fixture *f, const char *yaml)
 static SgService *
 svc(Fixture *f, const char *name)
 {
-	SgService *service = sg_supervisor_lookup(f->supervisor, name);
-	g_assert_nonnull(service);
-	return service;
+	return sg_test_service(f->supervisor, name);
 }
 
 static SgServiceState
 state_of(Fixture *f, const char *name)
 {
 	return sg_service_get_state(svc(f, name));
-}
-
-static gboolean
-alive(pid_t pid)
-{
-	return pid > 0 && sg_proctree_start_time(pid) != 0;
 }
 
 static gboolean
@@ -541,7 +532,7 @@ test_stop_start_restart(Fixture *f, gconstpointer data)
 	pid = sg_service_get_pid(svc(f, "a"));
 	reply = rpc(f, conn, "stop", "{\"name\": \"a\"}");
 	g_assert_cmpuint(json_object_get_size(result_object(reply)), ==, 0);
-	g_assert_false(alive(pid));
+	g_assert_false(sg_test_alive(pid));
 	g_assert_cmpint(state_of(f, "a"), ==, SG_SERVICE_STOPPED);
 	g_assert_cmpint(state_of(f, "b"), ==, SG_SERVICE_RUNNING);
 	g_clear_pointer(&reply, json_node_unref);
@@ -567,7 +558,7 @@ test_stop_start_restart(Fixture *f, gconstpointer data)
 	          "{\"jsonrpc\": \"2.0\", \"id\": 3, \"method\": \"restart\", "
 	          "\"params\": {\"name\": \"b\"}}");
 	WAIT_FOR(sg_service_get_pid(svc(f, "b")) > 0 && sg_service_get_pid(svc(f, "b")) != old_b);
-	g_assert_false(alive(old_b));
+	g_assert_false(sg_test_alive(old_b));
 	sg_clock_fake_advance(f->engine.clock, 100);
 	reply = conn_receive(f, conn);
 	result_object(reply);
@@ -577,7 +568,7 @@ test_stop_start_restart(Fixture *f, gconstpointer data)
 	pid = sg_service_get_pid(svc(f, "a"));
 	reply = rpc(f, conn, "stop", NULL);
 	result_object(reply);
-	g_assert_false(alive(pid));
+	g_assert_false(sg_test_alive(pid));
 	g_assert_cmpint(state_of(f, "a"), ==, SG_SERVICE_STOPPED);
 	g_assert_cmpint(state_of(f, "b"), ==, SG_SERVICE_STOPPED);
 	g_clear_pointer(&reply, json_node_unref);

@@ -4,6 +4,7 @@
 
 #include "sg-error.h"
 #include "sg-paths.h"
+#include "sg-test.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -11,28 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = NULL;
-	const char *entry;
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		(void)chmod(path, 0700);
-		dir = g_dir_open(path, 0, NULL);
-		while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, entry, NULL);
-			remove_tree(child);
-		}
-		g_assert_no_errno(rmdir(path));
-	} else {
-		g_assert_no_errno(unlink(path));
-	}
-}
 
 static char *
 make_tmp_dir(void)
@@ -158,7 +137,7 @@ test_ensure_creates(void)
 	g_assert_true(sg_paths_ensure_state_dir(dir, NULL, &error));
 	g_assert_no_error(error);
 
-	remove_tree(tmp);
+	sg_test_remove_tree(tmp);
 }
 
 static void
@@ -195,7 +174,7 @@ test_ensure_tightens(void)
 	g_assert_cmpuint(mode_of(dir), ==, 0700);
 	g_assert_cmpuint(mode_of(logs), ==, 0700);
 
-	remove_tree(tmp);
+	sg_test_remove_tree(tmp);
 }
 
 static void
@@ -213,7 +192,7 @@ test_ensure_refuses_sticky(void)
 	g_assert_nonnull(strstr(error->message, dir));
 	g_assert_cmpuint(mode_of(dir), ==, 01777);
 
-	remove_tree(tmp);
+	sg_test_remove_tree(tmp);
 }
 
 static void
@@ -238,7 +217,7 @@ test_ensure_not_a_directory(void)
 	g_assert_error(error, SG_ERROR, SG_ERROR_STATE_DIR);
 	g_assert_nonnull(strstr(error->message, logs));
 
-	remove_tree(tmp);
+	sg_test_remove_tree(tmp);
 }
 
 static void
@@ -256,7 +235,7 @@ test_ensure_follows_symlink(void)
 	g_assert_no_error(error);
 	g_assert_cmpuint(mode_of(logs), ==, 0700);
 
-	remove_tree(tmp);
+	sg_test_remove_tree(tmp);
 }
 
 static void
@@ -291,12 +270,12 @@ test_ensure_refuses_foreign(void)
 		g_assert_no_errno(stat("/", &st));
 		if (st.st_uid == geteuid()) {
 			g_test_skip("needs root, or a root directory owned by someone else");
-			remove_tree(tmp);
+			sg_test_remove_tree(tmp);
 			return;
 		}
 		assert_refused_foreign("/", "/", st.st_uid);
 		g_assert_no_errno(stat("/", &st));
-		remove_tree(tmp);
+		sg_test_remove_tree(tmp);
 		return;
 	}
 
@@ -305,7 +284,7 @@ test_ensure_refuses_foreign(void)
 		g_autofree char *reason =
 		        g_strdup_printf("cannot chown to uid %u: %s", nobody, g_strerror(errno));
 		g_test_skip(reason);
-		remove_tree(tmp);
+		sg_test_remove_tree(tmp);
 		return;
 	}
 	assert_refused_foreign(dir, dir, nobody);
@@ -320,7 +299,7 @@ test_ensure_refuses_foreign(void)
 	assert_refused_foreign(dir, logs, nobody);
 	g_assert_cmpuint(mode_of(logs), ==, 0755);
 
-	remove_tree(tmp);
+	sg_test_remove_tree(tmp);
 }
 
 int

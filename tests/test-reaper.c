@@ -17,6 +17,7 @@
 
 #include "sg-reaper.h"
 #include "sg-spawn.h"
+#include "sg-test.h"
 
 #define DEADLINE_SECONDS 10
 
@@ -86,64 +87,6 @@ deadline_stop(Deadline *deadline)
 	}                                                                                          \
 	G_STMT_END
 
-/* Children still alive, for the abort handler: a failed assertion must not leave them behind. */
-static pid_t live_pids[1024];
-
-static void
-live_add(pid_t pid)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(live_pids); i++) {
-		if (live_pids[i] == 0) {
-			live_pids[i] = pid;
-			return;
-		}
-	}
-	g_assert_not_reached();
-}
-
-static void
-live_remove(pid_t pid)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(live_pids); i++)
-		if (live_pids[i] == pid)
-			live_pids[i] = 0;
-}
-
-static void
-fatal_signal_cb(int sig)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(live_pids); i++)
-		if (live_pids[i] > 0)
-			kill(live_pids[i], SIGKILL);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void
-install_fatal_signal_handlers(void)
-{
-	struct sigaction action = { .sa_handler = fatal_signal_cb };
-
-	sigemptyset(&action.sa_mask);
-	sigaction(SIGABRT, &action, NULL);
-	sigaction(SIGTERM, &action, NULL);
-	sigaction(SIGINT, &action, NULL);
-}
-
-static const char *
-helper_path(void)
-{
-	static char *path;
-
-	if (path == NULL) {
-		const char *env = g_getenv("SG_TEST_HELPER_CHILD");
-
-		path = env != NULL ? g_strdup(env)
-		                   : g_test_build_filename(G_TEST_BUILT, "helper-child", NULL);
-	}
-	return path;
-}
-
 static void
 orphan_cb(pid_t pid, int status, gpointer user_data)
 {
@@ -151,7 +94,7 @@ orphan_cb(pid_t pid, int status, gpointer user_data)
 
 	g_assert_false(g_hash_table_contains(f->orphans, GINT_TO_POINTER(pid)));
 	f->n_orphan_reports++;
-	live_remove(pid);
+	sg_test_untrack_pid(pid);
 	g_hash_table_insert(f->orphans, GINT_TO_POINTER(pid), GINT_TO_POINTER(status));
 }
 
@@ -174,24 +117,6 @@ fixture_setup(Fixture *f, gconstpointer data)
 	sg_reaper_set_orphan_func(f->reaper, orphan_cb, f);
 	f->dir = g_dir_make_tmp("sg-reaper-XXXXXX", &error);
 	g_assert_no_error(error);
-}
-
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
 }
 
 /* Kills what is left, reaps our own children and waits for the others through a pidfd. */
@@ -227,10 +152,10 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	sigaddset(&sigchld, SIGCHLD);
 	while (sigtimedwait(&sigchld, NULL, &no_wait) == SIGCHLD)
 		;
-	memset(live_pids, 0, sizeof live_pids);
+	sg_test_forget_tracked();
 	g_ptr_array_unref(f->children);
 	g_hash_table_unref(f->orphans);
-	remove_tree(f->dir);
+	sg_test_remove_tree(f->dir);
 	g_free(f->dir);
 }
 
@@ -242,7 +167,7 @@ track(Fixture *f, pid_t pid)
 	child->f = f;
 	child->pid = pid;
 	g_ptr_array_add(f->children, child);
-	live_add(pid);
+	sg_test_track_pid(pid);
 	return child;
 }
 
@@ -252,7 +177,7 @@ child_cb(pid_t pid, int status, gpointer user_data)
 	Child *child = user_data;
 
 	g_assert_cmpint(pid, ==, child->pid);
-	live_remove(pid);
+	sg_test_untrack_pid(pid);
 	child->reported = TRUE;
 	child->status = status;
 	child->n_reports++;
@@ -269,7 +194,7 @@ start_helperv(Fixture *f, int stdout_fd, const char *first_action, va_list args)
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	SgSpawnResult result = { 0 };
 
-	g_ptr_array_add(argv, (gpointer)helper_path());
+	g_ptr_array_add(argv, (gpointer)sg_test_helper_path());
 	for (const char *action = first_action; action != NULL; action = va_arg(args, const char *))
 		g_ptr_array_add(argv, (gpointer)action);
 	g_ptr_array_add(argv, NULL);
@@ -723,7 +648,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	install_fatal_signal_handlers();
+	sg_test_install_abort_cleanup();
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/sg/reaper/exit-status", test_exit_status);

@@ -18,6 +18,7 @@
 #include "sg-error.h"
 #include "sg-reaper.h"
 #include "sg-spawn.h"
+#include "sg-test.h"
 
 #define DEADLINE_SECONDS 10
 
@@ -63,64 +64,6 @@ deadline_cb(gpointer user_data)
 	}                                                                                          \
 	G_STMT_END
 
-/* Children still alive, for the abort handler: a failed assertion must not leave them behind. */
-static pid_t live_pids[1024];
-
-static void
-live_add(pid_t pid)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(live_pids); i++) {
-		if (live_pids[i] == 0) {
-			live_pids[i] = pid;
-			return;
-		}
-	}
-	g_assert_not_reached();
-}
-
-static void
-live_remove(pid_t pid)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(live_pids); i++)
-		if (live_pids[i] == pid)
-			live_pids[i] = 0;
-}
-
-static void
-fatal_signal_cb(int sig)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(live_pids); i++)
-		if (live_pids[i] > 0)
-			kill(live_pids[i], SIGKILL);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void
-install_fatal_signal_handlers(void)
-{
-	struct sigaction action = { .sa_handler = fatal_signal_cb };
-
-	sigemptyset(&action.sa_mask);
-	sigaction(SIGABRT, &action, NULL);
-	sigaction(SIGTERM, &action, NULL);
-	sigaction(SIGINT, &action, NULL);
-}
-
-static const char *
-helper_path(void)
-{
-	static char *path;
-
-	if (path == NULL) {
-		const char *env = g_getenv("SG_TEST_HELPER_CHILD");
-
-		path = env != NULL ? g_strdup(env)
-		                   : g_test_build_filename(G_TEST_BUILT, "helper-child", NULL);
-	}
-	return path;
-}
-
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
@@ -133,36 +76,11 @@ fixture_setup(Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	sg_reaper_free(f->reaper);
-	for (guint i = 0; i < G_N_ELEMENTS(live_pids); i++) {
-		/* Still our unreaped child, so the pid cannot have been reused. */
-		if (live_pids[i] > 0) {
-			kill(live_pids[i], SIGKILL);
-			waitpid(live_pids[i], NULL, 0);
-			live_pids[i] = 0;
-		}
-	}
-	remove_tree(f->dir);
+	sg_test_kill_tracked();
+	sg_test_remove_tree(f->dir);
 	g_free(f->dir);
 }
 
@@ -182,7 +100,7 @@ reaped_cb(pid_t pid, int status, gpointer user_data)
 	g_assert_cmpint(pid, ==, run->pid);
 	run->reaped = TRUE;
 	run->status = status;
-	live_remove(pid);
+	sg_test_untrack_pid(pid);
 }
 
 /* The child's exec report, waiting for it no longer than the deadline. */
@@ -214,7 +132,7 @@ spawn(Fixture *f, SgSpawnOptions *options)
 	g_assert_no_error(error);
 	g_assert_cmpint(result.pid, >, 0);
 	g_assert_cmpint(result.status_fd, >=, 0);
-	live_add(result.pid);
+	sg_test_track_pid(result.pid);
 	run->pid = result.pid;
 	sg_reaper_watch(f->reaper, run->pid, reaped_cb, run);
 
@@ -237,7 +155,7 @@ run_program(Fixture *f, SgSpawnOptions *options, const char *program, const char
 	char *contents = NULL;
 	int out_fd;
 
-	g_ptr_array_add(argv, (gpointer)(program != NULL ? program : helper_path()));
+	g_ptr_array_add(argv, (gpointer)(program != NULL ? program : sg_test_helper_path()));
 	for (guint i = 0; actions[i] != NULL; i++)
 		g_ptr_array_add(argv, (gpointer)actions[i]);
 	g_ptr_array_add(argv, NULL);
@@ -294,8 +212,8 @@ test_stdio(Fixture *f, gconstpointer data)
 	g_autofree char *err = NULL;
 	g_autofree char *go = g_build_filename(f->dir, "go", NULL);
 	g_autofree char *wait_action = g_strconcat("wait-file:", go, NULL);
-	char *argv[] = { (char *)helper_path(), "stdout:to out", "stderr:to err", wait_action,
-		         NULL };
+	char *argv[] = { (char *)sg_test_helper_path(), "stdout:to out", "stderr:to err",
+		         wait_action, NULL };
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	g_autoptr(Run) run = NULL;
 	int out_fd;
@@ -346,7 +264,8 @@ test_stdio_low_fds(Fixture *f, gconstpointer data)
 {
 	g_autofree char *path = g_build_filename(f->dir, "both.log", NULL);
 	g_autofree char *contents = NULL;
-	char *argv[] = { (char *)helper_path(), "stdout:one", "stderr:two", "stdout:three", NULL };
+	char *argv[] = { (char *)sg_test_helper_path(), "stdout:one", "stderr:two", "stdout:three",
+		         NULL };
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	g_autoptr(Run) run = NULL;
 	int saved_stdin = fcntl(0, F_DUPFD_CLOEXEC, 3);
@@ -381,7 +300,7 @@ test_stdio_low_fds(Fixture *f, gconstpointer data)
 static void
 test_session(Fixture *f, gconstpointer data)
 {
-	char *argv[] = { (char *)helper_path(), "pause", NULL };
+	char *argv[] = { (char *)sg_test_helper_path(), "pause", NULL };
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	g_autoptr(Run) own = NULL;
 	g_autoptr(Run) shared = NULL;
@@ -501,7 +420,7 @@ test_bad_cwd(Fixture *f, gconstpointer data)
 {
 	g_autofree char *missing = g_build_filename(f->dir, "no such dir", NULL);
 	g_autofree char *expected = NULL;
-	char *argv[] = { (char *)helper_path(), NULL };
+	char *argv[] = { (char *)sg_test_helper_path(), NULL };
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	g_autoptr(Run) run = NULL;
 
@@ -516,7 +435,7 @@ test_bad_cwd(Fixture *f, gconstpointer data)
 static void
 test_bad_stdio(Fixture *f, gconstpointer data)
 {
-	char *argv[] = { (char *)helper_path(), NULL };
+	char *argv[] = { (char *)sg_test_helper_path(), NULL };
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	g_autoptr(Run) run = NULL;
 
@@ -529,7 +448,7 @@ test_bad_stdio(Fixture *f, gconstpointer data)
 static void
 test_bad_nofile(Fixture *f, gconstpointer data)
 {
-	char *argv[] = { (char *)helper_path(), NULL };
+	char *argv[] = { (char *)sg_test_helper_path(), NULL };
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	struct rlimit limit = { .rlim_cur = 100, .rlim_max = 10 };
 	g_autoptr(Run) run = NULL;
@@ -547,7 +466,7 @@ test_cgroup(Fixture *f, gconstpointer data)
 	g_autofree char *procs = g_build_filename(cgroup, "cgroup.procs", NULL);
 	g_autofree char *written = NULL;
 	const char *const actions[] = { "stdout:joined", NULL };
-	char *argv[] = { (char *)helper_path(), NULL };
+	char *argv[] = { (char *)sg_test_helper_path(), NULL };
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	g_autofree char *output = NULL;
 	g_autoptr(Run) run = NULL;
@@ -578,7 +497,7 @@ test_signals_reset(Fixture *f, gconstpointer data)
 	struct sigaction saved_term;
 	sigset_t block;
 	sigset_t saved_mask;
-	char *argv[] = { (char *)helper_path(), "pause", NULL };
+	char *argv[] = { (char *)sg_test_helper_path(), "pause", NULL };
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	g_autoptr(Run) run = NULL;
 	g_autofree char *status_path = NULL;
@@ -727,7 +646,7 @@ test_find_and_run(Fixture *f, gconstpointer data)
 
 	/* The way sysgd starts an exec service: look up in its PATH, then spawn. */
 	g_assert_cmpint(g_mkdir(bin, 0700), ==, 0);
-	g_assert_cmpint(symlink(helper_path(), link), ==, 0);
+	g_assert_cmpint(symlink(sg_test_helper_path(), link), ==, 0);
 	program = sg_spawn_find_program("helper", envp, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(program, ==, link);
@@ -742,7 +661,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	install_fatal_signal_handlers();
+	sg_test_install_abort_cleanup();
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/sg/spawn/argv-env-cwd", test_argv_env_cwd);

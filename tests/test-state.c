@@ -5,6 +5,7 @@
 #include "sg-error.h"
 #include "sg-paths.h"
 #include "sg-state.h"
+#include "sg-test.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,27 +32,6 @@ typedef struct {
 	GPid pid;
 	int stdout_fd;
 } Writer;
-
-static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = NULL;
-	const char *entry;
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		dir = g_dir_open(path, 0, NULL);
-		while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, entry, NULL);
-			remove_tree(child);
-		}
-		g_assert_no_errno(rmdir(path));
-	} else {
-		g_assert_no_errno(unlink(path));
-	}
-}
 
 static char *
 make_state_dir(void)
@@ -266,7 +246,7 @@ run_kill_rounds(const char *mode, guint rounds, guint *ret_mid_write)
 		mid_write += sg_state_remove_stale_temp_files(dir, 0);
 	}
 	g_assert_cmpuint(count_entries(dir, ".state.json.tmp-"), ==, 0);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 	*ret_mid_write = mid_write;
 	return torn;
 }
@@ -327,7 +307,7 @@ test_write_json(void)
 
 	/* No temporary file is left behind. */
 	g_assert_cmpuint(count_entries(dir, "."), ==, 0);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -352,7 +332,7 @@ test_write_failure_removes_temp(void)
 	g_assert_error(error, SG_ERROR, SG_ERROR_FAILED);
 	g_assert_nonnull(strstr(error->message, blocker));
 	g_assert_cmpuint(count_entries(dir, "."), ==, 0);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -368,7 +348,7 @@ test_read_missing(void)
 	g_assert_null(root);
 	g_assert_no_error(error);
 	g_assert_null(quarantined);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -389,7 +369,7 @@ test_read_extra_fields(void)
 	        json_object_get_object_member(json_node_get_object(root), "services"), "web");
 	g_assert_cmpstr(json_object_get_string_member(service, "invocation_id"), ==, "abc");
 	g_assert_true(json_object_has_member(json_node_get_object(root), "future"));
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static char *
@@ -422,7 +402,7 @@ test_corrupt_reported_offline(void)
 	text = read_text(dir, SG_STATE_STATE_JSON);
 	g_assert_cmpstr(text, ==, bad);
 	g_assert_cmpuint(count_entries(dir, "state.json.corrupt-"), ==, 0);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -463,7 +443,7 @@ test_corrupt_kinds(void)
 	g_assert_null(root);
 	g_assert_error(error, SG_ERROR, SG_ERROR_CORRUPT);
 	g_assert_nonnull(strstr(error->message, "larger than"));
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -529,7 +509,7 @@ test_corrupt_quarantined(void)
 		g_assert_cmpstr(text, ==, "decoy");
 		g_clear_pointer(&text, g_free);
 	}
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static gboolean
@@ -595,7 +575,7 @@ test_update(void)
 	g_clear_pointer(&text, g_free);
 	text = read_text(dir, SG_STATE_PID_JSON);
 	g_assert_nonnull(strstr(text, "11"));
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -620,7 +600,7 @@ test_update_two_processes(void)
 	g_assert_cmpint(json_object_get_int_member(json_node_get_object(root), "counter"), ==,
 	                1000);
 	g_assert_cmpuint(count_entries(dir, "."), ==, 0);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -652,7 +632,7 @@ test_lock_excludes(void)
 	fd = sg_state_lock(path, &error);
 	g_assert_cmpint(fd, ==, -1);
 	g_assert_error(error, SG_ERROR, SG_ERROR_FAILED);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -674,7 +654,7 @@ test_stale_temp_files(void)
 	g_assert_cmpuint(sg_state_remove_stale_temp_files(dir, 0), ==, 1);
 	g_assert_true(exists(dir, ".hidden.tmp-toolong1"));
 	g_assert_true(exists(dir, "state.json.tmp-AbC123"));
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -720,7 +700,7 @@ test_config_hint(void)
 	g_assert_null(sg_state_read_config_hint(dir));
 	write_text(dir, SG_STATE_CONFIG_HINT, "\n");
 	g_assert_null(sg_state_read_config_hint(dir));
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static gboolean
@@ -802,7 +782,7 @@ test_state_id(void)
 	g_assert_nonnull(quarantined);
 	g_assert_true(g_file_get_contents(quarantined, &text, NULL, NULL));
 	g_assert_cmpstr(text, ==, "{\"state_id\": ");
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -864,7 +844,7 @@ test_pid_file_in_process(void)
 	text = read_text(dir, SG_STATE_PID_FILE);
 	g_assert_cmpstr(text, ==, expected);
 	sg_pid_file_release(pid_file);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -906,7 +886,7 @@ test_pid_file_other_process(void)
 	g_assert_true(sg_pid_file_query(dir, &pid));
 	g_assert_cmpint(pid, ==, getpid());
 	sg_pid_file_release(pid_file);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 static void
@@ -935,7 +915,7 @@ test_pid_file_concurrent_query(void)
 
 	for (guint i = 0; i < G_N_ELEMENTS(queriers); i++)
 		writer_kill(&queriers[i]);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 typedef struct {
@@ -988,7 +968,7 @@ test_pid_file_shared_lock(void)
 	g_test_message("%s", error->message);
 	g_assert_false(sg_pid_file_query(dir, NULL));
 	close(fd);
-	remove_tree(dir);
+	sg_test_remove_tree(dir);
 }
 
 int

@@ -23,7 +23,6 @@
 #include "sg-test-engine.h"
 #include "sg-test.h"
 
-
 static SgReaper *reaper; /* one per process: it reaps with waitpid(-1) */
 
 typedef struct {
@@ -121,22 +120,13 @@ load(Fixture *f, const char *yaml)
 static SgService *
 svc(Fixture *f, const char *name)
 {
-	SgService *service = sg_supervisor_lookup(f->supervisor, name);
-	g_assert_nonnull(service);
-	return service;
+	return sg_test_service(f->supervisor, name);
 }
 
 static SgServiceState
 state_of(Fixture *f, const char *name)
 {
 	return sg_service_get_state(svc(f, name));
-}
-
-static gboolean
-alive(pid_t pid)
-{
-	/* A zombie waiting for the reaper counts as gone. */
-	return pid > 0 && sg_proctree_start_time(pid) != 0;
 }
 
 static char *
@@ -278,7 +268,7 @@ test_cascade(Fixture *f, gconstpointer data)
 	touch(f, "crash");
 	WAIT_FOR(state_of(f, "api") == SG_SERVICE_BLOCKED);
 	g_assert_cmpint(state_of(f, "db"), ==, SG_SERVICE_FAILED);
-	g_assert_false(alive(api_pid));
+	g_assert_false(sg_test_alive(api_pid));
 	g_assert_nonnull(strstr(f->transitions->str, "api:running>stopping api:stopping>blocked"));
 }
 
@@ -299,7 +289,7 @@ test_crash_restart_leaves_dependents(Fixture *f, gconstpointer data)
 	WAIT_FOR(state_of(f, "db") == SG_SERVICE_BACKOFF);
 	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_RUNNING);
 	g_assert_cmpint(sg_service_get_pid(svc(f, "api")), ==, api_pid);
-	g_assert_true(alive(api_pid));
+	g_assert_true(sg_test_alive(api_pid));
 }
 
 /* ---- restarts ---- */
@@ -465,13 +455,13 @@ test_stop_leaves_nothing(Fixture *f, gconstpointer data)
 	n = read_pids(f, "pids", pids, G_N_ELEMENTS(pids));
 	g_assert_cmpuint(n, ==, 3);
 	for (guint i = 0; i < n; i++)
-		g_assert_true(alive(pids[i]));
+		g_assert_true(sg_test_alive(pids[i]));
 	g_assert_true(
 	        sg_supervisor_stop_service(f->supervisor, "tree", stopped_cb, &stopped, NULL));
 	WAIT_FOR(stopped);
 	g_assert_cmpint(state_of(f, "tree"), ==, SG_SERVICE_STOPPED);
 	for (guint i = 0; i < n; i++)
-		g_assert_false(alive(pids[i]));
+		g_assert_false(sg_test_alive(pids[i]));
 }
 
 static void
@@ -493,10 +483,10 @@ test_stop_timeout_kills(Fixture *f, gconstpointer data)
 	for (int i = 0; i < 10; i++)
 		g_main_context_iteration(NULL, FALSE);
 	g_assert_false(stopped);
-	g_assert_true(alive(pid));
+	g_assert_true(sg_test_alive(pid));
 	sg_clock_fake_advance(f->engine.clock, 1);
 	WAIT_FOR(stopped);
-	g_assert_false(alive(pid));
+	g_assert_false(sg_test_alive(pid));
 	g_assert_cmpint(sg_service_get_exit_signal(svc(f, "stubborn")), ==, SIGKILL);
 }
 
@@ -557,7 +547,7 @@ leftover_state_cb(SgSupervisor *supervisor, SgService *service, guint old_state,
 	if (new_state == SG_SERVICE_STARTING && sg_service_get_pid(service) > 0 &&
 	    check->leftover > 0 && !check->checked) {
 		check->checked = TRUE;
-		check->leftover_alive_at_restart = alive(check->leftover);
+		check->leftover_alive_at_restart = sg_test_alive(check->leftover);
 	}
 }
 
@@ -576,7 +566,7 @@ test_leftovers_gone_before_restart(Fixture *f, gconstpointer data)
 	sg_supervisor_start_all(f->supervisor);
 	WAIT_FOR(count_lines(f, "pids") == 1);
 	g_assert_cmpuint(read_pids(f, "pids", pids, 1), ==, 1);
-	g_assert_true(alive(pids[0]));
+	g_assert_true(sg_test_alive(pids[0]));
 	check.leftover = pids[0];
 	touch(f, "go");
 	WAIT_FOR(state_of(f, "leaky") == SG_SERVICE_BACKOFF);
@@ -766,7 +756,7 @@ test_state_files(Fixture *f, gconstpointer data)
 	g_assert_cmpint(json_object_get_size(pids), ==, 1);
 	g_assert_cmpint(json_object_get_int_member(pids, "web"), ==,
 	                sg_service_get_pid(svc(f, "web")));
-	g_assert_true(alive((pid_t)json_object_get_int_member(pids, "web")));
+	g_assert_true(sg_test_alive((pid_t)json_object_get_int_member(pids, "web")));
 
 	states = read_state(f, SG_STATE_STATE_JSON, &state_node);
 	g_assert_cmpstr(json_object_get_string_member(states, "state_id"), ==, f->engine.state_id);
