@@ -796,11 +796,15 @@ method_reload(Call *call, JsonObject *params)
 {
 	const char *config;
 
+	g_autoptr(GError) error = NULL;
+
 	if (!param_string(call, params, "config", &config))
 		return;
-	call_fail_printf(call, SG_ERROR_FAILED,
-	                 _("reload is not available in this version of systemg: restart the "
-	                   "supervisor to use a changed configuration"));
+	if (!sg_supervisor_reload(call->control->supervisor, config, &error)) {
+		call_fail(call, error);
+		return;
+	}
+	call_return_empty(call);
 }
 
 static void

@@ -4,6 +4,8 @@
 
 #include "sg-error.h"
 
+#include "sg-bus-names.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -21,17 +23,17 @@ typedef struct {
 
 /* SPEC sections 5 to 7: exit 1 failed, 2 usage, 3 config, 4 no service, 5 no supervisor. */
 static const SgErrorMapping mappings[SG_ERROR_N_CODES] = {
-	[SG_ERROR_FAILED] = { "org.systemg.Error.Failed", -32004, 1 },
+	[SG_ERROR_FAILED] = { SG_BUS_ERROR_FAILED, -32004, 1 },
 	[SG_ERROR_USAGE] = { "org.freedesktop.DBus.Error.InvalidArgs", -32602, 2 },
-	[SG_ERROR_INVALID_CONFIG] = { "org.systemg.Error.InvalidConfig", -32002, 3 },
-	[SG_ERROR_NO_SUCH_SERVICE] = { "org.systemg.Error.NoSuchService", -32001, 4 },
-	[SG_ERROR_NO_SUPERVISOR] = { "org.systemg.Error.Failed", -32004, 5 },
-	[SG_ERROR_OTHER_CONFIG] = { "org.systemg.Error.Failed", -32004, 5 },
-	[SG_ERROR_ACCESS_DENIED] = { "org.systemg.Error.AccessDenied", -32003, 1 },
-	[SG_ERROR_ALREADY_RUNNING] = { "org.systemg.Error.Failed", -32004, 1 },
-	[SG_ERROR_STATE_DIR] = { "org.systemg.Error.Failed", -32004, 1 },
-	[SG_ERROR_CORRUPT] = { "org.systemg.Error.Failed", -32004, 1 },
-	[SG_ERROR_LIMIT] = { "org.systemg.Error.Failed", -32004, 1 },
+	[SG_ERROR_INVALID_CONFIG] = { SG_BUS_ERROR_INVALID_CONFIG, -32002, 3 },
+	[SG_ERROR_NO_SUCH_SERVICE] = { SG_BUS_ERROR_NO_SUCH_SERVICE, -32001, 4 },
+	[SG_ERROR_NO_SUPERVISOR] = { SG_BUS_ERROR_FAILED, -32004, 5 },
+	[SG_ERROR_OTHER_CONFIG] = { SG_BUS_ERROR_FAILED, -32004, 5 },
+	[SG_ERROR_ACCESS_DENIED] = { SG_BUS_ERROR_ACCESS_DENIED, -32003, 1 },
+	[SG_ERROR_ALREADY_RUNNING] = { SG_BUS_ERROR_FAILED, -32004, 1 },
+	[SG_ERROR_STATE_DIR] = { SG_BUS_ERROR_FAILED, -32004, 1 },
+	[SG_ERROR_CORRUPT] = { SG_BUS_ERROR_FAILED, -32004, 1 },
+	[SG_ERROR_LIMIT] = { SG_BUS_ERROR_FAILED, -32004, 1 },
 };
 
 static const SgErrorMapping *

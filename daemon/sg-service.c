@@ -959,6 +959,24 @@ sg_service_get_cause(SgService *service)
 	return service->cause;
 }
 
+gint64
+sg_service_get_next_run(SgService *service)
+{
+	return 0;
+}
+
+const char *
+sg_service_get_last_result(SgService *service)
+{
+	return NULL;
+}
+
+gboolean
+sg_service_is_orphaned(SgService *service)
+{
+	return FALSE;
+}
+
 SgHealthStatus
 sg_service_get_health(SgService *service)
 {

@@ -43,6 +43,12 @@ int sg_service_get_exit_code(SgService *service);     /* -1: none or killed by a
 int sg_service_get_exit_signal(SgService *service);   /* 0: none */
 const char *sg_service_get_cause(SgService *service); /* why it failed, blocked or waits */
 SgHealthStatus sg_service_get_health(SgService *service);
+/* Cron jobs: when the next run is due (realtime usec; 0: none), and the result of the last
+ * run ("success", "failed", "overlap", "killed"; NULL before the first). */
+gint64 sg_service_get_next_run(SgService *service);
+const char *sg_service_get_last_result(SgService *service);
+/* Adopted from an earlier supervisor, and no longer in the configuration. */
+gboolean sg_service_is_orphaned(SgService *service);
 const char *sg_health_status_to_string(SgHealthStatus status);
 /* The last instance crashed or failed before it was ready (sysg start's exit status). */
 gboolean sg_service_failed_before_ready(SgService *service);

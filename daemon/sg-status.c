@@ -357,7 +357,7 @@ build_service(JsonBuilder *builder, SgSupervisor *supervisor, SgService *service
 		json_builder_end_array(builder);
 	}
 	json_builder_set_member_name(builder, "orphaned");
-	json_builder_add_boolean_value(builder, FALSE);
+	json_builder_add_boolean_value(builder, sg_service_is_orphaned(service));
 	if (cfg->cron != NULL)
 		add_cron(builder, engine, cfg);
 	add_string_or_null(builder, "cause", sg_service_get_cause(service));

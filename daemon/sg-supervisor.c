@@ -5,6 +5,8 @@
 
 #include "sg-supervisor.h"
 
+#include <glib/gi18n.h>
+
 #include "sg-error.h"
 
 struct _SgSupervisor {
@@ -34,6 +36,10 @@ enum {
 	SIGNAL_SERVICE_STATE_CHANGED,
 	SIGNAL_SERVICE_CHANGED,
 	SIGNAL_SETTLED,
+	SIGNAL_SERVICE_ADDED,
+	SIGNAL_SERVICE_REMOVED,
+	SIGNAL_RELOADED,
+	SIGNAL_CRON_JOB_FINISHED,
 	N_SIGNALS,
 };
 
@@ -449,6 +455,21 @@ sg_supervisor_get_config(SgSupervisor *supervisor)
 	return supervisor->config;
 }
 
+const char *
+sg_supervisor_get_config_path(SgSupervisor *supervisor)
+{
+	return supervisor->config->path;
+}
+
+gboolean
+sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError **error)
+{
+	g_set_error_literal(error, SG_ERROR, SG_ERROR_FAILED,
+	                    _("reload is not available in this version of systemg: restart the "
+	                      "supervisor to use a changed configuration"));
+	return FALSE;
+}
+
 SgEngine *
 sg_supervisor_get_engine(SgSupervisor *supervisor)
 {
@@ -506,4 +527,17 @@ sg_supervisor_class_init(SgSupervisorClass *klass)
 	signals[SIGNAL_SETTLED] =
 	        g_signal_new("settled", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
 	                     NULL, G_TYPE_NONE, 0);
+	signals[SIGNAL_SERVICE_ADDED] =
+	        g_signal_new("service-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+	                     NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+	signals[SIGNAL_SERVICE_REMOVED] =
+	        g_signal_new("service-removed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+	                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+	signals[SIGNAL_RELOADED] =
+	        g_signal_new("reloaded", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+	                     NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+	signals[SIGNAL_CRON_JOB_FINISHED] =
+	        g_signal_new("cron-job-finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+	                     NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_POINTER, G_TYPE_STRING,
+	                     G_TYPE_INT, G_TYPE_INT64, G_TYPE_INT64);
 }

@@ -18,12 +18,21 @@ G_DECLARE_FINAL_TYPE(SgSupervisor, sg_supervisor, SG, SUPERVISOR, GObject)
  *   "service-changed"       (SgService *service): any change worth persisting
  *   "settled"               (): every service asked to start is ready, exited, skipped,
  *                               failed or blocked (once per sg_supervisor_start_all)
+ *   "service-added"         (SgService *service): a reload added it (after it exists)
+ *   "service-removed"       (const char *name): a reload removed it (its object is gone)
+ *   "reloaded"              (const char *config_path): a reload was applied
+ *   "cron-job-finished"     (SgService *service, const char *result, int exit_code,
+ *                            gint64 started_usec, gint64 finished_usec): after each cron
+ *                            run; result is success, failed, overlap or killed; exit_code
+ *                            -1 when there is none
  */
 
 /* engine is borrowed and must outlive the supervisor. */
 SgSupervisor *sg_supervisor_new(SgEngine *engine, SgConfig *config);
 
 SgConfig *sg_supervisor_get_config(SgSupervisor *supervisor);
+/* The absolute path of the configuration in use; "" when running with none. */
+const char *sg_supervisor_get_config_path(SgSupervisor *supervisor);
 SgEngine *sg_supervisor_get_engine(SgSupervisor *supervisor);
 /* Services in configuration order (borrowed). */
 GPtrArray *sg_supervisor_get_services(SgSupervisor *supervisor);
@@ -44,3 +53,10 @@ void sg_supervisor_stop_all(SgSupervisor *supervisor, SgSupervisorDoneFunc done,
 
 /* Whether every service asked to start has settled, and whether all of them came up. */
 gboolean sg_supervisor_is_settled(SgSupervisor *supervisor, gboolean *ret_all_up);
+
+/*
+ * Reloads the configuration (SPEC section 4, "Reload"): config_path NULL or "" means the
+ * current file. An invalid file changes nothing: SG_ERROR_INVALID_CONFIG with every
+ * problem in the message.
+ */
+gboolean sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError **error);
