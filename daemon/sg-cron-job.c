@@ -100,12 +100,12 @@ sg_cron_job_get_timezone(SgCronJob *job)
 }
 
 void
-sg_cron_job_set_schedule(SgCronJob *job, const char *expression, const char *timezone)
+sg_cron_job_set_schedule(SgCronJob *job, const char *expression, const char *zone)
 {
 	g_free(job->expression);
 	g_free(job->timezone);
 	job->expression = g_strdup(expression);
-	job->timezone = g_strdup(timezone);
+	job->timezone = g_strdup(zone);
 }
 
 gint64

@@ -38,7 +38,7 @@ void sg_cron_job_set_finished_func(SgCronJob *job, SgCronJobFinishedFunc func, g
 /* The schedule the next run was computed for (expression, and time zone or NULL). */
 const char *sg_cron_job_get_expression(SgCronJob *job);
 const char *sg_cron_job_get_timezone(SgCronJob *job);
-void sg_cron_job_set_schedule(SgCronJob *job, const char *expression, const char *timezone);
+void sg_cron_job_set_schedule(SgCronJob *job, const char *expression, const char *zone);
 
 /* The next due instant (realtime usec; 0: none). */
 gint64 sg_cron_job_get_next_run(SgCronJob *job);
