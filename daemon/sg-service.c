@@ -906,9 +906,8 @@ cron_run_ended(SgService *service, int wait_status, gboolean killed)
 	sg_engine_log(
 	        service->engine, run.result == SG_CRON_RESULT_FAILED ? SG_LOG_WARN : SG_LOG_INFO,
 	        "cron job %s: run %s", service->cfg->name, sg_cron_result_to_string(run.result));
-	set_state(service,
-	          service->state == SG_SERVICE_STOPPED ? SG_SERVICE_STOPPED : SG_SERVICE_SCHEDULED,
-	          NULL);
+	/* A run ended, whether scheduled or asked for: the job is in its schedule. */
+	set_state(service, SG_SERVICE_SCHEDULED, NULL);
 	sg_cron_job_record(job, &run);
 }
 

@@ -411,6 +411,27 @@ test_spawn_failure(Fixture *f, gconstpointer data)
 }
 
 static void
+test_skip_per_run(Fixture *f, gconstpointer data)
+{
+	g_autofree char *flag = path_in(f, "skip");
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  job:\n    exec: [\"${HELPER}\", \"stamp:${DIR}/runs\"]\n"
+	        "    skip: \"test -f ${DIR}/skip\"\n"
+	        "    cron: { expression: \"* * * * * *\" }\n");
+	g_assert_true(g_file_set_contents(flag, "", -1, NULL));
+	advance_to_next_run(f, "job");
+	WAIT_FOR(state_of(f, "job") == SG_SERVICE_SCHEDULED);
+	/* Skipped: no run, no history, still scheduled. */
+	g_assert_cmpuint(count_lines(f, "runs"), ==, 0);
+	g_assert_cmpuint(history_len(f, "job"), ==, 0);
+	g_unlink(flag);
+	advance_to_next_run(f, "job");
+	WAIT_FOR(history_len(f, "job") == 1);
+	g_assert_cmpuint(count_lines(f, "runs"), ==, 1);
+}
+
+static void
 test_stop_all_unschedules(Fixture *f, gconstpointer data)
 {
 	load(f, "version: \"1\"\nservices:\n"
@@ -427,6 +448,13 @@ test_stop_all_unschedules(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(sg_clock_fake_armed_alarms(f->fake), ==, 1);
 	/* start_all does not run it: cron jobs wait for their times. */
 	g_assert_cmpint(sg_service_get_pid(job(f, "job")), ==, 0);
+
+	/* An explicit start of a job out of its schedule runs it and puts it back. */
+	sg_test_stop_all(f->supervisor, f->fake);
+	g_assert_true(sg_supervisor_start_service(f->supervisor, "job", NULL));
+	WAIT_FOR(history_len(f, "job") == 1);
+	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_SCHEDULED);
+	g_assert_cmpint(sg_service_get_next_run(job(f, "job")), >, 0);
 }
 
 /* ---- the wall clock moves ---- */
@@ -720,6 +748,7 @@ main(int argc, char **argv)
 	ADD("overlap", test_overlap);
 	ADD("stop-kills-run", test_stop_kills_run);
 	ADD("spawn-failure", test_spawn_failure);
+	ADD("skip-per-run", test_skip_per_run);
 	ADD("stop-all-unschedules", test_stop_all_unschedules);
 	ADD("clock-jumps", test_clock_jumps);
 	ADD("daylight-saving", test_daylight_saving);
