@@ -370,7 +370,10 @@ print_cron(FILE *stream, JsonObject *cron, GDateTime *now)
 		text = g_strdup_printf("%s %s%s%s", started != NULL ? started : "?",
 		                       result != NULL ? result : "?", code != NULL ? code : "",
 		                       took != NULL ? took : "");
-		print_field(stream, i == n ? _("Last runs") : "", text);
+		if (i == n)
+			print_field(stream, _("Last runs"), text);
+		else
+			fprintf(stream, "%13s%s\n", "", text); /* under the first run */
 	}
 }
 

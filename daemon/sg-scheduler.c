@@ -137,6 +137,8 @@ load_state(SgScheduler *scheduler)
 
 /* ---- runs ---- */
 
+static void plan(SgScheduler *scheduler, gboolean run);
+
 static void
 job_finished_cb(SgCronJob *job, const SgCronRun *run, gpointer user_data)
 {
@@ -144,6 +146,9 @@ job_finished_cb(SgCronJob *job, const SgCronRun *run, gpointer user_data)
 	SgService *service = sg_supervisor_lookup(scheduler->supervisor, sg_cron_job_get_name(job));
 
 	mark_dirty(scheduler);
+	/* Re-armed after every run; runs due meanwhile start from the alarm, not from inside
+	 * the service's own callback. */
+	plan(scheduler, FALSE);
 	if (service == NULL)
 		return;
 	g_signal_emit_by_name(scheduler->supervisor, "cron-job-finished", service,

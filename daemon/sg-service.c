@@ -341,7 +341,7 @@ fail_to_spawn(SgService *service, const char *cause)
 	service->exec_failed = TRUE;
 	service->exit_code = -1;
 	service->exit_signal = 0;
-	if (service->cron_job != NULL) {
+	if (service->cfg->cron != NULL) {
 		/* A cron run has no readiness: every run ends with an on_stop hook. */
 		run_hook(service, SG_HOOK_ON_STOP_ERROR);
 	} else {
@@ -437,7 +437,7 @@ spawn_instance(SgService *service)
 	service->exit_signal = 0;
 	sg_engine_log(service->engine, SG_LOG_INFO, "started %s (PID %d): %s", service->cfg->name,
 	              result.pid, display);
-	if (service->cron_job != NULL) {
+	if (service->cfg->cron != NULL) {
 		cron_run_started(service);
 		return;
 	}
@@ -606,7 +606,7 @@ after_instance(SgService *service, int wait_status)
 	gboolean failure = exit_is_failure(wait_status) || service->intent == INTENT_CHECK_FAILED;
 	gboolean restart;
 
-	if (service->cron_job != NULL) {
+	if (service->cfg->cron != NULL) {
 		cron_run_ended(service, wait_status, FALSE);
 		return;
 	}
@@ -785,9 +785,9 @@ finish_stop(SgService *service)
 			run_hook(service, SG_HOOK_ON_STOP_SUCCESS);
 		sg_contain_release(service->engine->contain, service->cfg->name);
 		sg_engine_log(service->engine, SG_LOG_INFO, "%s stopped", service->cfg->name);
-		if (service->cron_job != NULL && had_process)
+		if (service->cfg->cron != NULL && had_process)
 			cron_run_ended(service, service->last_wait_status, TRUE);
-		else if (service->cron_job != NULL)
+		else if (service->cfg->cron != NULL)
 			set_state(service,
 			          service->state == SG_SERVICE_STOPPED ? SG_SERVICE_STOPPED
 			                                               : SG_SERVICE_SCHEDULED,
@@ -887,7 +887,8 @@ cron_run_ended(SgService *service, int wait_status, gboolean killed)
 {
 	gint64 now = sg_clock_realtime_usec(service->engine->clock);
 	SgCronRun run = { 0 };
-	g_autoptr(SgCronJob) job = sg_cron_job_ref(service->cron_job);
+	g_autoptr(SgCronJob) job =
+	        service->cron_job != NULL ? sg_cron_job_ref(service->cron_job) : NULL;
 
 	/* wait_status < 0: nothing was spawned, so the run started and ended now. */
 	run.started_usec =
@@ -908,14 +909,15 @@ cron_run_ended(SgService *service, int wait_status, gboolean killed)
 	        "cron job %s: run %s", service->cfg->name, sg_cron_result_to_string(run.result));
 	/* A run ended, whether scheduled or asked for: the job is in its schedule. */
 	set_state(service, SG_SERVICE_SCHEDULED, NULL);
-	sg_cron_job_record(job, &run);
+	if (job != NULL)
+		sg_cron_job_record(job, &run);
 }
 
 /* skip applies per run for a cron job: the job stays scheduled. */
 static void
 settle_skipped(SgService *service)
 {
-	set_state(service, service->cron_job != NULL ? SG_SERVICE_SCHEDULED : SG_SERVICE_SKIPPED,
+	set_state(service, service->cfg->cron != NULL ? SG_SERVICE_SCHEDULED : SG_SERVICE_SKIPPED,
 	          NULL);
 }
 
