@@ -694,11 +694,11 @@ test_real_clock_every_second(Fixture *f, gconstpointer data)
 	               (g_get_monotonic_time() - start) / 1000);
 	g_assert_cmpuint(history_len(f, "tick"), >=, 2);
 	g_assert_cmpuint(count_lines(f, "runs"), >=, 2);
-	/* On whole seconds, one second apart. */
+	/* Just after whole seconds, one second apart (a loaded machine may be late). */
 	first = history_at(f, "tick", 0)->started_usec;
-	g_assert_cmpint(history_at(f, "tick", 1)->started_usec - first, >=, 900000);
-	g_assert_cmpint(history_at(f, "tick", 1)->started_usec - first, <=, 1100000);
-	g_assert_cmpint(first % G_USEC_PER_SEC, <, 100000);
+	g_assert_cmpint(history_at(f, "tick", 1)->started_usec - first, >=, 500000);
+	g_assert_cmpint(history_at(f, "tick", 1)->started_usec - first, <=, 1500000);
+	g_assert_cmpint(first % G_USEC_PER_SEC, <, 500000);
 	g_assert_cmpstr(sg_service_get_last_result(job(f, "tick")), ==, "success");
 }
 
