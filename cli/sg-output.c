@@ -349,19 +349,31 @@ print_cron(FILE *stream, JsonObject *cron, GDateTime *now)
 		g_autofree char *text = g_strdup_printf(_("%s; in %s"), next, span);
 		print_field(stream, _("Next run"), text);
 	}
-	for (guint i = 0; history != NULL && i < json_array_get_length(history); i++) {
-		JsonObject *run = json_array_get_object_element(history, i);
+	/* Newest first; the JSON keeps them in the order they ran. */
+	for (guint n = history != NULL ? json_array_get_length(history) : 0, i = n; i > 0; i--) {
+		JsonObject *run = json_array_get_object_element(history, i - 1);
 		g_autofree char *started = sg_output_format_time(get_string(run, "started_at"));
+		g_autoptr(GDateTime) start_time = parse_time(get_string(run, "started_at"));
+		g_autoptr(GDateTime) end_time = parse_time(get_string(run, "finished_at"));
 		const char *result = get_string(run, "result");
 		g_autofree char *code = NULL;
+		g_autofree char *took = NULL;
 		g_autofree char *text = NULL;
 		gint64 exit_code;
 
 		if (get_int(run, "exit_code", &exit_code))
 			code = g_strdup_printf(_(" (exit status %d)"), (int)exit_code);
-		text = g_strdup_printf("%s %s%s", started != NULL ? started : "?",
-		                       result != NULL ? result : "?", code != NULL ? code : "");
-		print_field(stream, i == 0 ? _("Last runs") : "", text);
+		if (start_time != NULL && end_time != NULL && g_strcmp0(result, "overlap") != 0)
+			took = g_strdup_printf(_(", took %.1f s"), (double)g_date_time_difference(
+			                                                   end_time, start_time) /
+			                                                   G_TIME_SPAN_SECOND);
+		text = g_strdup_printf("%s %s%s%s", started != NULL ? started : "?",
+		                       result != NULL ? result : "?", code != NULL ? code : "",
+		                       took != NULL ? took : "");
+		if (i == n)
+			print_field(stream, _("Last runs"), text);
+		else
+			fprintf(stream, "%13s%s\n", "", text); /* under the first run */
 	}
 }
 

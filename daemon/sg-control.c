@@ -52,6 +52,7 @@ struct _SgControl {
 	guint n_clients;
 	GList *calls; /* Call* not answered yet */
 	gulong state_handler;
+	gulong cron_handler;
 };
 
 struct _Client {
@@ -1178,6 +1179,60 @@ state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, 
 	}
 }
 
+static void
+add_time_member(JsonBuilder *builder, const char *name, gint64 usec)
+{
+	g_autofree char *text = sg_status_format_time(usec);
+
+	json_builder_set_member_name(builder, name);
+	if (text != NULL)
+		json_builder_add_string_value(builder, text);
+	else
+		json_builder_add_null_value(builder);
+}
+
+static void
+cron_finished_cb(SgSupervisor *supervisor, SgService *service, const char *result, int exit_code,
+                 gint64 started_usec, gint64 finished_usec, gpointer user_data)
+{
+	SgControl *control = user_data;
+	g_autoptr(JsonBuilder) builder = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+	GList *next;
+
+	builder = json_builder_new();
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "jsonrpc");
+	json_builder_add_string_value(builder, "2.0");
+	json_builder_set_member_name(builder, "method");
+	json_builder_add_string_value(builder, "cron_job_finished");
+	json_builder_set_member_name(builder, "params");
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "name");
+	json_builder_add_string_value(builder, sg_service_get_name(service));
+	json_builder_set_member_name(builder, "result");
+	json_builder_add_string_value(builder, result);
+	json_builder_set_member_name(builder, "exit_code");
+	if (exit_code >= 0)
+		json_builder_add_int_value(builder, exit_code);
+	else
+		json_builder_add_null_value(builder);
+	add_time_member(builder, "started_at", started_usec);
+	add_time_member(builder, "finished_at", finished_usec);
+	json_builder_end_object(builder);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	for (GList *l = control->clients; l != NULL; l = next) {
+		Client *client = l->data;
+
+		next = l->next;
+		if (client->subscribed)
+			client_send(client, text, strlen(text));
+	}
+}
+
 /* ---- listening ---- */
 
 static gboolean accept_cb(int fd, GIOCondition condition, gpointer user_data);
@@ -1329,6 +1384,8 @@ sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started
 	}
 	control->state_handler = g_signal_connect(supervisor, "service-state-changed",
 	                                          G_CALLBACK(state_changed_cb), control);
+	control->cron_handler = g_signal_connect(supervisor, "cron-job-finished",
+	                                         G_CALLBACK(cron_finished_cb), control);
 	listen_start(control);
 	return control;
 }
@@ -1352,6 +1409,7 @@ sg_control_free(SgControl *control)
 	if (control == NULL)
 		return;
 	g_clear_signal_handler(&control->state_handler, control->supervisor);
+	g_clear_signal_handler(&control->cron_handler, control->supervisor);
 	g_clear_handle_id(&control->listen_id, g_source_remove);
 	sg_clock_clear(control->engine->clock, &control->accept_retry);
 	if (control->listen_fd >= 0) {

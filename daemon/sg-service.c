@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sg-command.h"
+#include "sg-cron-job.h"
 #include "sg-health.h"
 #include "sg-hook.h"
 #include "sg-notify.h"
@@ -69,6 +70,7 @@ struct _SgService {
 	guint settle_timer;
 	guint backoff_timer;
 	guint stable_timer;
+	SgCronJob *cron_job; /* cron jobs: their record, kept by the scheduler */
 
 	/* Stopping: processes are being stopped, either after an exit (leftovers) or on request. */
 	StopIntent intent;
@@ -85,6 +87,9 @@ typedef struct {
 } StopWaiter;
 
 static void after_instance(SgService *service, int wait_status);
+static void cron_run_started(SgService *service);
+static void cron_run_ended(SgService *service, int wait_status, gboolean killed);
+static void settle_skipped(SgService *service);
 
 /* ---- state ---- */
 
@@ -336,9 +341,14 @@ fail_to_spawn(SgService *service, const char *cause)
 	service->exec_failed = TRUE;
 	service->exit_code = -1;
 	service->exit_signal = 0;
-	run_hook(service, SG_HOOK_ON_START_ERROR);
-	if (service->automatic)
-		run_hook(service, SG_HOOK_ON_RESTART_ERROR);
+	if (service->cfg->cron != NULL) {
+		/* A cron run has no readiness: every run ends with an on_stop hook. */
+		run_hook(service, SG_HOOK_ON_STOP_ERROR);
+	} else {
+		run_hook(service, SG_HOOK_ON_START_ERROR);
+		if (service->automatic)
+			run_hook(service, SG_HOOK_ON_RESTART_ERROR);
+	}
 	service->main_gone = TRUE;
 	after_instance(service, -1);
 }
@@ -427,6 +437,10 @@ spawn_instance(SgService *service)
 	service->exit_signal = 0;
 	sg_engine_log(service->engine, SG_LOG_INFO, "started %s (PID %d): %s", service->cfg->name,
 	              result.pid, display);
+	if (service->cfg->cron != NULL) {
+		cron_run_started(service);
+		return;
+	}
 	set_state(service, SG_SERVICE_STARTING, NULL);
 	start_readiness(service);
 }
@@ -478,7 +492,7 @@ skip_done_cb(int wait_status, const char *cause, gpointer user_data)
 	if (wait_status >= 0 && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
 		sg_engine_log(service->engine, SG_LOG_INFO, "%s skipped: its skip command exited 0",
 		              service->cfg->name);
-		set_state(service, SG_SERVICE_SKIPPED, NULL);
+		settle_skipped(service);
 		return;
 	}
 	run_pre_start_or_spawn(service);
@@ -496,7 +510,7 @@ start_instance(SgService *service, gboolean automatic)
 	service->automatic = automatic;
 	if (service->cfg->skip) {
 		sg_engine_log(service->engine, SG_LOG_INFO, "%s skipped", service->cfg->name);
-		set_state(service, SG_SERVICE_SKIPPED, NULL);
+		settle_skipped(service);
 		return;
 	}
 	if (service->cfg->skip_command == NULL) {
@@ -592,6 +606,10 @@ after_instance(SgService *service, int wait_status)
 	gboolean failure = exit_is_failure(wait_status) || service->intent == INTENT_CHECK_FAILED;
 	gboolean restart;
 
+	if (service->cfg->cron != NULL) {
+		cron_run_ended(service, wait_status, FALSE);
+		return;
+	}
 	service->pid = 0;
 	service->intent = INTENT_NONE;
 	switch (service->cfg->restart_policy) {
@@ -739,6 +757,7 @@ static void
 finish_stop(SgService *service)
 {
 	StopIntent intent = service->intent;
+	gboolean had_process = service->pid > 0;
 	GSList *waiters;
 
 	service->pid = 0;
@@ -766,7 +785,15 @@ finish_stop(SgService *service)
 			run_hook(service, SG_HOOK_ON_STOP_SUCCESS);
 		sg_contain_release(service->engine->contain, service->cfg->name);
 		sg_engine_log(service->engine, SG_LOG_INFO, "%s stopped", service->cfg->name);
-		set_state(service, SG_SERVICE_STOPPED, NULL);
+		if (service->cfg->cron != NULL && had_process)
+			cron_run_ended(service, service->last_wait_status, TRUE);
+		else if (service->cfg->cron != NULL)
+			set_state(service,
+			          service->state == SG_SERVICE_STOPPED ? SG_SERVICE_STOPPED
+			                                               : SG_SERVICE_SCHEDULED,
+			          NULL);
+		else
+			set_state(service, SG_SERVICE_STOPPED, NULL);
 		break;
 	}
 	service->ready = FALSE;
@@ -844,6 +871,83 @@ sg_service_set_waiting(SgService *service, const char *cause)
 	set_state(service, SG_SERVICE_STARTING, cause);
 }
 
+/* ---- cron runs ---- */
+
+/* A cron run has no readiness: it is running from the moment it is spawned. */
+static void
+cron_run_started(SgService *service)
+{
+	service->ready = TRUE;
+	set_state(service, SG_SERVICE_RUNNING, NULL);
+}
+
+/* The run is over and nothing of it is left: recorded, then the job waits for its times. */
+static void
+cron_run_ended(SgService *service, int wait_status, gboolean killed)
+{
+	gint64 now = sg_clock_realtime_usec(service->engine->clock);
+	SgCronRun run = { 0 };
+	g_autoptr(SgCronJob) job =
+	        service->cron_job != NULL ? sg_cron_job_ref(service->cron_job) : NULL;
+
+	/* wait_status < 0: nothing was spawned, so the run started and ended now. */
+	run.started_usec =
+	        wait_status >= 0 && service->started_at_usec > 0 ? service->started_at_usec : now;
+	run.finished_usec = now;
+	run.exit_code = wait_status >= 0 && WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+	if (killed)
+		run.result = SG_CRON_RESULT_KILLED;
+	else if (exit_is_failure(wait_status))
+		run.result = SG_CRON_RESULT_FAILED;
+	else
+		run.result = SG_CRON_RESULT_SUCCESS;
+	service->pid = 0;
+	service->intent = INTENT_NONE;
+	service->ready = FALSE;
+	sg_engine_log(
+	        service->engine, run.result == SG_CRON_RESULT_FAILED ? SG_LOG_WARN : SG_LOG_INFO,
+	        "cron job %s: run %s", service->cfg->name, sg_cron_result_to_string(run.result));
+	/* A run ended, whether scheduled or asked for: the job is in its schedule. */
+	set_state(service, SG_SERVICE_SCHEDULED, NULL);
+	if (job != NULL)
+		sg_cron_job_record(job, &run);
+}
+
+/* skip applies per run for a cron job: the job stays scheduled. */
+static void
+settle_skipped(SgService *service)
+{
+	set_state(service, service->cfg->cron != NULL ? SG_SERVICE_SCHEDULED : SG_SERVICE_SKIPPED,
+	          NULL);
+}
+
+void
+sg_service_set_cron_job(SgService *service, SgCronJob *job)
+{
+	if (job != NULL)
+		sg_cron_job_ref(job);
+	g_clear_pointer(&service->cron_job, sg_cron_job_unref);
+	service->cron_job = job;
+}
+
+SgCronJob *
+sg_service_get_cron_job(SgService *service)
+{
+	return service->cron_job;
+}
+
+void
+sg_service_set_scheduled(SgService *service, gboolean scheduled)
+{
+	if (service->cfg->cron == NULL)
+		return;
+	if (scheduled && service->state == SG_SERVICE_STOPPED)
+		set_state(service, SG_SERVICE_SCHEDULED, NULL);
+	else if (!scheduled && service->state == SG_SERVICE_SCHEDULED &&
+	         !sg_service_is_active(service) && service->helper == NULL)
+		set_state(service, SG_SERVICE_STOPPED, NULL);
+}
+
 /* ---- life and accessors ---- */
 
 SgService *
@@ -885,6 +989,7 @@ sg_service_free(SgService *service)
 	g_clear_pointer(&service->stdout_log, sg_log_file_close);
 	g_clear_pointer(&service->stderr_log, sg_log_file_close);
 	sg_hook_queue_free(service->hooks);
+	g_clear_pointer(&service->cron_job, sg_cron_job_unref);
 	g_slist_free_full(service->stop_waiters, g_free);
 	g_free(service->cause);
 	g_free(service->invocation_id);
@@ -962,13 +1067,13 @@ sg_service_get_cause(SgService *service)
 gint64
 sg_service_get_next_run(SgService *service)
 {
-	return 0;
+	return service->cron_job != NULL ? sg_cron_job_get_next_run(service->cron_job) : 0;
 }
 
 const char *
 sg_service_get_last_result(SgService *service)
 {
-	return NULL;
+	return service->cron_job != NULL ? sg_cron_job_get_last_result(service->cron_job) : NULL;
 }
 
 gboolean

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "sg-config.h"
+#include "sg-cron-job.h"
 #include "sg-engine.h"
 #include "sg-service-state.h"
 
@@ -66,3 +67,14 @@ void sg_service_set_waiting(SgService *service, const char *cause);
 void sg_service_block(SgService *service, const char *cause);
 /* The operator's stop: no restart follows; done runs once nothing of it is left. */
 void sg_service_stop(SgService *service, SgServiceDoneFunc done, gpointer user_data);
+
+/*
+ * Cron jobs. A run is an instance with no readiness and no restart: running from its spawn,
+ * then recorded in the job's record (success, failed, or killed by a stop) with the job
+ * back to scheduled. The scheduler attaches the record (a reference is taken) and starts
+ * runs with sg_service_start(). set_scheduled(FALSE) takes an idle job out of its schedule
+ * (stopped; stop-all does it), TRUE puts a stopped one back.
+ */
+void sg_service_set_cron_job(SgService *service, SgCronJob *job);
+SgCronJob *sg_service_get_cron_job(SgService *service);
+void sg_service_set_scheduled(SgService *service, gboolean scheduled);

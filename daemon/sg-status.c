@@ -258,27 +258,21 @@ add_string_or_null(JsonBuilder *builder, const char *name, const char *value)
 		json_builder_add_null_value(builder);
 }
 
-static gint64
-cron_next_run(SgEngine *engine, const SgServiceConfig *cfg)
-{
-	g_autoptr(GTimeZone) tz = NULL;
-
-	if (cfg->cron_timezone != NULL) {
-		tz = g_time_zone_new_identifier(cfg->cron_timezone);
-		if (tz == NULL)
-			return -1;
-	}
-	return sg_cron_next(cfg->cron, tz, sg_clock_realtime_usec(engine->clock));
-}
-
 static void
-add_cron(JsonBuilder *builder, SgEngine *engine, const SgServiceConfig *cfg)
+add_cron(JsonBuilder *builder, SgService *service)
 {
+	const SgServiceConfig *cfg = sg_service_get_config(service);
+	SgCronJob *job = sg_service_get_cron_job(service);
+
 	json_builder_set_member_name(builder, "cron");
+	if (job != NULL) {
+		sg_cron_job_build_json(job, builder);
+		return;
+	}
 	json_builder_begin_object(builder);
 	add_string_or_null(builder, "expression", cfg->cron_expression);
 	add_string_or_null(builder, "timezone", cfg->cron_timezone);
-	add_time(builder, "next_run", cron_next_run(engine, cfg));
+	add_time(builder, "next_run", 0);
 	json_builder_set_member_name(builder, "history");
 	json_builder_begin_array(builder);
 	json_builder_end_array(builder);
@@ -359,7 +353,7 @@ build_service(JsonBuilder *builder, SgSupervisor *supervisor, SgService *service
 	json_builder_set_member_name(builder, "orphaned");
 	json_builder_add_boolean_value(builder, sg_service_is_orphaned(service));
 	if (cfg->cron != NULL)
-		add_cron(builder, engine, cfg);
+		add_cron(builder, service);
 	add_string_or_null(builder, "cause", sg_service_get_cause(service));
 	json_builder_end_object(builder);
 }

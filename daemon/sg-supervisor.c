@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "sg-error.h"
+#include "sg-scheduler.h"
 
 struct _SgSupervisor {
 	GObject parent_instance;
@@ -25,6 +26,7 @@ struct _SgSupervisor {
 	gboolean in_stop_all_pass; /* state changes during a pass ask for another pass */
 	gboolean stop_all_again;
 	GSList *stop_all_waiters; /* StopAllWaiter* */
+	SgScheduler *scheduler;   /* cron jobs */
 };
 
 typedef struct {
@@ -264,6 +266,8 @@ sg_supervisor_start_all(SgSupervisor *supervisor)
 		if (sg_service_get_config(service)->cron == NULL &&
 		    sg_service_get_state(service) == SG_SERVICE_STOPPED)
 			request(supervisor, service, seen);
+		/* Cron jobs taken out of their schedule by a stop-all go back to it. */
+		sg_service_set_scheduled(service, TRUE);
 	}
 	/* Roots first, in file order; dependents follow as their dependencies get ready. */
 	for (guint i = 0; i < supervisor->services->len; i++) {
@@ -392,6 +396,9 @@ stop_all_pass(SgSupervisor *supervisor)
 		} else if (state == SG_SERVICE_BACKOFF || state == SG_SERVICE_STARTING) {
 			/* A pending restart or a helper: cancelled, nothing to wait for. */
 			sg_service_stop(service, NULL, NULL);
+		} else if (state == SG_SERVICE_SCHEDULED) {
+			/* No more cron runs until a start. */
+			sg_service_set_scheduled(service, FALSE);
 		}
 	}
 	return any_active;
@@ -446,7 +453,20 @@ sg_supervisor_new(SgEngine *engine, SgConfig *config)
 			g_ptr_array_add(list, service);
 		}
 	}
+	supervisor->scheduler = sg_scheduler_new(supervisor);
 	return supervisor;
+}
+
+void
+sg_supervisor_reschedule_cron(SgSupervisor *supervisor)
+{
+	sg_scheduler_reschedule(supervisor->scheduler);
+}
+
+void
+sg_supervisor_flush_cron(SgSupervisor *supervisor)
+{
+	sg_scheduler_flush(supervisor->scheduler);
 }
 
 SgConfig *
@@ -493,6 +513,7 @@ sg_supervisor_finalize(GObject *object)
 {
 	SgSupervisor *supervisor = SG_SUPERVISOR(object);
 
+	g_clear_pointer(&supervisor->scheduler, sg_scheduler_free);
 	g_hash_table_unref(supervisor->wanted);
 	g_hash_table_unref(supervisor->dependents);
 	g_hash_table_unref(supervisor->by_name);

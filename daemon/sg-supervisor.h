@@ -60,3 +60,13 @@ gboolean sg_supervisor_is_settled(SgSupervisor *supervisor, gboolean *ret_all_up
  * problem in the message.
  */
 gboolean sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError **error);
+
+/*
+ * Cron jobs: takes the current services again (new, changed and removed cron jobs; their
+ * histories are kept by name), recomputes every next run and re-arms the one wall-clock
+ * alarm. The scheduler does it by itself on "reloaded"; call it after any other change of
+ * the service list.
+ */
+void sg_supervisor_reschedule_cron(SgSupervisor *supervisor);
+/* Writes cron_state.json now if anything changed (writes are otherwise coalesced). */
+void sg_supervisor_flush_cron(SgSupervisor *supervisor);

@@ -93,11 +93,79 @@ test_real(void)
 	g_assert_cmpint(sg_clock_monotonic_usec(clock) - start, >=, 20000);
 }
 
+static void
+count_cb(gpointer data)
+{
+	(*(guint *)data)++;
+}
+
+/* Wall-clock alarms on a fake clock: due with timeouts in order, and told of clock changes. */
+static void
+test_fake_alarm(void)
+{
+	Recorder r = { sg_clock_new_fake(0, 1000000), g_string_new(NULL), 0 };
+	g_autoptr(SgClockAlarm) alarm = sg_clock_alarm_new(r.clock, record_b_cb, &r);
+	g_autoptr(SgClockAlarm) other = NULL;
+	guint count = 0;
+
+	g_assert_true(sg_clock_alarm_set(alarm, 1000000 + 25000, NULL));
+	sg_clock_add_timeout(r.clock, 10, record_a_cb, &r);
+	sg_clock_add_timeout(r.clock, 30, record_a_cb, &r);
+	g_assert_cmpuint(sg_clock_fake_armed_alarms(r.clock), ==, 1);
+	sg_clock_fake_advance(r.clock, 100);
+	g_assert_cmpstr(r.log->str, ==, "a@10 b@25 a@30 ");
+	/* Fired alarms are disarmed until set again. */
+	g_assert_cmpint(sg_clock_alarm_get(alarm), ==, 0);
+	g_assert_cmpuint(sg_clock_fake_armed_alarms(r.clock), ==, 0);
+
+	/* A change of the wall clock runs armed alarms at once, whatever their deadline. */
+	other = sg_clock_alarm_new(r.clock, count_cb, &count);
+	g_assert_true(sg_clock_alarm_set(other, 5000000000, NULL));
+	sg_clock_fake_set_realtime(r.clock, 2000000000);
+	g_assert_cmpuint(count, ==, 1);
+	g_assert_cmpint(sg_clock_realtime_usec(r.clock), ==, 2000000000);
+	g_assert_cmpint(sg_clock_monotonic_usec(r.clock), ==, 100000);
+	/* A deadline already past fires on the next advance; a disarmed alarm never. */
+	g_assert_true(sg_clock_alarm_set(other, 1000, NULL));
+	g_assert_true(sg_clock_alarm_set(alarm, 1000, NULL));
+	g_assert_true(sg_clock_alarm_set(alarm, 0, NULL));
+	sg_clock_fake_advance(r.clock, 0);
+	g_assert_cmpuint(count, ==, 2);
+	g_assert_cmpstr(r.log->str, ==, "a@10 b@25 a@30 ");
+	g_clear_pointer(&alarm, sg_clock_alarm_free);
+	g_clear_pointer(&other, sg_clock_alarm_free);
+	g_string_free(r.log, TRUE);
+	sg_clock_unref(r.clock);
+}
+
+/* The real alarm: a CLOCK_REALTIME timerfd on the loop, never early. */
+static void
+test_real_alarm(void)
+{
+	g_autoptr(SgClock) clock = sg_clock_new_real();
+	gboolean fired = FALSE;
+	g_autoptr(SgClockAlarm) alarm = sg_clock_alarm_new(clock, set_flag_cb, &fired);
+	g_autoptr(SgClockAlarm) idle = sg_clock_alarm_new(clock, set_flag_cb, &fired);
+	gint64 due = g_get_real_time() + 30000;
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	g_assert_true(sg_clock_alarm_set(alarm, due, NULL));
+	g_assert_cmpint(sg_clock_alarm_get(alarm), ==, due);
+	g_assert_true(sg_clock_alarm_set(idle, 0, NULL));
+	while (!fired && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(fired);
+	g_assert_cmpint(g_get_real_time(), >=, due);
+	g_assert_cmpint(sg_clock_alarm_get(alarm), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sg/clock/fake-order", test_fake_order);
 	g_test_add_func("/sg/clock/real", test_real);
+	g_test_add_func("/sg/clock/fake-alarm", test_fake_alarm);
+	g_test_add_func("/sg/clock/real-alarm", test_real_alarm);
 	return g_test_run();
 }

@@ -786,6 +786,86 @@ test_subscribe(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(seen->str, ">running"));
 }
 
+/* The next notification of method on conn, skipping others. */
+static JsonObject *
+next_notification(Fixture *f, Conn *conn, const char *method, JsonNode **ret_node)
+{
+	for (;;) {
+		JsonNode *note = conn_receive(f, conn);
+		JsonObject *object;
+
+		g_assert_nonnull(note);
+		object = json_node_get_object(note);
+		if (g_strcmp0(json_object_get_string_member_with_default(object, "method", NULL),
+		              method) == 0) {
+			*ret_node = note;
+			return json_object_get_object_member(object, "params");
+		}
+		json_node_unref(note);
+	}
+}
+
+/* A cron job through the socket: start runs it now, stop kills the run, subscribers hear. */
+static void
+test_cron_job(Fixture *f, gconstpointer data)
+{
+	static const char *const finished_keys[] = { "name",       "result",      "exit_code",
+		                                     "started_at", "finished_at", NULL };
+	g_autoptr(JsonNode) reply = NULL;
+	g_autoptr(JsonNode) note = NULL;
+	g_autofree char *go = g_build_filename(f->dir, "go", NULL);
+	JsonObject *params, *cron;
+	JsonArray *history;
+	Conn *watcher, *conn;
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  job:\n    exec: [\"${HELPER}\", \"wait-file:${DIR}/go\", \"exit:5\"]\n"
+	        "    cron: { expression: \"@daily\" }\n");
+	sg_supervisor_start_all(f->supervisor);
+	watcher = conn_new(f, TRUE);
+	reply = rpc(f, watcher, "subscribe", NULL);
+	g_clear_pointer(&reply, json_node_unref);
+	conn = conn_new(f, TRUE);
+
+	reply = rpc(f, conn, "start", "{\"name\": \"job\"}");
+	g_assert_cmpuint(json_object_get_size(result_object(reply)), ==, 0);
+	g_clear_pointer(&reply, json_node_unref);
+	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_RUNNING);
+	g_assert_true(g_file_set_contents(go, "", -1, NULL));
+	params = next_notification(f, watcher, "cron_job_finished", &note);
+	assert_keys(params, finished_keys);
+	g_assert_cmpstr(json_object_get_string_member(params, "name"), ==, "job");
+	g_assert_cmpstr(json_object_get_string_member(params, "result"), ==, "failed");
+	g_assert_cmpint(json_object_get_int_member(params, "exit_code"), ==, 5);
+	g_assert_true(g_str_has_suffix(json_object_get_string_member(params, "started_at"), "Z"));
+	g_assert_true(g_str_has_suffix(json_object_get_string_member(params, "finished_at"), "Z"));
+	g_clear_pointer(&note, json_node_unref);
+
+	/* stop ends a running run: killed, with no exit code. */
+	g_unlink(go);
+	reply = rpc(f, conn, "start", "{\"name\": \"job\"}");
+	g_clear_pointer(&reply, json_node_unref);
+	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_RUNNING);
+	reply = rpc(f, conn, "stop", "{\"name\": \"job\"}");
+	g_assert_cmpuint(json_object_get_size(result_object(reply)), ==, 0);
+	g_clear_pointer(&reply, json_node_unref);
+	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_SCHEDULED);
+	params = next_notification(f, watcher, "cron_job_finished", &note);
+	g_assert_cmpstr(json_object_get_string_member(params, "result"), ==, "killed");
+	g_assert_true(json_object_get_null_member(params, "exit_code"));
+	g_clear_pointer(&note, json_node_unref);
+
+	reply = rpc(f, conn, "get_service", "{\"name\": \"job\"}");
+	cron = json_object_get_object_member(result_object(reply), "cron");
+	history = json_object_get_array_member(cron, "history");
+	g_assert_cmpuint(json_array_get_length(history), ==, 2);
+	g_assert_cmpstr(
+	        json_object_get_string_member(json_array_get_object_element(history, 1), "result"),
+	        ==, "killed");
+	g_assert_true(
+	        g_str_has_suffix(json_object_get_string_member(cron, "next_run"), "00:00.000000Z"));
+}
+
 static void
 refused_child_cb(pid_t pid, int wait_status, gpointer user_data)
 {
@@ -896,6 +976,7 @@ main(int argc, char **argv)
 	ADD("concurrent-clients", test_concurrent_clients, NULL);
 	ADD("slow-reader", test_slow_reader, NULL);
 	ADD("subscribe", test_subscribe, NULL);
+	ADD("cron-job", test_cron_job, NULL);
 	ADD("peer-uid", test_peer_uid, NULL);
 	ADD("long-path", test_long_path, "long");
 	status = g_test_run();

@@ -152,6 +152,22 @@ static const NextCase next_cases[] = {
 	  "2024-11-03T01:00:00-05:00" },
 	{ "0 0 2 * * *", "America/New_York", "2024-11-03T01:30:00-05:00",
 	  "2024-11-03T02:00:00-05:00" },
+	/* More forms: 1-7 reaches Sunday, five fields with names, macros in zones, Vixie in a
+	 * restricted month, ranges at the end of months, weekdays across the year. */
+	{ "0 0 0 * * 1-7", "UTC", "2024-01-06T00:00:00Z", "2024-01-07T00:00:00Z" },
+	{ "0 9 * jan,jul mon", "UTC", "2024-01-31T12:00:00Z", "2024-07-01T09:00:00Z" },
+	{ "@weekly", "Europe/Paris", "2024-03-30T12:00:00+01:00", "2024-03-31T00:00:00+01:00" },
+	{ "@monthly", "America/New_York", "2024-10-31T23:59:59-04:00",
+	  "2024-11-01T00:00:00-04:00" },
+	{ "0 0 12 29 2 MON", "UTC", "2024-02-27T12:00:00Z", "2024-02-29T12:00:00Z" },
+	{ "0 0 12 29 2 MON", "UTC", "2024-02-29T12:00:00Z", "2025-02-03T12:00:00Z" },
+	{ "0 0 0 28-31 * *", "UTC", "2023-02-28T00:00:00Z", "2023-03-28T00:00:00Z" },
+	{ "0 0 0 * * SUN", "UTC", "2024-12-29T00:00:00Z", "2025-01-05T00:00:00Z" },
+	/* A step in the hour follows the clock through both changes. */
+	{ "0 0 */2 * * *", "Europe/Paris", "2024-10-27T02:00:00+02:00",
+	  "2024-10-27T02:00:00+01:00" },
+	{ "0 */30 2 * * *", "America/New_York", "2024-03-10T01:00:00-05:00",
+	  "2024-03-11T02:00:00-04:00" },
 	/* Lord Howe moves its clock by half an hour: 02:00 -> 02:30 on 2024-10-06. */
 	{ "0 15 2 * * *", "Australia/Lord_Howe", "2024-10-06T00:00:00+10:30",
 	  "2024-10-06T02:30:00+11:00" },

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Cron scheduling: one wall-clock alarm for the soonest due job, runs and overlaps, and
+ * cron_state.json. */
+#pragma once
+
+#include <glib.h>
+
+#include "sg-supervisor.h"
+
+typedef struct _SgScheduler SgScheduler;
+
+/*
+ * Loads STATE_DIR/cron_state.json (a corrupt file is quarantined), gives every cron job of
+ * the supervisor its record and arms the alarm. supervisor is borrowed: it owns the
+ * scheduler.
+ */
+SgScheduler *sg_scheduler_new(SgSupervisor *supervisor);
+/* Writes cron_state.json if anything changed, then frees; only from the supervisor's
+ * finalize (the scheduler's signal handlers live as long as the supervisor). */
+void sg_scheduler_free(SgScheduler *scheduler);
+
+/*
+ * Takes the supervisor's current services again (after a reload: new, changed and removed
+ * cron jobs), recomputes every next run and re-arms the alarm. Cheap; idempotent.
+ */
+void sg_scheduler_reschedule(SgScheduler *scheduler);
+
+/* Writes cron_state.json now if anything changed. */
+void sg_scheduler_flush(SgScheduler *scheduler);

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Cron jobs with the real sysgd and sysg: history across restarts, start and stop of a run,
+status text and JSON, monitor lines, and an idle supervisor with a daily job."""
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from sgtest import Results, alive, wait_for
+
+SYSGD = os.environ["SG_TEST_SYSGD"]
+SYSG = os.environ["SG_TEST_SYSG"]
+HELPER = os.environ["SG_TEST_HELPER_CHILD"]
+RESULTS = Results()
+
+
+class Project:
+    """A temporary project and state directory, and the supervisors started on it."""
+
+    def __init__(self, yaml):
+        self.dir = tempfile.mkdtemp(prefix="sg-cron-")
+        self.state = os.path.join(self.dir, "state")
+        self.config = os.path.join(self.dir, "systemg.yaml")
+        with open(self.config, "w") as f:
+            f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
+        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
+        self.procs = []
+
+    def sysgd(self):
+        proc = subprocess.Popen([SYSGD, "--no-bus", "--config", self.config], env=self.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        sock = os.path.join(self.state, "control.sock")
+        wait_for(lambda: os.path.exists(sock) or proc.poll() is not None, "control.sock")
+        assert proc.poll() is None, "sysgd exited with %s" % proc.returncode
+        return proc
+
+    def stop_sysgd(self, proc):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+    def sysg(self, *args):
+        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
+                              text=True, timeout=60, cwd=self.dir)
+
+    def cron_state(self):
+        try:
+            with open(os.path.join(self.state, "cron_state.json")) as f:
+                return json.load(f)["jobs"]
+        except (OSError, ValueError, KeyError):
+            return {}
+
+    def history(self, name):
+        return self.cron_state().get(name, {}).get("history", [])
+
+    def lines(self, name):
+        try:
+            with open(os.path.join(self.dir, name)) as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
+
+    def close(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def with_project(yaml):
+    def decorator(fn):
+        def run():
+            project = Project(yaml)
+            try:
+                return fn(project)
+            finally:
+                project.close()
+        run.__name__ = fn.__name__
+        return run
+    return decorator
+
+
+@with_project('version: "1"\nservices:\n'
+              '  tick:\n    exec: ["HELPER", "stamp:DIR/runs"]\n'
+              '    cron: { expression: "* * * * * *", timezone: "UTC" }\n')
+def test_history_survives_restart(p):
+    daemon = p.sysgd()
+    wait_for(lambda: len(p.history("tick")) >= 2, "two runs in cron_state.json")
+    p.stop_sysgd(daemon)
+    before = p.history("tick")
+    assert all(set(run) == {"started_at", "finished_at", "result", "exit_code"}
+               for run in before), before
+    assert all(run["started_at"].endswith("Z") for run in before), before
+    assert before[0]["result"] == "success" and before[0]["exit_code"] == 0, before
+    job = p.cron_state()["tick"]
+    assert set(job) == {"expression", "timezone", "next_run", "history"}, job
+    assert job["expression"] == "* * * * * *" and job["timezone"] == "UTC", job
+
+    # Offline status reads the history from the file.
+    text = p.sysg("status", "--service", "tick")
+    assert text.returncode == 0, text
+    assert "Schedule: * * * * * * (UTC)" in text.stdout, text.stdout
+    assert "Last runs:" in text.stdout and "success (exit status 0)" in text.stdout, text.stdout
+
+    daemon = p.sysgd()
+    wait_for(lambda: len(p.history("tick")) > len(before), "a run after the restart")
+    after = p.history("tick")
+    assert len(before) < 10 and after[:len(before)] == before, (before, after)
+
+    status = p.sysg("status", "--service", "tick", "--json")
+    assert status.returncode == 0, status
+    cron = json.loads(status.stdout)["services"][0]["cron"]
+    assert cron["next_run"].endswith("Z"), cron
+    assert before[-1] in cron["history"], cron
+    p.stop_sysgd(daemon)
+
+
+@with_project('version: "1"\nservices:\n'
+              '  once:\n    exec: ["HELPER", "stamp:DIR/once"]\n'
+              '    cron: { expression: "@yearly" }\n'
+              '  long:\n    exec: ["HELPER", "pause"]\n'
+              '    cron: { expression: "@yearly" }\n')
+def test_start_and_stop_a_run(p):
+    daemon = p.sysgd()
+    monitor = subprocess.Popen([SYSG, "monitor"], env=p.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+    output = []
+
+    def monitor_says(text, seconds):
+        # Raw reads: a buffered reader would hide lines from select().
+        end = time.monotonic() + seconds
+        while text not in b"".join(output).decode() and time.monotonic() < end:
+            ready, _, _ = select.select([monitor.stdout], [], [], end - time.monotonic())
+            if ready:
+                chunk = os.read(monitor.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                output.append(chunk)
+        return text in b"".join(output).decode()
+
+    try:
+        # sysg start --service runs a cron job once, now. Until the monitor has subscribed
+        # it may miss a run: start again until it reports one.
+        for _ in range(10):
+            started = p.sysg("start", "--service", "once")
+            assert started.returncode == 0, started
+            if monitor_says("once: cron run success (exit status 0)", 2):
+                break
+        assert monitor_says("once: cron run success (exit status 0)", 0), output
+        wait_for(lambda: p.history("once"), "the run of once in cron_state.json")
+        assert len(p.lines("once")) == len(p.history("once")), p.history("once")
+        assert p.history("once")[-1]["result"] == "success", p.history("once")
+
+        # sysg stop --service stops the run in progress: killed, and the job stays scheduled.
+        assert p.sysg("start", "--service", "long").returncode == 0
+        status = json.loads(p.sysg("status", "--service", "long", "--json").stdout)
+        assert status["services"][0]["state"] == "running", status
+        pid = status["services"][0]["pid"]
+        stopped = p.sysg("stop", "--service", "long")
+        assert stopped.returncode == 0, stopped
+        assert not alive(pid)
+        wait_for(lambda: p.history("long"), "the killed run in cron_state.json")
+        run = p.history("long")[0]
+        assert run["result"] == "killed" and run["exit_code"] is None, run
+        status = json.loads(p.sysg("status", "--service", "long", "--json").stdout)
+        assert status["services"][0]["state"] == "scheduled", status
+        assert status["services"][0]["cron"]["next_run"].endswith("Z"), status
+        assert monitor_says("long: cron run killed", 15), output
+    finally:
+        monitor.terminate()
+        monitor.wait()
+    p.stop_sysgd(daemon)
+
+
+def context_switches(pid):
+    """Voluntary and involuntary context switches over every thread of pid."""
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+            for line in f:
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+    return total
+
+
+@with_project('version: "1"\nservices:\n'
+              '  backup:\n    exec: ["HELPER", "exit:0"]\n'
+              '    cron: { expression: "0 0 3 * * *" }\n')
+def test_idle_with_a_daily_job(p):
+    daemon = p.sysgd()
+    wait_for(lambda: p.cron_state().get("backup", {}).get("next_run"), "the next run recorded")
+    next_run = p.cron_state()["backup"]["next_run"]
+    time.sleep(0.3)  # lets the last state write finish
+    before = context_switches(daemon.pid)
+    time.sleep(2.0)  # the observation window itself, not a wait for something
+    after = context_switches(daemon.pid)
+    if time.strftime("%H:%M") in ("02:59", "03:00"):
+        return "the job is due within the window"
+    assert after == before, "%d context switches while idle" % (after - before)
+    assert p.cron_state()["backup"]["next_run"] == next_run
+    p.stop_sysgd(daemon)
+
+
+def main():
+    tests = [test_history_survives_restart, test_start_and_stop_a_run,
+             test_idle_with_a_daily_job]
+    for test in tests:
+        RESULTS.check(test.__name__, test)
+    return RESULTS.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
