@@ -10,6 +10,7 @@
 
 #include "sg-cli.h"
 #include "sg-client.h"
+#include "sg-desktop-notify.h"
 #include "sg-error.h"
 #include "sg-output.h"
 #include "sg-paths.h"
@@ -18,7 +19,13 @@
 
 typedef struct {
 	GMainLoop *loop;
+	SgClient *client;
+	SgDesktopNotify *notify; /* --notify, or NULL */
+	GHashTable *troubled;    /* names that failed or wait to restart since they last ran */
+	GQueue failures;         /* names whose failure is yet to be told, with its cause */
+	guint failures_idle;
 	gboolean json;
+	gboolean bus;
 	gboolean gone;
 } Monitor;
 
@@ -55,6 +62,102 @@ print_json_event(const char *time, const char *event, JsonObject *params)
 	printf("%s\n", text);
 }
 
+static const char *
+get_string(JsonObject *object, const char *name)
+{
+	JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
+
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+	    json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string(node);
+}
+
+/*
+ * A failure, told once its details are known: the cause says whether restarting was given
+ * up. The bus has no cause property and state.json may lag the signal, so there a failed
+ * service that has restarted under a restart policy counts as given up.
+ */
+static void
+notify_failure(Monitor *monitor, const char *name)
+{
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(JsonNode) result = NULL;
+	g_autofree char *summary = NULL;
+	JsonObject *service = NULL;
+	const char *cause = NULL;
+	const char *policy = NULL;
+	gint64 restarts = 0;
+	gboolean gave_up;
+
+	json_object_set_string_member(params, "name", name);
+	if (sg_client_call(monitor->client, "get_service", params, &result, NULL) &&
+	    JSON_NODE_HOLDS_OBJECT(result)) {
+		service = json_node_get_object(result);
+		cause = get_string(service, "cause");
+		policy = get_string(service, "restart_policy");
+		restarts = json_object_get_int_member_with_default(service, "restart_count", 0);
+	}
+	gave_up = (cause != NULL && g_str_has_prefix(cause, "gave up")) ||
+	          (monitor->bus && restarts > 0 && policy != NULL && !g_str_equal(policy, "never"));
+	if (gave_up)
+		summary = g_strdup_printf(_("%s gave up restarting"), name);
+	else
+		summary = g_strdup_printf(_("%s failed"), name);
+	sg_desktop_notify_post(monitor->notify, name, summary,
+	                       cause != NULL ? cause : _("The service is now failed."),
+	                       SG_DESKTOP_URGENCY_CRITICAL);
+}
+
+static gboolean
+failures_cb(gpointer user_data)
+{
+	Monitor *monitor = user_data;
+	char *name;
+
+	monitor->failures_idle = 0;
+	while ((name = g_queue_pop_head(&monitor->failures)) != NULL) {
+		notify_failure(monitor, name);
+		g_free(name);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Failures and recoveries as desktop notifications; a recovery replaces its failure. */
+static void
+notify_event(Monitor *monitor, const char *event, JsonObject *params)
+{
+	const char *name = get_string(params, "name");
+	const char *new_state = get_string(params, "new_state");
+
+	if (name == NULL)
+		return;
+	if (g_str_equal(event, "service_removed")) {
+		g_hash_table_remove(monitor->troubled, name);
+		return;
+	}
+	if (!g_str_equal(event, "service_state_changed") || new_state == NULL)
+		return;
+	if (g_str_equal(new_state, "failed") || g_str_equal(new_state, "backoff")) {
+		g_hash_table_add(monitor->troubled, g_strdup(name));
+		if (g_str_equal(new_state, "failed")) {
+			/* Asked outside the event: a call cannot nest in the delivery. */
+			g_queue_push_tail(&monitor->failures, g_strdup(name));
+			if (monitor->failures_idle == 0)
+				monitor->failures_idle = g_idle_add(failures_cb, monitor);
+		}
+	} else if (g_str_equal(new_state, "running") &&
+	           g_hash_table_remove(monitor->troubled, name)) {
+		g_autofree char *summary = g_strdup_printf(_("%s recovered"), name);
+		g_autofree char *body = g_strdup_printf(_("%s is running again."), name);
+
+		sg_desktop_notify_post(monitor->notify, name, summary, body,
+		                       SG_DESKTOP_URGENCY_NORMAL);
+	} else if (g_str_equal(new_state, "stopped")) {
+		g_hash_table_remove(monitor->troubled, name);
+	}
+}
+
 static void
 event_cb(const char *event, JsonObject *params, gpointer user_data)
 {
@@ -86,6 +189,8 @@ event_cb(const char *event, JsonObject *params, gpointer user_data)
 		printf("%s %s\n", now, event);
 	}
 	fflush(stdout);
+	if (monitor->notify != NULL)
+		notify_event(monitor, event, params);
 }
 
 static void
@@ -119,7 +224,10 @@ sg_cmd_monitor(int argc, char **argv, SgCliGlobals *globals)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SgClient) client = NULL;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	Monitor monitor = { loop, FALSE, FALSE };
+	g_autoptr(SgDesktopNotify) desktop = NULL;
+	g_autoptr(GHashTable) troubled =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	Monitor monitor = { 0 };
 	guint sigint, sigterm;
 
 	if (!sg_cli_parse("monitor", NULL, _("Print supervisor events as they happen."), entries,
@@ -130,19 +238,27 @@ sg_cmd_monitor(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg monitor --help'."));
 		return EXIT_USAGE;
 	}
-	if (notify) {
-		sg_cli_error(_("--notify needs desktop notifications over D-Bus, which this build "
-		               "of sysg does not have yet"));
-		return EXIT_USAGE;
-	}
+	monitor.loop = loop;
+	monitor.troubled = troubled;
+	g_queue_init(&monitor.failures);
 	monitor.json = globals->json;
-	client = sg_client_connect(state_dir, &error);
+	monitor.bus = globals->bus;
+	client = sg_client_connect(state_dir, sg_cli_transport(globals), &error);
 	if (client == NULL) {
 		if (g_error_matches(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR))
 			sg_cli_error(_("monitor needs a running supervisor: %s"), error->message);
 		else
 			sg_cli_error("%s", error->message);
 		return sg_error_exit_code_for(error);
+	}
+	monitor.client = client;
+	if (notify) {
+		desktop = sg_desktop_notify_new(&error);
+		if (desktop == NULL) {
+			sg_cli_error("%s", error->message);
+			return 1;
+		}
+		monitor.notify = desktop;
 	}
 	if (!sg_client_subscribe(client, event_cb, closed_cb, &monitor, &error)) {
 		sg_cli_error("%s", error->message);
@@ -153,6 +269,11 @@ sg_cmd_monitor(int argc, char **argv, SgCliGlobals *globals)
 	g_main_loop_run(loop);
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
+	/* Failures still to be told are told before leaving. */
+	g_clear_handle_id(&monitor.failures_idle, g_source_remove);
+	if (monitor.notify != NULL)
+		failures_cb(&monitor);
+	g_queue_clear_full(&monitor.failures, g_free);
 	if (monitor.gone) {
 		if (!monitor.json)
 			printf("%s\n", _("the supervisor went away"));
