@@ -25,8 +25,9 @@ RESULTS = Results()
 
 
 def command(args):
-    """sysg with args, and --bus when the matrix runs over D-Bus."""
-    return [SYSG] + list(args) + (["--bus"] if BUS else [])
+    """sysg with args, and --bus after the command when the matrix runs over D-Bus."""
+    args = list(args)
+    return [SYSG] + args[:1] + (["--bus"] if BUS else []) + args[1:]
 
 
 class Project:
