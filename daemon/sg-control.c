@@ -15,20 +15,18 @@
 #include <unistd.h>
 
 #include "sg-error.h"
+#include "sg-logs.h"
 #include "sg-paths.h"
 #include "sg-sockaddr.h"
 #include "sg-status.h"
-#include "sg-tail.h"
 
 #define JSONRPC_PARSE_ERROR      -32700
 #define JSONRPC_INVALID_REQUEST  -32600
 #define JSONRPC_METHOD_NOT_FOUND -32601
 #define JSONRPC_INVALID_PARAMS   -32602
 
-#define READ_CHUNK        65536
-#define LOG_LINES_DEFAULT 50
-#define LOG_BYTES_MAX     (4 * 1024 * 1024) /* of one logs answer */
-#define ACCEPT_RETRY_MS   1000
+#define READ_CHUNK      65536
+#define ACCEPT_RETRY_MS 1000
 
 typedef struct _Client Client;
 typedef struct _Call Call;
@@ -824,48 +822,28 @@ method_subscribe(Call *call, JsonObject *params)
 	call_return_empty(call);
 }
 
-/* Appends the newest lines of path to lines, within *budget bytes. */
-static gboolean
-append_log(GPtrArray *lines, const char *path, guint n, gsize *budget, GError **error)
-{
-	g_auto(GStrv) tail = sg_tail_lines(path, n, error);
-	guint first;
-	gsize size = 0;
-
-	if (tail == NULL)
-		return FALSE;
-	first = g_strv_length(tail);
-	while (first > 0 && size + strlen(tail[first - 1]) + 1 <= *budget)
-		size += strlen(tail[--first]) + 1;
-	*budget -= size;
-	for (guint i = first; tail[i] != NULL; i++)
-		g_ptr_array_add(lines, g_steal_pointer(&tail[i]));
-	return TRUE;
-}
-
 /* {"lines": [...], "files": [{"kind", "path", "count"}]}: which lines came from which file. */
 static void
-respond_logs(Call *call, GPtrArray *lines, const char *const *kinds, char **paths,
-             const guint *counts)
+respond_logs(Call *call, const SgLogs *logs)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "lines");
 	json_builder_begin_array(builder);
-	for (guint i = 0; i < lines->len; i++)
-		json_builder_add_string_value(builder, lines->pdata[i]);
+	for (guint i = 0; i < logs->lines->len; i++)
+		json_builder_add_string_value(builder, logs->lines->pdata[i]);
 	json_builder_end_array(builder);
 	json_builder_set_member_name(builder, "files");
 	json_builder_begin_array(builder);
-	for (guint i = 0; i < 2 && kinds[i] != NULL; i++) {
+	for (guint i = 0; logs->kinds[i] != NULL; i++) {
 		json_builder_begin_object(builder);
 		json_builder_set_member_name(builder, "kind");
-		json_builder_add_string_value(builder, kinds[i]);
+		json_builder_add_string_value(builder, logs->kinds[i]);
 		json_builder_set_member_name(builder, "path");
-		json_builder_add_string_value(builder, paths[i]);
+		json_builder_add_string_value(builder, logs->paths[i]);
 		json_builder_set_member_name(builder, "count");
-		json_builder_add_int_value(builder, counts[i]);
+		json_builder_add_int_value(builder, logs->counts[i]);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);
@@ -876,58 +854,23 @@ respond_logs(Call *call, GPtrArray *lines, const char *const *kinds, char **path
 static void
 method_logs(Call *call, JsonObject *params)
 {
-	SgControl *control = call->control;
-	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(SgLogs) logs = NULL;
 	g_autoptr(GError) error = NULL;
-	const char *kinds[2] = { NULL, NULL };
-	guint counts[2] = { 0, 0 };
-	g_auto(GStrv) paths = g_new0(char *, 3);
 	const char *kind;
 	SgService *service;
-	guint n = LOG_LINES_DEFAULT;
-	gsize budget = LOG_BYTES_MAX;
+	guint n = SG_LOGS_LINES_DEFAULT;
 	gboolean ok;
 
 	service = param_service(call, params, FALSE, &ok);
 	if (!ok || !param_string(call, params, "kind", &kind) ||
 	    !param_uint(call, params, "lines", SG_CONTROL_LOG_LINES_MAX, &n))
 		return;
-	if (kind != NULL && strcmp(kind, "stdout") != 0 && strcmp(kind, "stderr") != 0 &&
-	    strcmp(kind, "supervisor") != 0) {
-		call_fail_printf(call, SG_ERROR_USAGE,
-		                 _("parameter \"kind\" must be stdout, stderr or supervisor"));
+	logs = sg_logs_read(call->control->engine, service, kind, n, &error);
+	if (logs == NULL) {
+		call_fail(call, error);
 		return;
 	}
-	if (g_strcmp0(kind, "supervisor") == 0 || (kind == NULL && service == NULL)) {
-		kinds[0] = "supervisor";
-		paths[0] = sg_paths_state_file(control->state_dir, SG_STATE_SUPERVISOR_LOG);
-	} else if (service == NULL) {
-		call_fail_printf(call, SG_ERROR_USAGE, _("logs of kind %s need a service name"),
-		                 kind);
-		return;
-	} else {
-		/* Both streams, stdout first, or the one asked for. */
-		const char *wanted[2] = { "stdout", "stderr" };
-		guint k = 0;
-
-		for (guint i = 0; i < 2; i++) {
-			if (kind != NULL && strcmp(kind, wanted[i]) != 0)
-				continue;
-			kinds[k] = wanted[i];
-			paths[k] = g_strdup_printf("%s/%s_%s.log", control->engine->log_dir,
-			                           sg_service_get_name(service), wanted[i]);
-			k++;
-		}
-	}
-	for (guint i = 0; i < 2 && kinds[i] != NULL; i++) {
-		guint before = lines->len;
-		if (!append_log(lines, paths[i], n, &budget, &error)) {
-			call_fail(call, error);
-			return;
-		}
-		counts[i] = lines->len - before;
-	}
-	respond_logs(call, lines, kinds, paths, counts);
+	respond_logs(call, logs);
 }
 
 typedef struct {
