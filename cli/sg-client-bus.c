@@ -11,8 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sg-bus-loop.h"
+#include "sg-bus-autoptr.h"
 #include "sg-bus-names.h"
+#include "sg-bus-source.h"
 #include "sg-config.h"
 #include "sg-error.h"
 #include "sg-output.h"
@@ -31,8 +32,6 @@
 /* The socket's default for logs. */
 #define DEFAULT_LOG_LINES 50
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus, sd_bus_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_message, sd_bus_message_unref)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(sd_bus_error, sd_bus_error_free)
 
 struct _SgClientBus {
@@ -355,7 +354,10 @@ sg_client_bus_free(SgClientBus *client)
 	if (client == NULL)
 		return;
 	g_clear_handle_id(&client->closed_idle, g_source_remove);
-	g_clear_pointer(&client->source, sg_bus_loop_free);
+	if (client->source != NULL) {
+		g_source_destroy(client->source);
+		g_clear_pointer(&client->source, g_source_unref);
+	}
 	sd_bus_slot_unref(client->signals);
 	sd_bus_slot_unref(client->owner_changed);
 	if (client->bus != NULL)
@@ -987,11 +989,10 @@ owner_changed_cb(sd_bus_message *m, void *user_data, sd_bus_error *ret_error)
 }
 
 static void
-lost_cb(gpointer user_data)
+lost_cb(int errno_value, gpointer user_data)
 {
 	SgClientBus *client = user_data;
 
-	client->source = NULL;
 	close_once(client);
 }
 
@@ -1030,7 +1031,7 @@ sg_client_bus_subscribe(SgClientBus *client, SgClientEventFunc event_cb,
 	r = sd_bus_add_match(client->bus, &client->owner_changed, rule, owner_changed_cb, client);
 	if (r < 0)
 		return sg_error_set_errno(error, r, _("Cannot watch the owner of %s"), SG_BUS_NAME);
-	client->source = sg_bus_loop_attach(client->bus, lost_cb, client);
+	client->source = sg_bus_source_attach(client->bus, lost_cb, client);
 	/* It may have left before the matches were in place. */
 	owner = name_owner(client->bus, &bus_error);
 	if (g_strcmp0(owner, client->owner) != 0)

@@ -7,8 +7,9 @@
 #include <glib/gi18n.h>
 #include <systemd/sd-bus.h>
 
-#include "sg-bus-loop.h"
+#include "sg-bus-autoptr.h"
 #include "sg-bus-names.h"
+#include "sg-bus-source.h"
 #include "sg-cli.h"
 #include "sg-error.h"
 
@@ -16,13 +17,11 @@
 /* -1: the notification server decides how long a notification stays. */
 #define EXPIRE_DEFAULT (-1)
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_message, sd_bus_message_unref)
-
 struct _SgDesktopNotify {
 	sd_bus *bus;
 	GSource *source;
+	gboolean lost;
 	GHashTable *ids; /* key -> the server's id of the last notification with that key */
-	gboolean warned_lost;
 };
 
 typedef struct {
@@ -31,15 +30,12 @@ typedef struct {
 } Pending;
 
 static void
-lost_cb(gpointer user_data)
+lost_cb(int errno_value, gpointer user_data)
 {
 	SgDesktopNotify *notify = user_data;
 
-	notify->source = NULL;
-	if (!notify->warned_lost)
-		sg_cli_error(
-		        _("warning: the session bus went away: no more desktop notifications"));
-	notify->warned_lost = TRUE;
+	notify->lost = TRUE;
+	sg_cli_error(_("warning: the session bus went away: no more desktop notifications"));
 }
 
 SgDesktopNotify *
@@ -55,7 +51,7 @@ sg_desktop_notify_new(GError **error)
 		                   _("Cannot post desktop notifications: no session bus"));
 		return NULL;
 	}
-	notify->source = sg_bus_loop_attach(notify->bus, lost_cb, notify);
+	notify->source = sg_bus_source_attach(notify->bus, lost_cb, notify);
 	return g_steal_pointer(&notify);
 }
 
@@ -64,7 +60,10 @@ sg_desktop_notify_free(SgDesktopNotify *notify)
 {
 	if (notify == NULL)
 		return;
-	g_clear_pointer(&notify->source, sg_bus_loop_free);
+	if (notify->source != NULL) {
+		g_source_destroy(notify->source);
+		g_clear_pointer(&notify->source, g_source_unref);
+	}
 	/* Replies that never came free their Pending through the slots' destroy callbacks. */
 	if (notify->bus != NULL)
 		sd_bus_flush_close_unref(notify->bus);
@@ -125,7 +124,7 @@ sg_desktop_notify_post(SgDesktopNotify *notify, const char *key, const char *sum
 	sd_bus_slot *slot = NULL;
 	int r;
 
-	if (notify->source == NULL)
+	if (notify->lost)
 		return;
 	if (key != NULL)
 		replaces = GPOINTER_TO_UINT(g_hash_table_lookup(notify->ids, key));
