@@ -734,7 +734,7 @@ lost_cb(int errno_value, gpointer user_data)
 
 	self->connected = FALSE;
 	sg_engine_log(self->engine, SG_LOG_WARN,
-	              "D-Bus: lost the session bus connection (%s); running without it",
+	              "D-Bus: lost the D-Bus connection (%s); running without it",
 	              g_strerror(-errno_value));
 }
 
