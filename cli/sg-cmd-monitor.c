@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sg-cli.h"
 #include "sg-client.h"
@@ -73,10 +74,26 @@ get_string(JsonObject *object, const char *name)
 	return json_node_get_string(node);
 }
 
+/* "exited with status 3", "killed by signal 9 (Killed)", or NULL. */
+static char *
+describe_exit(JsonObject *service)
+{
+	gint64 code = json_object_get_int_member_with_default(service, "exit_code", -1);
+	gint64 sig = json_object_get_int_member_with_default(service, "exit_signal", 0);
+
+	if (sig > 0)
+		return g_strdup_printf(_("killed by signal %d (%s)"), (int)sig,
+		                       g_strsignal((int)sig));
+	if (code >= 0)
+		return g_strdup_printf(_("exited with status %d"), (int)code);
+	return NULL;
+}
+
 /*
- * A failure, told once its details are known: the cause says whether restarting was given
- * up. The bus has no cause property and state.json may lag the signal, so there a failed
- * service that has restarted under a restart policy counts as given up.
+ * A failure, told once its details are known. Over the socket the cause says whether
+ * restarting was given up. The bus has no cause property (the one in state.json may lag
+ * the signal): there the exit comes from the properties, and a failed service with a
+ * restart policy gave up, unless its program could not run at all (status 126 or 127).
  */
 static void
 notify_failure(Monitor *monitor, const char *name)
@@ -84,28 +101,40 @@ notify_failure(Monitor *monitor, const char *name)
 	g_autoptr(JsonObject) params = json_object_new();
 	g_autoptr(JsonNode) result = NULL;
 	g_autofree char *summary = NULL;
-	JsonObject *service = NULL;
+	g_autofree char *body = NULL;
 	const char *cause = NULL;
-	const char *policy = NULL;
-	gint64 restarts = 0;
-	gboolean gave_up;
+	gboolean gave_up = FALSE;
 
 	json_object_set_string_member(params, "name", name);
 	if (sg_client_call(monitor->client, "get_service", params, &result, NULL) &&
 	    JSON_NODE_HOLDS_OBJECT(result)) {
-		service = json_node_get_object(result);
+		JsonObject *service = json_node_get_object(result);
+		const char *policy = get_string(service, "restart_policy");
+		gint64 code = json_object_get_int_member_with_default(service, "exit_code", -1);
+		gint64 restarts =
+		        json_object_get_int_member_with_default(service, "restart_count", 0);
+		g_autofree char *exit = describe_exit(service);
+
 		cause = get_string(service, "cause");
-		policy = get_string(service, "restart_policy");
-		restarts = json_object_get_int_member_with_default(service, "restart_count", 0);
+		if (!monitor->bus) {
+			gave_up = cause != NULL && g_str_has_prefix(cause, "gave up");
+			body = g_strdup(cause != NULL ? cause : exit);
+		} else {
+			gave_up = policy != NULL && !g_str_equal(policy, "never") && code != 126 &&
+			          code != 127;
+			if (gave_up && exit != NULL)
+				body = g_strdup_printf(_("gave up after %d restarts: %s"),
+				                       (int)restarts, exit);
+			else
+				body = g_strdup(exit != NULL ? exit : cause);
+		}
 	}
-	gave_up = (cause != NULL && g_str_has_prefix(cause, "gave up")) ||
-	          (monitor->bus && restarts > 0 && policy != NULL && !g_str_equal(policy, "never"));
 	if (gave_up)
 		summary = g_strdup_printf(_("%s gave up restarting"), name);
 	else
 		summary = g_strdup_printf(_("%s failed"), name);
 	sg_desktop_notify_post(monitor->notify, name, summary,
-	                       cause != NULL ? cause : _("The service is now failed."),
+	                       body != NULL ? body : _("The service is now failed."),
 	                       SG_DESKTOP_URGENCY_CRITICAL);
 }
 

@@ -218,6 +218,7 @@ def check_notifications(mock, transport):
         open(os.path.join(p.dir, "go"), "w").close()
         gave_up = wait_for(lambda: mock.by_summary("doomed gave up restarting"), "the give-up")
         assert gave_up[0]["hints"]["urgency"] == 2, gave_up
+        assert gave_up[0]["body"].startswith("gave up after 1 restarts"), gave_up
         assert p.state_of("doomed")["state"] == "failed"
 
         # no more than that: one notification per event
