@@ -15,6 +15,7 @@
 #include "sg-bus-names.h"
 #include "sg-bus-source.h"
 #include "sg-config.h"
+#include "sg-cron.h"
 #include "sg-error.h"
 #include "sg-output.h"
 #include "sg-paths.h"
@@ -457,6 +458,26 @@ copy_member(JsonObject *to, JsonObject *from, const char *name)
 		json_object_set_null_member(to, name);
 }
 
+/*
+ * NextRun is 0 while the supervisor does not know it yet: then the next due time as the
+ * socket's status computes it, from the schedule in the file.
+ */
+static gint64
+next_run(JsonObject *props, const SgServiceConfig *cfg)
+{
+	gint64 next = prop_int(props, "NextRun", 0);
+	g_autoptr(GTimeZone) tz = NULL;
+
+	if (next > 0 || cfg == NULL || cfg->cron == NULL)
+		return next;
+	if (cfg->cron_timezone != NULL) {
+		tz = g_time_zone_new_identifier(cfg->cron_timezone);
+		if (tz == NULL)
+			return 0;
+	}
+	return sg_cron_next(cfg->cron, tz, g_get_real_time());
+}
+
 /* No Health property: what the state says of a service that has a check. */
 static const char *
 health_of(const SgServiceConfig *cfg, const char *state)
@@ -548,7 +569,7 @@ service_object(Context *context, JsonObject *props)
 		set_nullable_string(cron, "expression",
 		                    expression != NULL && expression[0] ? expression : NULL);
 		set_nullable_string(cron, "timezone", cfg != NULL ? cfg->cron_timezone : NULL);
-		set_time(cron, "next_run", prop_int(props, "NextRun", 0));
+		set_time(cron, "next_run", next_run(props, cfg));
 		if (job != NULL && json_object_has_member(job, "history"))
 			copy_member(cron, job, "history");
 		else

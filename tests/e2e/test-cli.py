@@ -447,14 +447,16 @@ def test_monitor(p):
 
 SAME = ("name", "kind", "state", "pid", "pgid", "started_at", "restart_count", "exit_code",
         "exit_signal", "restart_policy", "depends_on", "command", "argv", "orphaned", "tasks",
-        "cause")
+        "cause", "cron")
 
 
 @with_project('version: "1"\nservices:\n'
               '  web:\n    exec: ["HELPER", "bg:60000", "pause"]\n'
               '    restart_policy: on-failure\n'
               '  worker:\n    command: "HELPER pause"\n    depends_on: [web]\n'
-              '  job:\n    command: "exit 3"\n')
+              '  job:\n    command: "exit 3"\n'
+              '  nightly:\n    command: "true"\n'
+              '    cron: { expression: "0 0 2 * * *", timezone: "Europe/Paris" }\n')
 def test_same_over_both(p):
     if not BUS:
         return "the D-Bus matrix compares both transports"
