@@ -11,6 +11,8 @@ typedef struct {
 	GSource source;
 	sd_bus *bus;
 	gpointer tag;
+	GIOCondition conditions; /* what the fd is polled for now */
+	gint64 ready_time;
 	SgBusSourceLostFunc lost;
 	gpointer lost_data;
 	gboolean ended;
@@ -33,6 +35,8 @@ bus_source_prepare(GSource *source, gint *timeout)
 {
 	SgBusSource *self = (SgBusSource *)source;
 	uint64_t usec = UINT64_MAX;
+	GIOCondition conditions;
+	gint64 ready_time;
 	int events;
 
 	*timeout = -1;
@@ -42,9 +46,18 @@ bus_source_prepare(GSource *source, gint *timeout)
 	events = sd_bus_get_events(self->bus);
 	if (events < 0 || sd_bus_get_timeout(self->bus, &usec) < 0)
 		return TRUE; /* dispatch reports the end */
-	g_source_modify_unix_fd(source, self->tag, conditions_from_poll(events));
+	/* Changing either wakes the context: only when they change, or the loop spins. */
+	conditions = conditions_from_poll(events);
+	if (conditions != self->conditions) {
+		self->conditions = conditions;
+		g_source_modify_unix_fd(source, self->tag, conditions);
+	}
 	/* Both clocks are CLOCK_MONOTONIC in microseconds. */
-	g_source_set_ready_time(source, usec == UINT64_MAX ? -1 : (gint64)MIN(usec, G_MAXINT64));
+	ready_time = usec == UINT64_MAX ? -1 : (gint64)MIN(usec, (uint64_t)G_MAXINT64);
+	if (ready_time != self->ready_time) {
+		self->ready_time = ready_time;
+		g_source_set_ready_time(source, ready_time);
+	}
 	return FALSE;
 }
 
@@ -69,6 +82,7 @@ bus_source_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 	if (r >= 0 || r == -EINTR)
 		return G_SOURCE_CONTINUE;
 	self->ended = TRUE;
+	self->ready_time = -1;
 	g_source_set_ready_time(source, -1);
 	if (self->lost != NULL)
 		self->lost(r, self->lost_data);
@@ -102,7 +116,9 @@ sg_bus_source_attach(sd_bus *bus, SgBusSourceLostFunc lost, gpointer user_data)
 	self->bus = sd_bus_ref(bus);
 	self->lost = lost;
 	self->lost_data = user_data;
-	self->tag = g_source_add_unix_fd(&self->source, fd, G_IO_IN);
+	self->conditions = G_IO_IN;
+	self->ready_time = -1;
+	self->tag = g_source_add_unix_fd(&self->source, fd, self->conditions);
 	g_source_attach(&self->source, g_main_context_get_thread_default());
 	return &self->source;
 }

@@ -611,7 +611,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	                        method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Shutdown", "", "", method_shutdown, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetLogs", SD_BUS_ARGS("s", name, "s", kind, "u", lines),
-	                        SD_BUS_RESULT("as", lines), method_get_logs,
+	                        SD_BUS_RESULT("as", log_lines), method_get_logs,
 	                        SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_PROPERTY("Version", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("ConfigPath", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -229,8 +229,384 @@ def test_spec_examples(p):
     assert "/org/systemg/service/api" in tree and "my_2ddb_2ex" in tree, tree
 
 
+
+def normalize(interface):
+    """An interface element as comparable data: members by name, arguments in order."""
+    members = {}
+    for element in interface:
+        if element.tag not in ("method", "signal", "property"):
+            continue
+        args = tuple((a.get("name"), a.get("type"),
+                      a.get("direction", "in" if element.tag == "method" else "out"))
+                     for a in element.findall("arg"))
+        annotations = tuple(sorted((a.get("name"), a.get("value"))
+                                   for a in element.findall("annotation")))
+        members[(element.tag, element.get("name"))] = (
+            args, element.get("type"), element.get("access"), annotations)
+    return members
+
+
+def interface_of(text, name):
+    root = ET.fromstring(text)
+    for interface in root.findall("interface"):
+        if interface.get("name") == name:
+            return normalize(interface)
+    raise AssertionError("no interface %s in %s" % (name, text))
+
+
+@with_bus_project(TWO)
+def test_introspection_matches_xml(p):
+    for name, path in (("org.systemg.Manager", "/org/systemg"),
+                       ("org.systemg.Service", "/org/systemg/service/api")):
+        with open(os.path.join(DBUS_DIR, name + ".xml")) as f:
+            contract = interface_of(f.read(), name)
+        live_xml = p.busctl("introspect", "--xml-interface", "org.systemg", path).stdout
+        live = interface_of(live_xml, name)
+        missing = set(contract) ^ set(live)
+        assert not missing, "members differ: %s" % sorted(missing)
+        for key in contract:
+            assert contract[key] == live[key], (key, contract[key], live[key])
+    om = p.busctl("introspect", "--xml-interface", "org.systemg", "/org/systemg").stdout
+    assert "org.freedesktop.DBus.ObjectManager" in om
+
+
+@with_bus_project(TWO + '  bad:\n    exec: ["HELPER", "exit:3"]\n')
+def test_error_names(p):
+    def error_name(method, *args):
+        return dbus_send_error(p.env, method, *args)
+
+    for method in ("StartService", "StopService", "RestartService", "GetService"):
+        name, text = error_name(method, "string:nope")
+        assert name == "org.systemg.Error.NoSuchService", text
+        assert "no such service: nope" in text, text
+    name, text = error_name("GetLogs", "string:nope", "string:", "uint32:5")
+    assert name == "org.systemg.Error.NoSuchService", text
+    name, text = error_name("GetLogs", "string:", "string:stdout", "uint32:5")
+    assert name == "org.freedesktop.DBus.Error.InvalidArgs", text
+    # a start that fails: Failed, with the socket's text
+    name, text = error_name("StartService", "string:bad")
+    assert name == "org.systemg.Error.Failed", text
+    assert "bad did not start: failed" in text, text
+
+
+def dbus_send_error(env, method, *args, address=None, user=None):
+    """The error name and text of a Manager call that must fail (dbus-send shows the name)."""
+    cmd = ["dbus-send", "--bus=" + (address or env["DBUS_SESSION_BUS_ADDRESS"]),
+           "--print-reply", "--dest=org.systemg", "/org/systemg",
+           "org.systemg.Manager." + method] + list(args)
+    if user is not None:
+        cmd = ["setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups"] + cmd
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0, result
+    match = re.search(r"Error (\S+):", result.stderr)
+    assert match, result.stderr
+    return match.group(1), result.stderr
+
+
+@with_bus_project(TWO)
+def test_invalid_config_error(p):
+    wait_for(lambda: p.state_of("api") == "running", "api to run")
+    bad = os.path.join(p.dir, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write('version: "1"\nservices:\n  x:\n    comand: "true"\n')
+    name, text = dbus_send_error(p.env, "Reload", "string:" + bad)
+    if name == "org.systemg.Error.Failed" and "reload is not available" in text:
+        return "Reload is not built yet: InvalidConfig not reachable"
+    assert name == "org.systemg.Error.InvalidConfig", text
+    assert "comand" in text, text
+    assert p.state_of("api") == "running", "an invalid file changes nothing"
+    return None
+
+
+CI_USER = "sysg-ci"
+
+
+def test_access_denied():
+    """A caller of another UID: refused, and nothing happens (needs root and the CI user)."""
+    if os.geteuid() != 0:
+        return "needs root to call as another user"
+    try:
+        import pwd
+        pwd.getpwnam(CI_USER)
+    except KeyError:
+        return "no user " + CI_USER
+    bus = Bus(allow_others=True)
+    p = Project(TWO, bus)
+    try:
+        p.start()
+        wait_for(lambda: p.state_of("api") == "running", "api to run")
+        for method, args in (("ListServices", []), ("StopService", ["string:api"]),
+                             ("Stop", []), ("Shutdown", []),
+                             ("GetLogs", ["string:", "string:", "uint32:5"])):
+            name, text = dbus_send_error(p.env, method, *args, user=CI_USER)
+            assert name == "org.systemg.Error.AccessDenied", (method, text)
+        # the service object's methods too
+        cmd = ["setpriv", "--reuid=" + CI_USER, "--regid=" + CI_USER, "--clear-groups",
+               "dbus-send", "--bus=" + bus.address, "--print-reply", "--dest=org.systemg",
+               service_path("api"), "org.systemg.Service.Stop"]
+        result = subprocess.run(cmd, env=p.env, capture_output=True, text=True, timeout=60)
+        assert "org.systemg.Error.AccessDenied" in result.stderr, result
+        assert p.state_of("api") == "running"
+        assert p.daemon.poll() is None
+        assert "refused" in p.log() and "UID" in p.log(), p.log()
+    finally:
+        p.close()
+        bus.close()
+    return None
+
+
+@with_bus_project('version: "1"\nservices:\n'
+                  '  api:\n    exec: ["HELPER", "pause"]\n'
+                  '  job:\n    command: "exit 0"\n'
+                  '  bad:\n    exec: ["HELPER", "stdout:x", "exit:3"]\n'
+                  '  dep:\n    exec: ["HELPER", "pause"]\n    depends_on: [api]\n'
+                  '    restart_policy: on-failure\n')
+def test_properties_agree_with_status(p):
+    wait_for(lambda: p.state_of("dep") == "running" and p.state_of("job") == "exited"
+             and p.state_of("bad") == "failed", "services to settle")
+    status = json.loads(p.sysg("status", "--json").stdout)
+    assert status["supervisor"]["pid"] == p.get("/org/systemg", "org.systemg.Manager", "Pid")
+    assert status["supervisor"]["state_dir"] == p.get("/org/systemg", "org.systemg.Manager",
+                                                      "StateDirectory")
+    assert status["supervisor"]["config"] == p.get("/org/systemg", "org.systemg.Manager",
+                                                   "ConfigPath")
+    assert status["supervisor"]["version"] == p.get("/org/systemg", "org.systemg.Manager",
+                                                    "Version")
+    for service in status["services"]:
+        name = service["name"]
+        props = json.loads(p.busctl("--json=short", "call", "org.systemg", service_path(name),
+                                    "org.freedesktop.DBus.Properties", "GetAll", "s",
+                                    "org.systemg.Service").stdout)["data"][0]
+        values = {key: value["data"] for key, value in props.items()}
+        assert values["Name"] == name
+        assert values["Kind"] == service["kind"], (name, values, service)
+        assert values["State"] == service["state"], (name, values, service)
+        assert values["Pid"] == (service["pid"] or 0), (name, values, service)
+        assert values["RestartCount"] == service["restart_count"], (name, values, service)
+        expected_code = service["exit_code"] if service["exit_code"] is not None else -1
+        assert values["ExitCode"] == expected_code, (name, values, service)
+        assert values["ExitSignal"] == (service["exit_signal"] or 0), (name, values, service)
+        assert values["StartedAt"] == usec(service["started_at"]), (name, values, service)
+        assert values["Command"] == service["command"], (name, values, service)
+        assert values["RestartPolicy"] == service["restart_policy"], (name, values, service)
+        assert values["DependsOn"] == service["depends_on"], (name, values, service)
+        if service["pid"]:
+            assert values["MemoryBytes"] > 0, (name, values)
+
+
+def usec(text):
+    """RFC 3339 UTC with microseconds to microseconds since the epoch; 0 for null."""
+    if text is None:
+        return 0
+    match = re.fullmatch(r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)(?:\.(\d+))?Z", text)
+    assert match, text
+    import calendar
+    fields = [int(x) for x in match.groups()[:6]]
+    fraction = (match.group(7) or "0").ljust(6, "0")[:6]
+    return calendar.timegm(fields) * 1000000 + int(fraction)
+
+
+@with_bus_project('version: "1"\nservices:\n'
+                  '  crashy:\n    exec: ["HELPER", "pause"]\n    restart_policy: always\n'
+                  '    backoff: "200ms"\n')
+def test_crash_and_restart_signals(p):
+    wait_for(lambda: p.state_of("crashy") == "running", "crashy to run")
+    out = p.monitor()
+    pid = p.service_get("crashy", "Pid")
+    os.kill(pid, signal.SIGKILL)
+
+    def restarted():
+        pairs = [m["payload"]["data"] for m in signals(out, "ServiceStateChanged")]
+        return pairs if pairs and pairs[-1] == ["crashy", "starting", "running"] else None
+    pairs = wait_for(restarted, "crashy to be restarted")
+    # a chain: each change starts where the last one ended
+    assert pairs[0][1] == "running", pairs
+    for before, after in zip(pairs, pairs[1:]):
+        assert before[2] == after[1], pairs
+    states = [pair[2] for pair in pairs]
+    assert "backoff" in states and states[-2:] == ["starting", "running"], states
+    # the same states through PropertiesChanged on the service's object, in the same order
+    changed = [m for m in signals(out, "PropertiesChanged", "org.freedesktop.DBus.Properties")
+               if m["path"] == service_path("crashy")]
+    announced = [m["payload"]["data"][1]["State"]["data"] for m in changed
+                 if "State" in m["payload"]["data"][1]]
+    assert announced == states, (announced, states)
+    everything = set()
+    for m in changed:
+        everything |= set(m["payload"]["data"][1])
+    assert {"Pid", "ExitSignal", "RestartCount", "StartedAt"} <= everything, everything
+    new_pid = p.service_get("crashy", "Pid")
+    assert new_pid != pid and alive(new_pid), (pid, new_pid)
+    # the crash was announced with its signal
+    signals_seen = [m["payload"]["data"][1]["ExitSignal"]["data"] for m in changed
+                    if "ExitSignal" in m["payload"]["data"][1]]
+    assert 9 in signals_seen, signals_seen
+
+
+MANY = 200
+
+
+@with_bus_project('version: "1"\nservices:\n'
+                  + "".join('  s%03d:\n    exec: ["HELPER", "pause"]\n' % i
+                            for i in range(MANY)))
+def test_no_signal_lost(p):
+    wait_for(lambda: all(row[2] == "running" for row in
+                         json.loads(p.call("ListServices").stdout)["data"][0]),
+             "every service to run")
+    p.call("Stop")
+    out = p.monitor()
+    # every service starts at once; Start answers when all are up
+    p.call("Start")
+    expected = {"s%03d" % i: [["stopped", "starting"], ["starting", "running"]]
+                for i in range(MANY)}
+
+    def all_seen():
+        seen = {}
+        for m in signals(out, "ServiceStateChanged"):
+            name, old, new = m["payload"]["data"]
+            seen.setdefault(name, []).append([old, new])
+        return seen if seen == expected else None
+    try:
+        wait_for(all_seen, "a ServiceStateChanged for every change")
+    except AssertionError:
+        seen = {}
+        for m in signals(out, "ServiceStateChanged"):
+            seen.setdefault(m["payload"]["data"][0], []).append(m["payload"]["data"][1:])
+        wrong = {k: v for k, v in seen.items() if v != expected.get(k)}
+        raise AssertionError("%d services seen, wrong: %s" % (len(seen), list(wrong.items())[:5]))
+
+
+def context_switches(pid):
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+            for line in f:
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+    return total
+
+
+@with_bus_project(TWO)
+def test_idle_on_the_bus(p):
+    wait_for(lambda: p.state_of("my-db.x") == "running", "my-db.x to run")
+    time.sleep(0.3)  # let the last state write finish
+    before = context_switches(p.daemon.pid)
+    time.sleep(1.5)  # the observation window itself
+    after = context_switches(p.daemon.pid)
+    assert after == before, "%d context switches while idle" % (after - before)
+
+
+def test_no_bus_and_lost_bus():
+    bus = Bus()
+    p = Project(TWO, bus)
+    try:
+        # no session bus: a warning, and the daemon runs
+        env = dict(p.env)
+        env.pop("DBUS_SESSION_BUS_ADDRESS")
+        env["XDG_RUNTIME_DIR"] = os.path.join(p.dir, "no-runtime-dir")
+        lonely = subprocess.Popen([SYSGD, "--config", p.config], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: "no session bus" in p.log(), "the no-bus warning")
+            wait_for(lambda: "all services settled: 2 running" in p.log(), "services")
+            assert lonely.poll() is None
+        finally:
+            lonely.terminate()
+            assert lonely.wait(timeout=DEADLINE) == 0
+        # --no-bus: not on the bus even with one there
+        quiet = subprocess.Popen([SYSGD, "--config", p.config, "--no-bus"], env=p.env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: p.log().count("all services settled") == 2, "services")
+            assert not p.owned()
+        finally:
+            quiet.terminate()
+            assert quiet.wait(timeout=DEADLINE) == 0
+        # the bus goes away under a running daemon: it goes on without it
+        p.start()
+        wait_for(lambda: p.log().count("all services settled") == 3, "services")
+        bus.proc.terminate()
+        bus.proc.wait()
+        wait_for(lambda: "lost the D-Bus connection" in p.log(), "the lost-bus warning")
+        status = p.sysg("status", "--json")
+        assert status.returncode == 0, status
+        assert p.daemon.poll() is None
+        p.daemon.terminate()
+        assert p.daemon.wait(timeout=DEADLINE) == 0
+    finally:
+        p.close()
+        bus.close()
+
+
+def test_name_already_owned():
+    bus = Bus()
+    first = Project(TWO, bus)
+    second = Project(TWO, bus)
+    try:
+        first.start()
+        second.daemon = subprocess.Popen([SYSGD, "--config", second.config], env=second.env,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: "org.systemg is already owned" in second.log(), "the log line")
+        assert second.daemon.poll() is None, "runs on without the name"
+        # the name stays with the first
+        assert first.get("/org/systemg", "org.systemg.Manager", "StateDirectory") == first.state
+    finally:
+        second.close()
+        first.close()
+        bus.close()
+
+
+def test_activation():
+    work = tempfile.mkdtemp(prefix="sg-bus-activation-")
+    services = os.path.join(work, "services")
+    state = os.path.join(work, "state")
+    config_home = os.path.join(work, "config")
+    os.makedirs(services)
+    os.makedirs(os.path.join(config_home, "systemg"))
+    config = os.path.join(config_home, "systemg", "systemg.yaml")
+    with open(config, "w") as f:
+        f.write('version: "1"\nservices:\n  hello:\n    exec: ["%s", "pause"]\n' % HELPER)
+    # the build's service file, pointing at the build's sysgd
+    with open(SERVICE_FILE) as f:
+        text = f.read()
+    assert re.search(r"^Name=org\.systemg$", text, re.M), text
+    assert re.search(r"^Exec=\S*/sysgd$", text, re.M), text
+    with open(os.path.join(services, "org.systemg.service"), "w") as f:
+        f.write(re.sub(r"^Exec=.*$", "Exec=" + SYSGD, text, flags=re.M))
+    env = dict(os.environ, SYSTEMG_STATE_DIR=state, XDG_CONFIG_HOME=config_home, LANG="C")
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    bus = Bus(servicedir=services, env=env)
+    pid = 0
+    try:
+        call_env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
+        assert not os.path.exists(os.path.join(state, "sysg.pid"))
+        result = subprocess.run(["busctl", "--user", "--json=short", "call", "org.systemg",
+                                 "/org/systemg", "org.systemg.Manager", "ListServices"],
+                                env=call_env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result
+        rows = json.loads(result.stdout)["data"][0]
+        assert [row[0] for row in rows] == ["hello"], rows
+        with open(os.path.join(state, "sysg.pid")) as f:
+            pid = int(f.read())
+        assert alive(pid)
+        result = subprocess.run(["busctl", "--user", "get-property", "org.systemg",
+                                 "/org/systemg", "org.systemg.Manager", "ConfigPath"],
+                                env=call_env, capture_output=True, text=True, timeout=60)
+        assert result.stdout.strip() == 's "%s"' % config, result
+    finally:
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not alive(pid), "the activated sysgd to exit")
+        bus.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
-    tests = [test_spec_examples]
+    tests = [test_spec_examples, test_introspection_matches_xml, test_error_names,
+             test_invalid_config_error, test_access_denied, test_properties_agree_with_status,
+             test_crash_and_restart_signals,
+             test_no_signal_lost, test_idle_on_the_bus, test_no_bus_and_lost_bus,
+             test_name_already_owned, test_activation]
     for test in tests:
         RESULTS.check(test.__name__, test)
     return RESULTS.report()
