@@ -337,6 +337,37 @@ signal_cb(sd_bus_message *message, void *userdata, sd_bus_error *error)
 		g_assert_cmpint(sd_bus_message_read(message, "sss", &name, &old_state, &new_state),
 		                >, 0);
 		g_string_append_printf(f->signals, "%s:%s>%s ", name, old_state, new_state);
+	} else if (strcmp(member, "ServiceAdded") == 0 || strcmp(member, "ServiceRemoved") == 0) {
+		const char *name, *path;
+
+		g_assert_cmpint(sd_bus_message_read(message, "so", &name, &path), >, 0);
+		g_string_append_printf(f->signals, "%s:%s:%s ", member, name, path);
+	} else if (strcmp(member, "Reloaded") == 0) {
+		const char *path;
+
+		g_assert_cmpint(sd_bus_message_read(message, "s", &path), >, 0);
+		g_string_append_printf(f->signals, "Reloaded:%s ", path);
+	} else if (strcmp(member, "CronJobFinished") == 0) {
+		const char *name, *result;
+		gint32 code;
+		guint64 started, finished;
+
+		g_assert_cmpint(sd_bus_message_read(message, "ssitt", &name, &result, &code,
+		                                    &started, &finished),
+		                >, 0);
+		g_string_append_printf(f->signals,
+		                       "CronJobFinished:%s:%s:%d:%" G_GUINT64_FORMAT
+		                       ":%" G_GUINT64_FORMAT " ",
+		                       name, result, code, started, finished);
+	} else if (strcmp(member, "InterfacesAdded") == 0 ||
+	           strcmp(member, "InterfacesRemoved") == 0) {
+		const char *path;
+
+		g_assert_cmpint(sd_bus_message_read(message, "o", &path), >, 0);
+		g_string_append_printf(f->signals, "%s:%s ", member, path);
+	} else if (strcmp(member, "PropertiesChanged") == 0 &&
+	           strcmp(sd_bus_message_get_path(message), SG_BUS_MANAGER_PATH) == 0) {
+		g_string_append(f->signals, "ManagerPropertiesChanged ");
 	} else if (strcmp(member, "PropertiesChanged") == 0) {
 		const char *interface, *property;
 
@@ -713,6 +744,63 @@ test_properties_changed(Fixture *f, gconstpointer data)
 	assert_ok(stop);
 }
 
+/* The supervisor's reload and cron events, as the bus announces them. */
+static void
+test_engine_signals(Fixture *f, gconstpointer data)
+{
+	g_autoptr(sd_bus_message) reply = NULL;
+	g_autofree char *api_path = service_path("api");
+	g_autofree char *ghost_path = service_path("ghost-1");
+	g_autofree char *expected = NULL;
+
+	load(f, CONFIG_BASIC);
+	reply = manager_call(f, "ListServices", NULL);
+	g_assert_cmpint(sd_bus_match_signal(f->client, NULL, NULL, NULL, NULL, NULL, signal_cb, f),
+	                >=, 0);
+	g_signal_emit_by_name(f->supervisor, "service-added", svc(f, "api"));
+	g_signal_emit_by_name(f->supervisor, "service-removed", "ghost-1");
+	g_signal_emit_by_name(f->supervisor, "reloaded", "/etc/new.yaml");
+	g_signal_emit_by_name(f->supervisor, "cron-job-finished", svc(f, "api"), "failed", 3,
+	                      (gint64)1000, (gint64)2000);
+	WAIT_FOR(strstr(f->signals->str, "CronJobFinished") != NULL);
+	expected = g_strdup_printf("InterfacesAdded:%s ServiceAdded:api:%s "
+	                           "InterfacesRemoved:%s ServiceRemoved:ghost-1:%s "
+	                           "ManagerPropertiesChanged Reloaded:/etc/new.yaml "
+	                           "CronJobFinished:api:failed:3:1000:2000 ",
+	                           api_path, api_path, ghost_path, ghost_path);
+	g_assert_cmpstr(f->signals->str, ==, expected);
+}
+
+static void
+test_object_manager(Fixture *f, gconstpointer data)
+{
+	g_autoptr(sd_bus_message) reply = NULL;
+	g_autoptr(GString) seen = g_string_new(NULL);
+	const char *path, *interface;
+
+	load(f, CONFIG_BASIC);
+	start_all_running(f);
+	reply = call(f, SG_BUS_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+	             "GetManagedObjects", NULL);
+	assert_ok(reply);
+	g_assert_cmpint(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}"), >, 0);
+	while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
+		g_assert_cmpint(sd_bus_message_read(reply, "o", &path), >, 0);
+		g_assert_cmpint(sd_bus_message_enter_container(reply, 'a', "{sa{sv}}"), >, 0);
+		while (sd_bus_message_enter_container(reply, 'e', "sa{sv}") > 0) {
+			g_assert_cmpint(sd_bus_message_read(reply, "s", &interface), >, 0);
+			if (strcmp(interface, SG_BUS_SERVICE_INTERFACE) == 0)
+				g_string_append_printf(seen, "%s ", path);
+			g_assert_cmpint(sd_bus_message_skip(reply, "a{sv}"), >=, 0);
+			g_assert_cmpint(sd_bus_message_exit_container(reply), >=, 0);
+		}
+		g_assert_cmpint(sd_bus_message_exit_container(reply), >=, 0);
+		g_assert_cmpint(sd_bus_message_exit_container(reply), >=, 0);
+	}
+	g_assert_cmpstr(seen->str, ==,
+	                SG_BUS_SERVICE_PATH_BASE "/api " SG_BUS_SERVICE_PATH_BASE "/db_2emain ");
+}
+
 static void
 test_peer_lost(Fixture *f, gconstpointer data)
 {
@@ -757,6 +845,8 @@ main(int argc, char **argv)
 	ADD("logs", test_logs);
 	ADD("access-denied", test_access_denied);
 	ADD("properties-changed", test_properties_changed);
+	ADD("engine-signals", test_engine_signals);
+	ADD("object-manager", test_object_manager);
 	ADD("peer-lost", test_peer_lost);
 	status = g_test_run();
 	sg_reaper_free(reaper);
