@@ -801,13 +801,19 @@ test_object_manager(Fixture *f, gconstpointer data)
 	                SG_BUS_SERVICE_PATH_BASE "/api " SG_BUS_SERVICE_PATH_BASE "/db_2emain ");
 }
 
+static gboolean
+log_contains(Fixture *f, const char *text)
+{
+	g_autofree char *path = g_build_filename(f->dir, "supervisor.log", NULL);
+	g_autofree char *contents = NULL;
+
+	return g_file_get_contents(path, &contents, NULL, NULL) && strstr(contents, text) != NULL;
+}
+
 static void
 test_peer_lost(Fixture *f, gconstpointer data)
 {
 	g_autoptr(sd_bus_message) reply = NULL;
-	g_autofree char *log_path = g_build_filename(f->dir, "supervisor.log", NULL);
-	g_autofree char *log = NULL;
-
 	load(f, CONFIG_BASIC);
 	start_all_running(f);
 	reply = manager_call(f, "ListServices", NULL);
@@ -816,8 +822,7 @@ test_peer_lost(Fixture *f, gconstpointer data)
 	g_source_destroy(f->client_source);
 	g_clear_pointer(&f->client_source, g_source_unref);
 	f->client = sd_bus_close_unref(f->client);
-	WAIT_FOR(g_file_get_contents(log_path, &log, NULL, NULL) &&
-	         strstr(log, "lost the D-Bus connection") != NULL);
+	WAIT_FOR(log_contains(f, "lost the D-Bus connection"));
 	sg_test_stop_all(f->supervisor, f->engine.clock);
 	g_assert_cmpint(sg_service_get_state(svc(f, "api")), ==, SG_SERVICE_STOPPED);
 }

@@ -142,10 +142,12 @@ class Project:
         return out
 
     def close(self):
+        """Stops everything; a daemon that did not exit cleanly (0) fails the test."""
+        status = None
         if self.daemon is not None and self.daemon.poll() is None:
             self.daemon.terminate()
             try:
-                self.daemon.wait(timeout=DEADLINE)
+                status = self.daemon.wait(timeout=DEADLINE)
             except subprocess.TimeoutExpired:
                 self.daemon.kill()
                 self.daemon.wait()
@@ -153,7 +155,9 @@ class Project:
             proc.terminate()
             proc.wait()
             out.close()
+        log = self.log()
         shutil.rmtree(self.dir, ignore_errors=True)
+        assert status in (None, 0), "sysgd exited with %s: %s" % (status, log[-2000:])
 
 
 def read_monitor(out):
