@@ -480,9 +480,11 @@ def test_same_over_both(p):
         if theirs["health"] == "none" or mine["health"] is not None:
             assert mine["health"] == theirs["health"], (mine, theirs)
     # the same words and exit status for the same mistakes
+    p.write_config('version: "1"\nservices:\n  web:\n    restar_policy: always\n',
+                   p.path("bad.yaml"))
     for args in (["stop", "--service", "nope"], ["start", "--service", "nope"],
                  ["restart", "--service", "nope"], ["status", "--service", "nope"],
-                 ["start", "--service", "job"]):
+                 ["start", "--service", "job"], ["restart", "--config", "bad.yaml"]):
         bus, socket = p.sysg(*args), p.sysg_socket(*args)
         assert (bus.returncode, bus.stdout, bus.stderr) == \
             (socket.returncode, socket.stdout, socket.stderr), (args, bus, socket)
