@@ -16,6 +16,7 @@
 #include "sg-control.h"
 #include "sg-error.h"
 #include "sg-logs.h"
+#include "sg-operation.h"
 
 typedef struct _Call Call;
 
@@ -35,29 +36,15 @@ struct _SgBus {
 	uid_t owner_uid;
 	SgBusShutdownFunc shutdown;
 	gpointer shutdown_data;
-	gboolean shutting_down;
-	guint stopping_all; /* stop-alls asked over the bus, not yet done */
-	GList *calls;       /* Call* not answered yet */
+	GList *calls; /* Call* not answered yet */
 	gulong handlers[6];
 };
-
-typedef enum {
-	CALL_SYNC,
-	CALL_IN_ENGINE, /* a stop callback of the supervisor will come */
-	CALL_IDLE,      /* the start half of a restart is scheduled */
-	CALL_WAITING,   /* for its services to settle */
-} CallPhase;
 
 struct _Call {
 	SgBus *owner; /* NULL once the bus object is gone */
 	sd_bus_message *message;
 	GList *link;
-	CallPhase phase;
-	char *name; /* the service, or NULL for all */
-	gboolean restart;
-	gboolean stop_all;
-	guint idle_id;
-	GPtrArray *targets; /* SgService* whose start is awaited */
+	SgOperation *operation; /* not done yet */
 };
 
 /* ---- the caller check ---- */
@@ -132,234 +119,49 @@ reply_gerror(sd_bus_message *message, const GError *error)
 	sd_bus_reply_method_errorf(message, sg_error_dbus_name(code), "%s", error->message);
 }
 
-static int reply_printf(sd_bus_message *message, SgErrorCode code, const char *format, ...)
-        G_GNUC_PRINTF(3, 4);
-
-static int
-reply_printf(sd_bus_message *message, SgErrorCode code, const char *format, ...)
-{
-	g_autofree char *text = NULL;
-	va_list args;
-
-	va_start(args, format);
-	text = g_strdup_vprintf(format, args);
-	va_end(args);
-	return sd_bus_reply_method_errorf(message, sg_error_dbus_name(code), "%s", text);
-}
-
-/* ---- calls that answer later (the control socket's semantics) ---- */
+/* ---- calls that answer later (sg-operation, as the control socket) ---- */
 
 static void
 call_free(Call *call)
 {
 	if (call->owner != NULL)
 		call->owner->calls = g_list_delete_link(call->owner->calls, call->link);
-	g_clear_handle_id(&call->idle_id, g_source_remove);
-	g_clear_pointer(&call->targets, g_ptr_array_unref);
+	g_clear_pointer(&call->operation, sg_operation_cancel);
 	sd_bus_message_unref(call->message);
-	g_free(call->name);
 	g_free(call);
 }
 
 static void
-call_return(Call *call)
-{
-	sd_bus_reply_method_return(call->message, NULL);
-	call_free(call);
-}
-
-static void
-call_fail(Call *call, const GError *error)
-{
-	reply_gerror(call->message, error);
-	call_free(call);
-}
-
-typedef enum {
-	OUTCOME_PENDING,
-	OUTCOME_UP,
-	OUTCOME_DOWN,
-} Outcome;
-
-/* As sg-control: what a start waits for, and what counts as not started. */
-static Outcome
-start_outcome(SgService *service)
-{
-	switch (sg_service_get_state(service)) {
-	case SG_SERVICE_RUNNING:
-	case SG_SERVICE_EXITED:
-	case SG_SERVICE_SKIPPED:
-	case SG_SERVICE_SCHEDULED:
-		return OUTCOME_UP;
-	case SG_SERVICE_FAILED:
-	case SG_SERVICE_BLOCKED:
-	case SG_SERVICE_STOPPED:
-	case SG_SERVICE_ORPHANED:
-		return OUTCOME_DOWN;
-	case SG_SERVICE_BACKOFF:
-		return sg_service_failed_before_ready(service) ? OUTCOME_DOWN : OUTCOME_PENDING;
-	default:
-		return OUTCOME_PENDING;
-	}
-}
-
-/* Answers a start once every target is up or down for now; FALSE while waiting. */
-static gboolean
-call_check_started(Call *call)
-{
-	g_autoptr(GString) message = NULL;
-
-	for (guint i = 0; i < call->targets->len; i++)
-		if (start_outcome(call->targets->pdata[i]) == OUTCOME_PENDING)
-			return FALSE;
-	for (guint i = 0; i < call->targets->len; i++) {
-		SgService *service = call->targets->pdata[i];
-		const char *cause = sg_service_get_cause(service);
-
-		if (start_outcome(service) == OUTCOME_UP)
-			continue;
-		if (message == NULL)
-			message = g_string_new(NULL);
-		else
-			g_string_append(message, "; ");
-		g_string_append_printf(message, _("%s did not start: %s"),
-		                       sg_service_get_name(service),
-		                       sg_service_state_to_string(sg_service_get_state(service)));
-		if (cause != NULL)
-			g_string_append_printf(message, " (%s)", cause);
-	}
-	if (message == NULL) {
-		call_return(call);
-	} else {
-		reply_printf(call->message, SG_ERROR_FAILED, "%s", message->str);
-		call_free(call);
-	}
-	return TRUE;
-}
-
-static gboolean
-refuse_start(Call *call)
-{
-	SgBus *self = call->owner;
-
-	if (self->shutting_down) {
-		reply_printf(call->message, SG_ERROR_FAILED, "%s",
-		             _("the supervisor is shutting down"));
-		call_free(call);
-		return TRUE;
-	}
-	if (self->stopping_all > 0) {
-		reply_printf(call->message, SG_ERROR_FAILED, "%s",
-		             _("every service is being stopped; start again once that is done"));
-		call_free(call);
-		return TRUE;
-	}
-	return FALSE;
-}
-
-static void
-call_start(Call *call)
-{
-	SgBus *self = call->owner;
-	GPtrArray *services = sg_supervisor_get_services(self->supervisor);
-	g_autoptr(GError) error = NULL;
-
-	if (refuse_start(call))
-		return;
-	call->targets = g_ptr_array_new();
-	if (call->name != NULL) {
-		if (!sg_supervisor_start_service(self->supervisor, call->name, &error)) {
-			call_fail(call, error);
-			return;
-		}
-		g_ptr_array_add(call->targets, sg_supervisor_lookup(self->supervisor, call->name));
-	} else {
-		sg_supervisor_start_all(self->supervisor);
-		for (guint i = 0; i < services->len; i++) {
-			SgService *service = services->pdata[i];
-			if (sg_service_get_config(service)->cron == NULL)
-				g_ptr_array_add(call->targets, service);
-		}
-	}
-	/* Whatever settled during the call is seen now; the rest by state changes. */
-	call->phase = CALL_WAITING;
-	call_check_started(call);
-}
-
-static gboolean
-restart_start_cb(gpointer user_data)
+operation_done_cb(const GError *error, JsonNode *failed, gpointer user_data)
 {
 	Call *call = user_data;
 
-	call->idle_id = 0;
-	call_start(call);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-stopped_cb(SgSupervisor *supervisor, gpointer user_data)
-{
-	Call *call = user_data;
-
-	if (call->owner == NULL) {
-		/* The bus went away meanwhile. */
-		call_free(call);
-		return;
-	}
-	if (call->stop_all)
-		call->owner->stopping_all--;
-	if (!call->restart) {
-		call_return(call);
-		return;
-	}
-	/* Out of the supervisor's callback before starting again. */
-	call->phase = CALL_IDLE;
-	call->idle_id = g_idle_add(restart_start_cb, call);
-}
-
-static void
-call_stop(Call *call)
-{
-	SgBus *self = call->owner;
-	g_autoptr(GError) error = NULL;
-
-	call->phase = CALL_IN_ENGINE;
-	if (call->name == NULL) {
-		call->stop_all = TRUE;
-		self->stopping_all++;
-		sg_supervisor_stop_all(self->supervisor, stopped_cb, call);
-		return;
-	}
-	if (!sg_supervisor_stop_service(self->supervisor, call->name, stopped_cb, call, &error)) {
-		call->phase = CALL_SYNC;
-		call_fail(call, error);
-	}
+	/* The operation frees itself. */
+	call->operation = NULL;
+	if (error == NULL)
+		sd_bus_reply_method_return(call->message, NULL);
+	else
+		reply_gerror(call->message, error);
+	call_free(call);
 }
 
 void
 sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 {
+	static const SgOperationKind kinds[] = {
+		[SG_BUS_OP_START] = SG_OPERATION_START,
+		[SG_BUS_OP_STOP] = SG_OPERATION_STOP,
+		[SG_BUS_OP_RESTART] = SG_OPERATION_RESTART,
+	};
 	Call *call = g_new0(Call, 1);
 
 	call->owner = self;
 	call->message = sd_bus_message_ref(message);
-	call->name = g_strdup(name);
 	self->calls = g_list_prepend(self->calls, call);
 	call->link = self->calls;
-	switch (op) {
-	case SG_BUS_OP_START:
-		call_start(call);
-		break;
-	case SG_BUS_OP_STOP:
-		call_stop(call);
-		break;
-	case SG_BUS_OP_RESTART:
-		if (refuse_start(call))
-			return;
-		call->restart = TRUE;
-		call_stop(call);
-		break;
-	}
+	call->operation =
+	        sg_operation_new(self->supervisor, kinds[op], name, operation_done_cb, call);
+	sg_operation_run(call->operation);
 }
 
 /* ---- org.systemg.Manager ---- */
@@ -644,7 +446,6 @@ state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, 
                  gpointer user_data)
 {
 	SgBus *self = user_data;
-	GList *next;
 
 	emit_failed(self, "ServiceStateChanged",
 	            sd_bus_emit_signal(self->bus, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE,
@@ -652,14 +453,6 @@ state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, 
 	                               sg_service_state_to_string(old_state),
 	                               sg_service_state_to_string(new_state)));
 	sg_bus_services_update(self->services, service, FALSE);
-	/* Starts waiting for their services. */
-	for (GList *l = self->calls; l != NULL; l = next) {
-		Call *call = l->data;
-
-		next = l->next;
-		if (call->phase == CALL_WAITING)
-			call_check_started(call);
-	}
 }
 
 static void
@@ -867,7 +660,7 @@ void
 sg_bus_set_shutting_down(SgBus *self)
 {
 	if (self != NULL)
-		self->shutting_down = TRUE;
+		sg_operation_set_shutting_down(self->supervisor);
 }
 
 void
@@ -877,14 +670,13 @@ sg_bus_free(SgBus *self)
 		return;
 	for (guint i = 0; i < G_N_ELEMENTS(self->handlers); i++)
 		g_clear_signal_handler(&self->handlers[i], self->supervisor);
-	/* Calls the supervisor will still call back are only detached. */
+	/* Unanswered calls go; their operations run to their end unanswered. */
 	while (self->calls != NULL) {
 		Call *call = self->calls->data;
 
 		self->calls = g_list_delete_link(self->calls, self->calls);
 		call->owner = NULL;
-		if (call->phase != CALL_IN_ENGINE)
-			call_free(call);
+		call_free(call);
 	}
 	if (self->source != NULL) {
 		g_source_destroy(self->source);

@@ -579,6 +579,34 @@ test_start_fails(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "bad did not start: failed"));
 }
 
+/* While everything stops, and once the daemon is leaving, starts are refused. */
+static void
+test_start_refused(Fixture *f, gconstpointer data)
+{
+	g_autoptr(sd_bus_message) during = NULL;
+	g_autoptr(sd_bus_message) stopped = NULL;
+	g_autoptr(sd_bus_message) leaving = NULL;
+	Pending *stop;
+
+	load(f, CONFIG_BASIC);
+	start_all_running(f);
+	/* db.main ignores SIGTERM: Stop lasts until its stop_timeout. */
+	stop = call_async(f, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, "Stop", NULL);
+	WAIT_FOR(sg_service_get_state(svc(f, "db.main")) == SG_SERVICE_STOPPING);
+	during = manager_call(f, "StartService", "s", "api");
+	assert_error(during, SG_BUS_ERROR_FAILED);
+	g_assert_nonnull(strstr(sd_bus_message_get_error(during)->message, "being stopped"));
+	sg_clock_fake_advance(f->engine.clock, 5000);
+	stopped = pending_wait(f, stop);
+	assert_ok(stopped);
+	g_assert_cmpint(sg_service_get_state(svc(f, "api")), ==, SG_SERVICE_STOPPED);
+	sg_bus_set_shutting_down(f->bus);
+	leaving = manager_call(f, "Start", NULL);
+	assert_error(leaving, SG_BUS_ERROR_FAILED);
+	g_assert_nonnull(strstr(sd_bus_message_get_error(leaving)->message, "shutting down"));
+	g_assert_cmpint(sg_service_get_state(svc(f, "api")), ==, SG_SERVICE_STOPPED);
+}
+
 static void
 test_errors(Fixture *f, gconstpointer data)
 {
@@ -846,6 +874,7 @@ main(int argc, char **argv)
 	ADD("stop-waits", test_stop_waits);
 	ADD("start-restart", test_start_restart);
 	ADD("start-fails", test_start_fails);
+	ADD("start-refused", test_start_refused);
 	ADD("errors", test_errors);
 	ADD("logs", test_logs);
 	ADD("access-denied", test_access_denied);
