@@ -597,6 +597,18 @@ def test_activation():
                                  "/org/systemg", "org.systemg.Manager", "ConfigPath"],
                                 env=call_env, capture_output=True, text=True, timeout=60)
         assert result.stdout.strip() == 's "%s"' % config, result
+        # what tells sysgd it was activated is not passed on to its services
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            assert b"DBUS_STARTER_BUS_TYPE=session" in f.read().split(b"\0")
+        result = subprocess.run(["busctl", "--user", "--json=short", "get-property",
+                                 "org.systemg", "/org/systemg/service/hello",
+                                 "org.systemg.Service", "Pid"],
+                                env=call_env, capture_output=True, text=True, timeout=60)
+        service_pid = json.loads(result.stdout)["data"]
+        with open("/proc/%d/environ" % service_pid, "rb") as f:
+            environ = f.read().split(b"\0")
+        assert any(v.startswith(b"SYSTEMG_SERVICE=hello") for v in environ), environ
+        assert not any(v.startswith(b"DBUS_STARTER_") for v in environ), environ
     finally:
         if pid and alive(pid):
             os.kill(pid, signal.SIGTERM)
