@@ -420,22 +420,62 @@ def test_logs_follow_rotation(p):
     assert max(seen) - min(seen) > 600, (min(seen), max(seen))
 
 
+class Output:
+    """What a process has printed so far, read as it comes."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.data = b""
+
+    def wait(self, want, deadline=DEADLINE):
+        """The lines once want(lines) holds; AssertionError at the deadline."""
+        end = time.monotonic() + deadline
+        while True:
+            lines = self.data.decode().splitlines()
+            if want(lines):
+                return lines
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out reading: %r" % self.data.decode()[-2000:])
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise AssertionError("ended: %r" % self.data.decode()[-2000:])
+                self.data += chunk
+
+
+def restarted(lines):
+    """Whether lines show web going down and then up again."""
+    down = [i for i, l in enumerate(lines) if "web: running -> stopping" in l
+            or '"old_state":"running","new_state":"stopping"' in l.replace(" ", "")]
+    return bool(down) and any("web: starting -> running" in l
+                              or '"old_state":"starting","new_state":"running"'
+                              in l.replace(" ", "") for l in lines[down[0]:])
+
+
 @with_project(TWO)
 def test_monitor(p):
     pid = p.start()
-    text = p.spawn("monitor")
-    as_json = p.spawn("monitor", "--json")
-    time.sleep(0.3)  # let both subscribe: subscription has no outward sign
-    assert p.sysg("restart", "--service", "web").returncode == 0
-    p.pids.update(p.pid_json().values())
-    lines = read_lines(text, lambda lines: any("web: starting -> running" in l for l in lines))
-    assert any(" web: running -> stopping" in l for l in lines), lines
+    text = Output(p.spawn("monitor"))
+    as_json = Output(p.spawn("monitor", "--json"))
+    # Subscribing has no outward sign: restart until both monitors have shown a restart.
+    end = time.monotonic() + DEADLINE
+    while True:
+        assert p.sysg("restart", "--service", "web").returncode == 0
+        p.pids.update(p.pid_json().values())
+        try:
+            lines = text.wait(restarted, deadline=1.0)
+            events = as_json.wait(restarted, deadline=1.0)
+            break
+        except AssertionError:
+            if time.monotonic() > end:
+                raise
     assert lines[0][:4].isdigit() and lines[0].split()[0].endswith("Z"), lines
-    events = read_lines(as_json, lambda ls: any('"new_state":"running"' in l.replace(" ", "")
-                                                for l in ls))
     first = json.loads(events[0])
     assert first["event"] == "service_state_changed" and first["name"] == "web", first
     assert {"time", "old_state", "new_state"} <= set(first), first
+    text, as_json = text.proc, as_json.proc
     # SIGINT ends monitor with 0; the supervisor going away too
     as_json.send_signal(signal.SIGINT)
     assert as_json.wait(timeout=DEADLINE) == 0
