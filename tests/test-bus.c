@@ -149,7 +149,28 @@ svc(Fixture *f, const char *name)
 	return sg_test_service(f->supervisor, name);
 }
 
-/* Starts everything and moves the fake clock until every service is running. */
+/* Whether the current instance of name wrote "up" (its helper got past its set-up). */
+static gboolean
+said_up(Fixture *f, const char *name)
+{
+	g_autofree char *path = g_strdup_printf("%s/%s_stdout.log", f->engine.log_dir, name);
+	g_autofree char *contents = NULL;
+	gsize len = 0;
+
+	return g_file_get_contents(path, &contents, &len, NULL) && len >= 3 &&
+	       strcmp(contents + len - 3, "up\n") == 0;
+}
+
+static gboolean
+tick_cb(gpointer user_data)
+{
+	return G_SOURCE_CONTINUE;
+}
+
+/*
+ * Starts everything and moves the fake clock until every service is running, then waits
+ * for each program to say it is set up: the fake clock runs ahead of the real processes.
+ */
 static void
 start_all_running(Fixture *f)
 {
@@ -162,8 +183,15 @@ start_all_running(Fixture *f)
 		for (guint i = 0; i < services->len; i++)
 			if (sg_service_get_state(services->pdata[i]) != SG_SERVICE_RUNNING)
 				all = FALSE;
-		if (all)
+		if (all) {
+			/* A file gives no event to wait for: look again every 10 ms. */
+			guint tick = g_timeout_add(10, tick_cb, NULL);
+
+			for (guint i = 0; i < services->len; i++)
+				WAIT_FOR(said_up(f, sg_service_get_name(services->pdata[i])));
+			g_source_remove(tick);
 			return;
+		}
 		g_main_context_iteration(NULL, FALSE);
 		sg_clock_fake_advance(f->engine.clock, 100);
 	}
@@ -395,8 +423,8 @@ signal_cb(sd_bus_message *message, void *userdata, sd_bus_error *error)
 
 #define CONFIG_BASIC                                                                               \
 	"version: \"1\"\nservices:\n"                                                              \
-	"  api:\n    command: \"exec ${HELPER} pause\"\n    restart_policy: always\n"              \
-	"  db.main:\n    exec: [\"${HELPER}\", \"ignore-term\", \"pause\"]\n"                      \
+	"  api:\n    command: \"exec ${HELPER} stdout:up pause\"\n    restart_policy: always\n"    \
+	"  db.main:\n    exec: [\"${HELPER}\", \"ignore-term\", \"stdout:up\", \"pause\"]\n"       \
 	"    stop_timeout: \"5s\"\n    depends_on: [api]\n"
 
 /* ---- tests ---- */
