@@ -480,6 +480,39 @@ def test_no_signal_lost(p):
         raise AssertionError("%d services seen, wrong: %s" % (len(seen), list(wrong.items())[:5]))
 
 
+@with_bus_project('version: "1"\nservices:\n'
+                  '  api:\n    exec: ["HELPER", "pause"]\n'
+                  '  stubborn:\n    exec: ["HELPER", "ignore-term", "stdout:up", "pause"]\n'
+                  '    stop_timeout: "2s"\n')
+def test_one_set_of_operations(p):
+    """A stop of everything asked on the socket refuses a start asked on the bus."""
+    import socket
+    def set_up():
+        try:
+            with open(os.path.join(p.state, "logs", "stubborn_stdout.log")) as f:
+                return "up" in f.read()
+        except OSError:
+            return False
+    wait_for(set_up, "stubborn to ignore SIGTERM")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(os.path.join(p.state, "control.sock"))
+    try:
+        sock.sendall(b'{"jsonrpc": "2.0", "id": 1, "method": "stop"}\n')
+        wait_for(lambda: p.state_of("stubborn") == "stopping", "the stop to begin")
+        name, text = dbus_send_error(p.env, "StartService", "string:api")
+        assert name == "org.systemg.Error.Failed", text
+        assert "being stopped" in text, text
+        sock.settimeout(DEADLINE)
+        answer = json.loads(sock.makefile().readline())
+        assert answer.get("result") == {}, answer
+    finally:
+        sock.close()
+    assert p.state_of("api") == "stopped" and p.state_of("stubborn") == "stopped"
+    # and once that is done, the bus starts them again
+    p.call("Start")
+    assert p.state_of("api") == "running"
+
+
 def context_switches(pid):
     total = 0
     for task in os.listdir("/proc/%d/task" % pid):
@@ -620,7 +653,7 @@ def test_activation():
 def main():
     tests = [test_spec_examples, test_introspection_matches_xml, test_error_names,
              test_invalid_config_error, test_access_denied, test_properties_agree_with_status,
-             test_crash_and_restart_signals,
+             test_crash_and_restart_signals, test_one_set_of_operations,
              test_no_signal_lost, test_idle_on_the_bus, test_no_bus_and_lost_bus,
              test_name_already_owned, test_activation]
     for test in tests:
