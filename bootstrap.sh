@@ -15,7 +15,7 @@ top=$(pwd)
 packages=(
 	gcc clang libclang-rt-14-dev llvm-14 meson ninja-build pkg-config gettext
 	libglib2.0-dev libjson-glib-dev libyaml-dev libsystemd-dev
-	tzdata locales dbus-daemon python3 groff-base
+	tzdata locales dbus-daemon dbus-bin python3 groff-base python3-dbusmock systemd
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -9,6 +9,12 @@
 
 #include "sg-log.h"
 
+SgClientTransport
+sg_cli_transport(const SgCliGlobals *globals)
+{
+	return globals->bus ? SG_CLIENT_BUS : SG_CLIENT_SOCKET;
+}
+
 void
 sg_cli_error(const char *format, ...)
 {

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "sg-client.h"
+
 typedef struct {
 	char *config;    /* --config FILE, or NULL */
 	char *log_level; /* --log-level LEVEL, or NULL */
@@ -21,6 +23,9 @@ typedef int (*SgCommandFunc)(int argc, char **argv, SgCliGlobals *globals);
 gboolean sg_cli_parse(const char *command, const char *parameter_string, const char *summary,
                       GOptionEntry *entries, int *argc, char ***argv, SgCliGlobals *globals);
 
+/* The transport the global options ask for: the socket, or D-Bus with --bus. */
+SgClientTransport sg_cli_transport(const SgCliGlobals *globals);
+
 /* Prints "sysg: message" to stderr. */
 void sg_cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
@@ -37,7 +42,8 @@ int sg_cmd_purge(int argc, char **argv, SgCliGlobals *globals);
 int sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level);
 
 /*
- * Stops the supervisor and every service and waits until they are gone; with no
- * supervisor, the processes recorded in pid.json (sg-cmd-stop.c). Returns the exit status.
+ * Stops the supervisor and every service and waits until they are gone: SIGTERM, or over
+ * D-Bus the Shutdown method; with no supervisor, the processes recorded in pid.json
+ * (sg-cmd-stop.c). Returns the exit status.
  */
-int sg_cli_stop_everything(const char *state_dir);
+int sg_cli_stop_everything(const char *state_dir, SgClientTransport transport);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The control socket transport of SgClient: JSON-RPC 2.0, one object per line. */
+/* SgClient over the control socket (JSON-RPC 2.0, one object per line) or over D-Bus. */
 #include "config.h"
 
 #include "sg-client.h"
@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "sg-client-bus.h"
 #include "sg-error.h"
 #include "sg-config.h"
 #include "sg-paths.h"
@@ -22,6 +23,7 @@
 #define MAX_LINE_BYTES (256 * 1024 * 1024)
 
 struct _SgClient {
+	SgClientBus *bus; /* the D-Bus transport, or NULL for the socket */
 	int fd;
 	char *path;
 	GString *in;
@@ -36,7 +38,7 @@ struct _SgClient {
 };
 
 SgClient *
-sg_client_connect(const char *state_dir, GError **error)
+sg_client_connect(const char *state_dir, SgClientTransport transport, GError **error)
 {
 	g_autoptr(SgClient) client = g_new0(SgClient, 1);
 	struct sockaddr_un addr;
@@ -48,6 +50,10 @@ sg_client_connect(const char *state_dir, GError **error)
 	client->next_id = 1;
 	g_queue_init(&client->events);
 	client->path = sg_paths_state_file(state_dir, SG_STATE_SOCKET);
+	if (transport == SG_CLIENT_BUS) {
+		client->bus = sg_client_bus_connect(state_dir, error);
+		return client->bus != NULL ? g_steal_pointer(&client) : NULL;
+	}
 	if (!sg_sockaddr_control(state_dir, &addr, &len, &dir_fd, error))
 		return NULL;
 	client->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -82,6 +88,7 @@ sg_client_free(SgClient *client)
 		return;
 	g_clear_handle_id(&client->watch_id, g_source_remove);
 	g_clear_handle_id(&client->idle_id, g_source_remove);
+	g_clear_pointer(&client->bus, sg_client_bus_free);
 	if (client->fd >= 0)
 		close(client->fd);
 	g_queue_clear_full(&client->events, (GDestroyNotify)json_node_unref);
@@ -202,6 +209,9 @@ answer_to_result(SgClient *client, JsonObject *answer, JsonNode **ret_result, GE
 	return TRUE;
 }
 
+static void parse_buffer(SgClient *client);
+static gboolean deliver_queued_cb(gpointer user_data);
+
 static gboolean
 is_notification(JsonObject *message)
 {
@@ -220,6 +230,8 @@ sg_client_call(SgClient *client, const char *method, JsonObject *params, JsonNod
 	gint64 id = client->next_id++;
 
 	g_return_val_if_fail(client != NULL && method != NULL, FALSE);
+	if (client->bus != NULL)
+		return sg_client_bus_call(client->bus, method, params, ret_result, error);
 	if (client->closed) {
 		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
 		            _("The connection to the supervisor on %s is closed"), client->path);
@@ -281,6 +293,12 @@ sg_client_call(SgClient *client, const char *method, JsonObject *params, JsonNod
 		if (json_object_get_int_member_with_default(object, "id", -1) != id &&
 		    !json_object_get_null_member(object, "id"))
 			continue;
+		/* Notifications read with the answer must not wait for the next byte to come. */
+		if (client->watch_id != 0) {
+			parse_buffer(client);
+			if (!g_queue_is_empty(&client->events) && client->idle_id == 0)
+				client->idle_id = g_idle_add(deliver_queued_cb, client);
+		}
 		return answer_to_result(client, object, ret_result, error);
 	}
 }
@@ -355,6 +373,8 @@ sg_client_subscribe(SgClient *client, SgClientEventFunc event_cb, SgClientClosed
                     gpointer user_data, GError **error)
 {
 	g_return_val_if_fail(client != NULL && client->watch_id == 0, FALSE);
+	if (client->bus != NULL)
+		return sg_client_bus_subscribe(client->bus, event_cb, closed_cb, user_data, error);
 	if (!sg_client_call(client, "subscribe", NULL, NULL, error))
 		return FALSE;
 	client->event_cb = event_cb;
@@ -383,6 +403,28 @@ sg_client_status(SgClient *client, GError **error)
 		return NULL;
 	}
 	return result;
+}
+
+char *
+sg_client_config_path(SgClient *client, GError **error)
+{
+	g_autoptr(JsonNode) status = NULL;
+	JsonNode *supervisor;
+	JsonNode *config;
+
+	if (client->bus != NULL)
+		return sg_client_bus_config_path(client->bus, error);
+	status = sg_client_status(client, error);
+	if (status == NULL)
+		return NULL;
+	supervisor = json_object_get_member(json_node_get_object(status), "supervisor");
+	if (supervisor == NULL || !JSON_NODE_HOLDS_OBJECT(supervisor))
+		return NULL;
+	config = json_object_get_member(json_node_get_object(supervisor), "config");
+	if (config == NULL || !JSON_NODE_HOLDS_VALUE(config) ||
+	    json_node_get_value_type(config) != G_TYPE_STRING)
+		return NULL;
+	return g_strdup(json_node_get_string(config));
 }
 
 char *

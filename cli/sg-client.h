@@ -7,11 +7,18 @@
 
 typedef struct _SgClient SgClient;
 
+typedef enum {
+	SG_CLIENT_SOCKET, /* STATE_DIR/control.sock, JSON-RPC */
+	SG_CLIENT_BUS,    /* org.systemg on the session bus (--bus) */
+} SgClientTransport;
+
 /*
- * Connects to the supervisor of state_dir over its control socket. When none listens:
- * NULL with SG_ERROR_NO_SUPERVISOR; other failures: SG_ERROR_FAILED naming the socket.
+ * Connects to the supervisor of state_dir. When none runs: NULL with
+ * SG_ERROR_NO_SUPERVISOR. Over the socket, other failures are SG_ERROR_FAILED naming the
+ * socket; over the bus, a supervisor that runs but cannot be reached there is
+ * SG_ERROR_NOT_ON_BUS (exit 5).
  */
-SgClient *sg_client_connect(const char *state_dir, GError **error);
+SgClient *sg_client_connect(const char *state_dir, SgClientTransport transport, GError **error);
 void sg_client_free(SgClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgClient, sg_client_free)
 
@@ -38,6 +45,9 @@ gboolean sg_client_subscribe(SgClient *client, SgClientEventFunc event_cb,
 
 /* The supervisor's status object (section 5, status --json). */
 JsonNode *sg_client_status(SgClient *client, GError **error);
+
+/* The configuration file the supervisor runs on, or NULL (with error set on failure). */
+char *sg_client_config_path(SgClient *client, GError **error);
 
 /*
  * Finds the configuration for commands other than start and validate (SPEC section 3):

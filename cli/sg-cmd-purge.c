@@ -139,7 +139,7 @@ sg_cmd_purge(int argc, char **argv, SgCliGlobals *globals)
 		return 1;
 	}
 
-	status = sg_cli_stop_everything(state_dir);
+	status = sg_cli_stop_everything(state_dir, sg_cli_transport(globals));
 	if (status != 0 || sg_pid_file_query(state_dir, NULL)) {
 		sg_cli_error(_("not purging %s: the supervisor or its services could not be "
 		               "stopped"),

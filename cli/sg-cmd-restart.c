@@ -47,7 +47,7 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg restart --help'."));
 		return EXIT_USAGE;
 	}
-	client = sg_client_connect(state_dir, &error);
+	client = sg_client_connect(state_dir, sg_cli_transport(globals), &error);
 	if (client == NULL && g_error_matches(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR)) {
 		g_autofree char *config = NULL;
 

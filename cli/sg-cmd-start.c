@@ -278,34 +278,31 @@ run_foreground(const char *state_dir, const char *config, const char *log_level)
 	return fg.status;
 }
 
-/* The running supervisor's configuration: from its status, else from config_hint. */
+/* The running supervisor's configuration: as it says, else from config_hint. */
 static char *
 running_config(SgClient *client, const char *state_dir)
 {
-	g_autoptr(JsonNode) status = sg_client_status(client, NULL);
-	JsonObject *supervisor = NULL;
+	char *path = sg_client_config_path(client, NULL);
 
-	if (status != NULL && json_object_has_member(json_node_get_object(status), "supervisor"))
-		supervisor =
-		        json_object_get_object_member(json_node_get_object(status), "supervisor");
-	if (supervisor != NULL && json_object_has_member(supervisor, "config") &&
-	    !json_object_get_null_member(supervisor, "config"))
-		return g_strdup(json_object_get_string_member(supervisor, "config"));
-	return sg_state_read_config_hint(state_dir);
+	return path != NULL ? path : sg_state_read_config_hint(state_dir);
 }
 
 /* A supervisor already runs: start services in it when it runs this configuration. */
 static int
 start_in_running(const char *state_dir, pid_t running, const char *explicit_config,
-                 const char *service)
+                 const char *service, SgClientTransport transport)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(SgClient) client = sg_client_connect(state_dir, &error);
+	g_autoptr(SgClient) client = sg_client_connect(state_dir, transport, &error);
 	g_autoptr(JsonObject) params = json_object_new();
 	g_autofree char *theirs = NULL;
 	g_autofree char *ours = NULL;
 	g_autofree char *discovered = NULL;
 
+	if (client == NULL && g_error_matches(error, SG_ERROR, SG_ERROR_NOT_ON_BUS)) {
+		sg_cli_error("%s", error->message);
+		return sg_error_exit_code_for(error);
+	}
 	if (client == NULL) {
 		sg_cli_error(_("a supervisor is running (PID %d) on %s but cannot be reached: %s"),
 		             running, state_dir, error->message);
@@ -370,7 +367,8 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 		return EXIT_USAGE;
 	}
 	if (sg_pid_file_query(state_dir, &running))
-		return start_in_running(state_dir, running, globals->config, service);
+		return start_in_running(state_dir, running, globals->config, service,
+		                        sg_cli_transport(globals));
 	config = sg_config_discover(globals->config, NULL, &error);
 	if (config == NULL) {
 		sg_cli_error("%s", error->message);

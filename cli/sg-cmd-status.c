@@ -343,7 +343,7 @@ sg_cmd_status(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg status --help'."));
 		return EXIT_USAGE;
 	}
-	client = sg_client_connect(state_dir, &error);
+	client = sg_client_connect(state_dir, sg_cli_transport(globals), &error);
 	if (client != NULL) {
 		status = sg_client_status(client, &error);
 		if (status == NULL) {

@@ -162,12 +162,12 @@ stop_offline(const char *state_dir, const char *only)
 	return 0;
 }
 
-/* One service of a running supervisor, over its socket. */
+/* One service of a running supervisor. */
 static int
-stop_one(const char *state_dir, const char *service)
+stop_one(const char *state_dir, const char *service, SgClientTransport transport)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(SgClient) client = sg_client_connect(state_dir, &error);
+	g_autoptr(SgClient) client = sg_client_connect(state_dir, transport, &error);
 	g_autoptr(JsonObject) params = json_object_new();
 
 	if (client == NULL) {
@@ -186,14 +186,39 @@ stop_one(const char *state_dir, const char *service)
 	return 0;
 }
 
+/* Over D-Bus: the Shutdown method, answered once the services are stopped. */
+static int
+shutdown_over_bus(const char *state_dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgClient) client = sg_client_connect(state_dir, SG_CLIENT_BUS, &error);
+
+	if (client == NULL) {
+		if (g_error_matches(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR))
+			return stop_offline(state_dir, NULL);
+		sg_cli_error("%s", error->message);
+		return sg_error_exit_code_for(error);
+	}
+	if (!sg_client_call(client, "shutdown", NULL, NULL, &error)) {
+		sg_cli_error("%s", error->message);
+		return sg_error_exit_code_for(error);
+	}
+	return 0;
+}
+
 int
-sg_cli_stop_everything(const char *state_dir)
+sg_cli_stop_everything(const char *state_dir, SgClientTransport transport)
 {
 	pid_t running = 0;
+	int status;
 
 	if (!sg_pid_file_query(state_dir, &running))
 		return stop_offline(state_dir, NULL);
-	if (running <= 0 || kill(running, SIGTERM) < 0) {
+	if (transport == SG_CLIENT_BUS) {
+		status = shutdown_over_bus(state_dir);
+		if (status != 0)
+			return status;
+	} else if (running <= 0 || kill(running, SIGTERM) < 0) {
 		sg_cli_error(_("cannot signal the supervisor (PID %d): %s"), running,
 		             running <= 0 ? _("its PID is unknown") : g_strerror(errno));
 		return 1;
@@ -225,7 +250,7 @@ sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals)
 	if (service != NULL) {
 		if (!sg_pid_file_query(state_dir, NULL))
 			return stop_offline(state_dir, service);
-		return stop_one(state_dir, service);
+		return stop_one(state_dir, service, sg_cli_transport(globals));
 	}
-	return sg_cli_stop_everything(state_dir);
+	return sg_cli_stop_everything(state_dir, sg_cli_transport(globals));
 }

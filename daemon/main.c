@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sg-bus.h"
 #include "sg-config.h"
 #include "sg-control.h"
 #include "sg-error.h"
@@ -42,6 +43,7 @@ typedef struct {
 	SgSupervisor *supervisor;
 	SgPersist *persist;
 	SgControl *control;
+	SgBus *bus; /* NULL with --no-bus or no session bus */
 	SgPidFile *pid_file;
 	int report_fd; /* --daemonize: where the waiting parent reads the outcome, or -1 */
 	int exit_status;
@@ -204,6 +206,7 @@ shut_down(Daemon *daemon, const char *why)
 		return;
 	daemon->shutting_down = TRUE;
 	sg_control_set_shutting_down(daemon->control);
+	sg_bus_set_shutting_down(daemon->bus);
 	sg_engine_log(&daemon->engine, SG_LOG_INFO, "%s: stopping every service", why);
 	sg_supervisor_stop_all(daemon->supervisor, stopped_all_cb, daemon);
 }
@@ -212,6 +215,12 @@ static void
 shutdown_requested_cb(gpointer user_data)
 {
 	shut_down(user_data, "shutdown asked through the control socket");
+}
+
+static void
+bus_shutdown_requested_cb(gpointer user_data)
+{
+	shut_down(user_data, "shutdown asked over D-Bus");
 }
 
 static gboolean
@@ -455,11 +464,15 @@ run(Daemon *daemon, Options *options)
 		close(signal_fd);
 		return status;
 	}
+	if (!options->no_bus)
+		daemon->bus =
+		        sg_bus_new_session(daemon->supervisor, bus_shutdown_requested_cb, daemon);
 	g_signal_connect(daemon->supervisor, "settled", G_CALLBACK(settled_cb), daemon);
 	sg_supervisor_start_all(daemon->supervisor);
 	g_main_loop_run(daemon->loop);
 
-	/* control.sock goes first: nobody may connect to a supervisor that is leaving. */
+	/* control.sock and the bus go first: nobody may reach a supervisor that is leaving. */
+	g_clear_pointer(&daemon->bus, sg_bus_free);
 	g_clear_pointer(&daemon->control, sg_control_free);
 	sg_persist_free(daemon->persist);
 	g_clear_object(&daemon->supervisor);

@@ -51,10 +51,11 @@ static const char *const cron_keys[] = { "expression", "timezone", NULL };
 static const char *const cron_forbidden_keys[] = { "restart_policy", "backoff",    "backoff_max",
 	                                           "max_restarts",   "deployment", "health_check",
 	                                           "depends_on",     NULL };
-/* Variables of the supervisor's own service manager, never passed to services. */
+/* Variables of the supervisor's own service manager, never passed to services (DBUS_STARTER_
+ * says how D-Bus activation started sysgd). */
 static const char *const manager_vars[] = { "NOTIFY_SOCKET", "INVOCATION_ID", "JOURNAL_STREAM",
 	                                    NULL };
-static const char *const manager_prefixes[] = { "LISTEN_", "WATCHDOG_", NULL };
+static const char *const manager_prefixes[] = { "LISTEN_", "WATCHDOG_", "DBUS_STARTER_", NULL };
 
 static const char *const hook_names[SG_HOOK_N] = {
 	[SG_HOOK_ON_START_SUCCESS] = "on_start.success",

@@ -15,20 +15,19 @@
 #include <unistd.h>
 
 #include "sg-error.h"
+#include "sg-logs.h"
+#include "sg-operation.h"
 #include "sg-paths.h"
 #include "sg-sockaddr.h"
 #include "sg-status.h"
-#include "sg-tail.h"
 
 #define JSONRPC_PARSE_ERROR      -32700
 #define JSONRPC_INVALID_REQUEST  -32600
 #define JSONRPC_METHOD_NOT_FOUND -32601
 #define JSONRPC_INVALID_PARAMS   -32602
 
-#define READ_CHUNK        65536
-#define LOG_LINES_DEFAULT 50
-#define LOG_BYTES_MAX     (4 * 1024 * 1024) /* of one logs answer */
-#define ACCEPT_RETRY_MS   1000
+#define READ_CHUNK      65536
+#define ACCEPT_RETRY_MS 1000
 
 typedef struct _Client Client;
 typedef struct _Call Call;
@@ -42,8 +41,6 @@ struct _SgControl {
 	gint64 started_at;
 	SgControlShutdownFunc shutdown;
 	gpointer shutdown_data;
-	gboolean shutting_down;
-	guint stopping_all; /* stop-alls asked through the socket, not yet done */
 
 	int listen_fd;
 	guint listen_id;
@@ -73,24 +70,12 @@ struct _Client {
 	guint resume_id;
 };
 
-typedef enum {
-	CALL_SYNC,
-	CALL_IN_ENGINE, /* a stop callback of the supervisor will come */
-	CALL_IDLE,      /* the start half of a restart is scheduled */
-	CALL_WAITING,   /* for its services to settle */
-} CallPhase;
-
 struct _Call {
 	SgControl *control; /* NULL once the server is gone */
 	Client *client;
 	JsonNode *id; /* NULL for a notification: no answer */
 	GList *link;
-	CallPhase phase;
-	char *name; /* the service, or NULL for all */
-	gboolean restart;
-	gboolean stop_all;
-	guint idle_id;
-	GPtrArray *targets; /* SgService* whose start is awaited */
+	SgOperation *operation; /* a start, stop or restart not done yet */
 };
 
 static void client_process(Client *client);
@@ -384,11 +369,9 @@ call_free(Call *call)
 {
 	if (call->control != NULL)
 		call->control->calls = g_list_delete_link(call->control->calls, call->link);
-	g_clear_handle_id(&call->idle_id, g_source_remove);
-	g_clear_pointer(&call->targets, g_ptr_array_unref);
+	g_clear_pointer(&call->operation, sg_operation_cancel);
 	g_clear_pointer(&call->id, json_node_unref);
 	client_unref(call->client);
-	g_free(call->name);
 	g_free(call);
 }
 
@@ -548,183 +531,33 @@ param_service(Call *call, JsonObject *params, gboolean required, gboolean *ret_o
 
 /* ---- start, stop, restart ---- */
 
-typedef enum {
-	OUTCOME_PENDING,
-	OUTCOME_UP,
-	OUTCOME_DOWN,
-} Outcome;
-
-static Outcome
-start_outcome(SgService *service)
+static void
+operation_done_cb(const GError *error, JsonNode *failed, gpointer user_data)
 {
-	switch (sg_service_get_state(service)) {
-	case SG_SERVICE_RUNNING:
-	case SG_SERVICE_EXITED:
-	case SG_SERVICE_SKIPPED:
-	case SG_SERVICE_SCHEDULED:
-		return OUTCOME_UP;
-	case SG_SERVICE_FAILED:
-	case SG_SERVICE_BLOCKED:
-	case SG_SERVICE_STOPPED: /* stopped by someone else before it was ready */
-	case SG_SERVICE_ORPHANED:
-		return OUTCOME_DOWN;
-	case SG_SERVICE_BACKOFF:
-		return sg_service_failed_before_ready(service) ? OUTCOME_DOWN : OUTCOME_PENDING;
-	default:
-		return OUTCOME_PENDING;
-	}
-}
+	Call *call = user_data;
 
-/* Answers a start once every target is up or down for now; FALSE while waiting. */
-static gboolean
-call_check_started(Call *call)
-{
-	g_autoptr(GString) message = NULL;
-	g_autoptr(JsonBuilder) failed = NULL;
-
-	for (guint i = 0; i < call->targets->len; i++)
-		if (start_outcome(call->targets->pdata[i]) == OUTCOME_PENDING)
-			return FALSE;
-	for (guint i = 0; i < call->targets->len; i++) {
-		SgService *service = call->targets->pdata[i];
-		const char *state = sg_service_state_to_string(sg_service_get_state(service));
-		const char *cause = sg_service_get_cause(service);
-
-		if (start_outcome(service) == OUTCOME_UP)
-			continue;
-		if (message == NULL) {
-			message = g_string_new(NULL);
-			failed = json_builder_new();
-			json_builder_begin_array(failed);
-		} else {
-			g_string_append(message, "; ");
-		}
-		g_string_append_printf(message, _("%s did not start: %s"),
-		                       sg_service_get_name(service), state);
-		if (cause != NULL)
-			g_string_append_printf(message, " (%s)", cause);
-		json_builder_begin_object(failed);
-		json_builder_set_member_name(failed, "name");
-		json_builder_add_string_value(failed, sg_service_get_name(service));
-		json_builder_set_member_name(failed, "state");
-		json_builder_add_string_value(failed, state);
-		json_builder_set_member_name(failed, "cause");
-		if (cause != NULL)
-			json_builder_add_string_value(failed, cause);
-		else
-			json_builder_add_null_value(failed);
-		json_builder_end_object(failed);
-	}
-	if (message == NULL) {
+	/* The operation frees itself. */
+	call->operation = NULL;
+	if (error == NULL) {
 		call_return_empty(call);
-	} else {
+	} else if (failed != NULL) {
 		JsonObject *extra = json_object_new();
 
-		json_builder_end_array(failed);
-		json_object_set_member(extra, "services", json_builder_get_root(failed));
-		call_fail_full(call, sg_error_jsonrpc_code(SG_ERROR_FAILED), message->str,
+		json_object_set_member(extra, "services", json_node_copy(failed));
+		call_fail_full(call, sg_error_jsonrpc_code(SG_ERROR_FAILED), error->message,
 		               sg_error_dbus_name(SG_ERROR_FAILED), extra);
-	}
-	return TRUE;
-}
-
-static gboolean
-refuse_start(Call *call)
-{
-	SgControl *control = call->control;
-
-	if (control->shutting_down) {
-		call_fail_printf(call, SG_ERROR_FAILED, _("the supervisor is shutting down"));
-		return TRUE;
-	}
-	if (control->stopping_all > 0) {
-		call_fail_printf(
-		        call, SG_ERROR_FAILED,
-		        _("every service is being stopped; start again once that is done"));
-		return TRUE;
-	}
-	return FALSE;
-}
-
-static void
-call_start(Call *call)
-{
-	SgControl *control = call->control;
-	GPtrArray *services = sg_supervisor_get_services(control->supervisor);
-	g_autoptr(GError) error = NULL;
-
-	if (refuse_start(call))
-		return;
-	call->targets = g_ptr_array_new();
-	if (call->name != NULL) {
-		if (!sg_supervisor_start_service(control->supervisor, call->name, &error)) {
-			call_fail(call, error);
-			return;
-		}
-		g_ptr_array_add(call->targets,
-		                sg_supervisor_lookup(control->supervisor, call->name));
 	} else {
-		sg_supervisor_start_all(control->supervisor);
-		for (guint i = 0; i < services->len; i++) {
-			SgService *service = services->pdata[i];
-			if (sg_service_get_config(service)->cron == NULL)
-				g_ptr_array_add(call->targets, service);
-		}
-	}
-	/* Whatever settled during the call is seen now; the rest by state changes. */
-	call->phase = CALL_WAITING;
-	call_check_started(call);
-}
-
-static gboolean
-restart_start_cb(gpointer user_data)
-{
-	Call *call = user_data;
-
-	call->idle_id = 0;
-	call_start(call);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-stopped_cb(SgSupervisor *supervisor, gpointer user_data)
-{
-	Call *call = user_data;
-
-	if (call->control == NULL) {
-		/* The server went away meanwhile. */
-		call_free(call);
-		return;
-	}
-	if (call->stop_all)
-		call->control->stopping_all--;
-	if (!call->restart) {
-		call_return_empty(call);
-		return;
-	}
-	/* Out of the supervisor's callback before starting again. */
-	call->phase = CALL_IDLE;
-	call->idle_id = g_idle_add(restart_start_cb, call);
-}
-
-static void
-call_stop(Call *call)
-{
-	SgControl *control = call->control;
-	g_autoptr(GError) error = NULL;
-
-	call->phase = CALL_IN_ENGINE;
-	if (call->name == NULL) {
-		call->stop_all = TRUE;
-		control->stopping_all++;
-		sg_supervisor_stop_all(control->supervisor, stopped_cb, call);
-		return;
-	}
-	if (!sg_supervisor_stop_service(control->supervisor, call->name, stopped_cb, call,
-	                                &error)) {
-		call->phase = CALL_SYNC;
 		call_fail(call, error);
 	}
+}
+
+static void
+call_operation(Call *call, SgOperationKind kind, SgService *service)
+{
+	call->operation = sg_operation_new(call->control->supervisor, kind,
+	                                   service != NULL ? sg_service_get_name(service) : NULL,
+	                                   operation_done_cb, call);
+	sg_operation_run(call->operation);
 }
 
 static void
@@ -733,10 +566,8 @@ method_start(Call *call, JsonObject *params)
 	gboolean ok;
 	SgService *service = param_service(call, params, FALSE, &ok);
 
-	if (!ok)
-		return;
-	call->name = service != NULL ? g_strdup(sg_service_get_name(service)) : NULL;
-	call_start(call);
+	if (ok)
+		call_operation(call, SG_OPERATION_START, service);
 }
 
 static void
@@ -745,10 +576,8 @@ method_stop(Call *call, JsonObject *params)
 	gboolean ok;
 	SgService *service = param_service(call, params, FALSE, &ok);
 
-	if (!ok)
-		return;
-	call->name = service != NULL ? g_strdup(sg_service_get_name(service)) : NULL;
-	call_stop(call);
+	if (ok)
+		call_operation(call, SG_OPERATION_STOP, service);
 }
 
 static void
@@ -757,11 +586,8 @@ method_restart(Call *call, JsonObject *params)
 	gboolean ok;
 	SgService *service = param_service(call, params, FALSE, &ok);
 
-	if (!ok || refuse_start(call))
-		return;
-	call->name = service != NULL ? g_strdup(sg_service_get_name(service)) : NULL;
-	call->restart = TRUE;
-	call_stop(call);
+	if (ok)
+		call_operation(call, SG_OPERATION_RESTART, service);
 }
 
 /* ---- the other methods ---- */
@@ -825,48 +651,28 @@ method_subscribe(Call *call, JsonObject *params)
 	call_return_empty(call);
 }
 
-/* Appends the newest lines of path to lines, within *budget bytes. */
-static gboolean
-append_log(GPtrArray *lines, const char *path, guint n, gsize *budget, GError **error)
-{
-	g_auto(GStrv) tail = sg_tail_lines(path, n, error);
-	guint first;
-	gsize size = 0;
-
-	if (tail == NULL)
-		return FALSE;
-	first = g_strv_length(tail);
-	while (first > 0 && size + strlen(tail[first - 1]) + 1 <= *budget)
-		size += strlen(tail[--first]) + 1;
-	*budget -= size;
-	for (guint i = first; tail[i] != NULL; i++)
-		g_ptr_array_add(lines, g_steal_pointer(&tail[i]));
-	return TRUE;
-}
-
 /* {"lines": [...], "files": [{"kind", "path", "count"}]}: which lines came from which file. */
 static void
-respond_logs(Call *call, GPtrArray *lines, const char *const *kinds, char **paths,
-             const guint *counts)
+respond_logs(Call *call, const SgLogs *logs)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "lines");
 	json_builder_begin_array(builder);
-	for (guint i = 0; i < lines->len; i++)
-		json_builder_add_string_value(builder, lines->pdata[i]);
+	for (guint i = 0; i < logs->lines->len; i++)
+		json_builder_add_string_value(builder, logs->lines->pdata[i]);
 	json_builder_end_array(builder);
 	json_builder_set_member_name(builder, "files");
 	json_builder_begin_array(builder);
-	for (guint i = 0; i < 2 && kinds[i] != NULL; i++) {
+	for (guint i = 0; logs->kinds[i] != NULL; i++) {
 		json_builder_begin_object(builder);
 		json_builder_set_member_name(builder, "kind");
-		json_builder_add_string_value(builder, kinds[i]);
+		json_builder_add_string_value(builder, logs->kinds[i]);
 		json_builder_set_member_name(builder, "path");
-		json_builder_add_string_value(builder, paths[i]);
+		json_builder_add_string_value(builder, logs->paths[i]);
 		json_builder_set_member_name(builder, "count");
-		json_builder_add_int_value(builder, counts[i]);
+		json_builder_add_int_value(builder, logs->counts[i]);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);
@@ -877,58 +683,23 @@ respond_logs(Call *call, GPtrArray *lines, const char *const *kinds, char **path
 static void
 method_logs(Call *call, JsonObject *params)
 {
-	SgControl *control = call->control;
-	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(SgLogs) logs = NULL;
 	g_autoptr(GError) error = NULL;
-	const char *kinds[2] = { NULL, NULL };
-	guint counts[2] = { 0, 0 };
-	g_auto(GStrv) paths = g_new0(char *, 3);
 	const char *kind;
 	SgService *service;
-	guint n = LOG_LINES_DEFAULT;
-	gsize budget = LOG_BYTES_MAX;
+	guint n = SG_LOGS_LINES_DEFAULT;
 	gboolean ok;
 
 	service = param_service(call, params, FALSE, &ok);
 	if (!ok || !param_string(call, params, "kind", &kind) ||
 	    !param_uint(call, params, "lines", SG_CONTROL_LOG_LINES_MAX, &n))
 		return;
-	if (kind != NULL && strcmp(kind, "stdout") != 0 && strcmp(kind, "stderr") != 0 &&
-	    strcmp(kind, "supervisor") != 0) {
-		call_fail_printf(call, SG_ERROR_USAGE,
-		                 _("parameter \"kind\" must be stdout, stderr or supervisor"));
+	logs = sg_logs_read(call->control->engine, service, kind, n, &error);
+	if (logs == NULL) {
+		call_fail(call, error);
 		return;
 	}
-	if (g_strcmp0(kind, "supervisor") == 0 || (kind == NULL && service == NULL)) {
-		kinds[0] = "supervisor";
-		paths[0] = sg_paths_state_file(control->state_dir, SG_STATE_SUPERVISOR_LOG);
-	} else if (service == NULL) {
-		call_fail_printf(call, SG_ERROR_USAGE, _("logs of kind %s need a service name"),
-		                 kind);
-		return;
-	} else {
-		/* Both streams, stdout first, or the one asked for. */
-		const char *wanted[2] = { "stdout", "stderr" };
-		guint k = 0;
-
-		for (guint i = 0; i < 2; i++) {
-			if (kind != NULL && strcmp(kind, wanted[i]) != 0)
-				continue;
-			kinds[k] = wanted[i];
-			paths[k] = g_strdup_printf("%s/%s_%s.log", control->engine->log_dir,
-			                           sg_service_get_name(service), wanted[i]);
-			k++;
-		}
-	}
-	for (guint i = 0; i < 2 && kinds[i] != NULL; i++) {
-		guint before = lines->len;
-		if (!append_log(lines, paths[i], n, &budget, &error)) {
-			call_fail(call, error);
-			return;
-		}
-		counts[i] = lines->len - before;
-	}
-	respond_logs(call, lines, kinds, paths, counts);
+	respond_logs(call, logs);
 }
 
 typedef struct {
@@ -1169,14 +940,6 @@ state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, 
 		}
 		client_send(client, text, strlen(text));
 	}
-	/* Starts waiting for their services. */
-	for (GList *l = control->calls; l != NULL; l = next) {
-		Call *call = l->data;
-
-		next = l->next;
-		if (call->phase == CALL_WAITING)
-			call_check_started(call);
-	}
 }
 
 static void
@@ -1394,7 +1157,7 @@ void
 sg_control_set_shutting_down(SgControl *control)
 {
 	if (control != NULL)
-		control->shutting_down = TRUE;
+		sg_operation_set_shutting_down(control->supervisor);
 }
 
 guint
@@ -1419,14 +1182,13 @@ sg_control_free(SgControl *control)
 			sg_engine_log(control->engine, SG_LOG_WARN, "cannot remove %s: %s",
 			              control->socket_path, g_strerror(errno));
 	}
-	/* Calls the supervisor will still call back are only detached. */
+	/* Unanswered calls go; their operations run to their end unanswered. */
 	while (control->calls != NULL) {
 		Call *call = control->calls->data;
 
 		control->calls = g_list_delete_link(control->calls, control->calls);
 		call->control = NULL;
-		if (call->phase != CALL_IN_ENGINE)
-			call_free(call);
+		call_free(call);
 	}
 	while (control->clients != NULL) {
 		Client *client = client_ref(control->clients->data);

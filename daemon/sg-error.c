@@ -34,6 +34,7 @@ static const SgErrorMapping mappings[SG_ERROR_N_CODES] = {
 	[SG_ERROR_STATE_DIR] = { SG_BUS_ERROR_FAILED, -32004, 1 },
 	[SG_ERROR_CORRUPT] = { SG_BUS_ERROR_FAILED, -32004, 1 },
 	[SG_ERROR_LIMIT] = { SG_BUS_ERROR_FAILED, -32004, 1 },
+	[SG_ERROR_NOT_ON_BUS] = { SG_BUS_ERROR_FAILED, -32004, 5 },
 };
 
 static const SgErrorMapping *

@@ -18,6 +18,7 @@ typedef enum {
 	SG_ERROR_STATE_DIR,       /* the state directory cannot be used */
 	SG_ERROR_CORRUPT,         /* a state file does not parse */
 	SG_ERROR_LIMIT,           /* a size or count limit was passed */
+	SG_ERROR_NOT_ON_BUS,      /* a supervisor runs but does not own org.systemg */
 	SG_ERROR_N_CODES,
 } SgErrorCode;
 

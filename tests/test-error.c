@@ -23,6 +23,7 @@ test_table(void)
 		{ SG_ERROR_OTHER_CONFIG, "org.systemg.Error.Failed", -32004, 5 },
 		{ SG_ERROR_ACCESS_DENIED, "org.systemg.Error.AccessDenied", -32003, 1 },
 		{ SG_ERROR_ALREADY_RUNNING, "org.systemg.Error.Failed", -32004, 1 },
+		{ SG_ERROR_NOT_ON_BUS, "org.systemg.Error.Failed", -32004, 5 },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {

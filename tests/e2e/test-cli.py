@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""sysg status, logs, restart, stop, start, monitor and purge as a user runs them."""
+"""sysg status, logs, restart, stop, start, monitor and purge as a user runs them.
+
+With SG_TEST_CLI_BUS=1 (under a private session bus: dbus-run-session) every sysg command
+runs with --bus and sysgd owns org.systemg: the same matrix over D-Bus.
+"""
 import json
 import os
 import select
@@ -16,7 +20,14 @@ from sgtest import DEADLINE, Results, alive, wait_for
 SYSGD = os.environ["SG_TEST_SYSGD"]
 SYSG = os.environ["SG_TEST_SYSG"]
 HELPER = os.environ["SG_TEST_HELPER_CHILD"]
+BUS = os.environ.get("SG_TEST_CLI_BUS") == "1"
 RESULTS = Results()
+
+
+def command(args):
+    """sysg with args, and --bus after the command when the matrix runs over D-Bus."""
+    args = list(args)
+    return [SYSG] + args[:1] + (["--bus"] if BUS else []) + args[1:]
 
 
 class Project:
@@ -29,6 +40,9 @@ class Project:
         self.write_config(yaml)
         self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
         self.env.pop("NO_COLOR", None)
+        if not BUS:
+            # Over the socket no bus is wanted: never reach a real session's.
+            self.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + self.path("no-bus")
         self.procs = []
         self.pids = set()
 
@@ -40,11 +54,16 @@ class Project:
         return os.path.join(self.dir, name)
 
     def sysg(self, *args, timeout=60):
-        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
+        return subprocess.run(command(args), env=self.env, capture_output=True,
                               text=True, timeout=timeout, cwd=self.dir)
 
+    def sysg_socket(self, *args):
+        """sysg over the control socket, whatever the matrix runs on."""
+        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
+                              text=True, timeout=60, cwd=self.dir)
+
     def spawn(self, *args):
-        proc = subprocess.Popen([SYSG] + list(args), env=self.env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(command(args), env=self.env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, cwd=self.dir)
         self.procs.append(proc)
         return proc
@@ -132,7 +151,7 @@ def read_lines(proc, want, deadline=DEADLINE):
 def test_usage_errors(p):
     for args in (["status", "--bogus"], ["logs", "--kind", "nope"], ["logs", "a", "b"],
                  ["logs", "--lines", "-1"], ["restart", "extra"], ["purge", "extra"],
-                 ["monitor", "--notify"], ["stop", "--service"], ["nosuchcommand"],
+                 ["monitor", "extra"], ["stop", "--service"], ["nosuchcommand"],
                  ["status", "--log-level", "loud"], []):
         result = p.sysg(*args)
         assert result.returncode == 2, (args, result)
@@ -148,7 +167,8 @@ def test_usage_errors(p):
 @with_project(TWO)
 def test_no_supervisor(p):
     for args in (["restart"], ["restart", "--service", "web"], ["monitor"],
-                 ["monitor", "--json"], ["restart", "--config", p.config]):
+                 ["monitor", "--json"], ["monitor", "--notify"],
+                 ["restart", "--config", p.config]):
         result = p.sysg(*args)
         assert result.returncode == 5, (args, result)
         assert "no supervisor" in result.stderr.lower(), result
@@ -400,22 +420,62 @@ def test_logs_follow_rotation(p):
     assert max(seen) - min(seen) > 600, (min(seen), max(seen))
 
 
+class Output:
+    """What a process has printed so far, read as it comes."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.data = b""
+
+    def wait(self, want, deadline=DEADLINE):
+        """The lines once want(lines) holds; AssertionError at the deadline."""
+        end = time.monotonic() + deadline
+        while True:
+            lines = self.data.decode().splitlines()
+            if want(lines):
+                return lines
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out reading: %r" % self.data.decode()[-2000:])
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise AssertionError("ended: %r" % self.data.decode()[-2000:])
+                self.data += chunk
+
+
+def restarted(lines):
+    """Whether lines show web going down and then up again."""
+    down = [i for i, l in enumerate(lines) if "web: running -> stopping" in l
+            or '"old_state":"running","new_state":"stopping"' in l.replace(" ", "")]
+    return bool(down) and any("web: starting -> running" in l
+                              or '"old_state":"starting","new_state":"running"'
+                              in l.replace(" ", "") for l in lines[down[0]:])
+
+
 @with_project(TWO)
 def test_monitor(p):
     pid = p.start()
-    text = p.spawn("monitor")
-    as_json = p.spawn("monitor", "--json")
-    time.sleep(0.3)  # let both subscribe: subscription has no outward sign
-    assert p.sysg("restart", "--service", "web").returncode == 0
-    p.pids.update(p.pid_json().values())
-    lines = read_lines(text, lambda lines: any("web: starting -> running" in l for l in lines))
-    assert any(" web: running -> stopping" in l for l in lines), lines
+    text = Output(p.spawn("monitor"))
+    as_json = Output(p.spawn("monitor", "--json"))
+    # Subscribing has no outward sign: restart until both monitors have shown a restart.
+    end = time.monotonic() + DEADLINE
+    while True:
+        assert p.sysg("restart", "--service", "web").returncode == 0
+        p.pids.update(p.pid_json().values())
+        try:
+            lines = text.wait(restarted, deadline=1.0)
+            events = as_json.wait(restarted, deadline=1.0)
+            break
+        except AssertionError:
+            if time.monotonic() > end:
+                raise
     assert lines[0][:4].isdigit() and lines[0].split()[0].endswith("Z"), lines
-    events = read_lines(as_json, lambda ls: any('"new_state":"running"' in l.replace(" ", "")
-                                                for l in ls))
     first = json.loads(events[0])
     assert first["event"] == "service_state_changed" and first["name"] == "web", first
     assert {"time", "old_state", "new_state"} <= set(first), first
+    text, as_json = text.proc, as_json.proc
     # SIGINT ends monitor with 0; the supervisor going away too
     as_json.send_signal(signal.SIGINT)
     assert as_json.wait(timeout=DEADLINE) == 0
@@ -423,6 +483,71 @@ def test_monitor(p):
     wait_for(lambda: not alive(pid), "sysgd to exit")
     assert text.wait(timeout=DEADLINE) == 0
     assert b"the supervisor went away" in text.stdout.read()
+
+
+SAME = ("name", "kind", "state", "pid", "pgid", "started_at", "restart_count", "exit_code",
+        "exit_signal", "restart_policy", "depends_on", "command", "argv", "orphaned", "tasks",
+        "cause", "cron")
+
+
+@with_project('version: "1"\nservices:\n'
+              '  web:\n    exec: ["HELPER", "bg:60000", "pause"]\n'
+              '    restart_policy: on-failure\n'
+              '  worker:\n    command: "HELPER pause"\n    depends_on: [web]\n'
+              '  job:\n    command: "exit 3"\n'
+              '  nightly:\n    command: "true"\n'
+              '    cron: { expression: "0 0 2 * * *", timezone: "Europe/Paris" }\n')
+def test_same_over_both(p):
+    if not BUS:
+        return "the D-Bus matrix compares both transports"
+    assert p.sysg("start", "--daemonize").returncode == 1  # job fails
+    p.pids.update(p.pid_json().values())
+    wait_for(lambda: (p.service("web")["tasks"] or 0) >= 2, "web's background child")
+    over_bus = p.status()
+    result = p.sysg_socket("status", "--json")
+    assert result.returncode == 0, result
+    over_socket = json.loads(result.stdout)
+    assert list(over_bus) == list(over_socket), (over_bus, over_socket)
+    for key in ("running", "pid", "config", "state_dir", "version"):
+        assert over_bus["supervisor"][key] == over_socket["supervisor"][key], key
+    assert over_bus["supervisor"]["started_at"].endswith("Z")
+    assert [s["name"] for s in over_bus["services"]] == \
+        [s["name"] for s in over_socket["services"]]
+    for mine, theirs in zip(over_bus["services"], over_socket["services"]):
+        assert list(mine) == list(theirs), (mine, theirs)
+        for key in SAME:
+            assert mine.get(key) == theirs.get(key), (mine["name"], key, mine, theirs)
+        if theirs["health"] == "none" or mine["health"] is not None:
+            assert mine["health"] == theirs["health"], (mine, theirs)
+    # the same words and exit status for the same mistakes
+    p.write_config('version: "1"\nservices:\n  web:\n    restar_policy: always\n',
+                   p.path("bad.yaml"))
+    for args in (["stop", "--service", "nope"], ["start", "--service", "nope"],
+                 ["restart", "--service", "nope"], ["status", "--service", "nope"],
+                 ["start", "--service", "job"], ["restart", "--config", "bad.yaml"]):
+        bus, socket = p.sysg(*args), p.sysg_socket(*args)
+        assert (bus.returncode, bus.stdout, bus.stderr) == \
+            (socket.returncode, socket.stdout, socket.stderr), (args, bus, socket)
+
+
+@with_project(TWO)
+def test_not_on_bus(p):
+    if not BUS:
+        return "the D-Bus matrix only"
+    result = subprocess.run([SYSGD, "--config", p.config, "--daemonize", "--no-bus"],
+                            env=p.env, capture_output=True, text=True, timeout=60, cwd=p.dir)
+    assert result.returncode == 0, result
+    p.pids.update(p.pid_json().values())
+    for args in (["status"], ["restart"], ["monitor"], ["stop", "--service", "web"],
+                 ["start", "--service", "web"], ["stop"], ["purge"]):
+        result = p.sysg(*args)
+        assert result.returncode == 5, (args, result)
+        assert "org.systemg" in result.stderr, (args, result)
+    assert os.path.isdir(p.state) and alive(p.supervisor_pid())
+    # the socket still answers, and what needs no supervisor works with --bus
+    assert p.sysg_socket("status").returncode == 0
+    assert p.sysg("logs", "web").returncode == 0
+    assert p.sysg("validate").returncode == 0
 
 
 @with_project(TWO)
@@ -485,7 +610,7 @@ def test_purge_refuses():
 
 def foreground_start(p, env):
     """sysg start in the foreground in its own process group; returns its exit and output."""
-    proc = subprocess.Popen([SYSG, "start", "--config", p.config], env=env,
+    proc = subprocess.Popen(command(["start", "--config", p.config]), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=p.dir,
                             start_new_session=True)
     p.procs.append(proc)
@@ -535,7 +660,8 @@ def main():
     tests = [test_usage_errors, test_no_supervisor, test_invalid_config,
              test_status_json_and_text, test_live_commands, test_offline_status_after_kill,
              test_offline_status_after_stop_and_all, test_logs, test_logs_follow_rotation,
-             test_monitor, test_restart_daemonize_starts_one, test_purge, test_purge_refuses,
+             test_monitor, test_same_over_both, test_not_on_bus,
+             test_restart_daemonize_starts_one, test_purge, test_purge_refuses,
              test_start_foreground, test_start_foreground_no_color]
     only = sys.argv[1:]
     for test in tests:
