@@ -447,6 +447,33 @@ def test_crash_and_restart_signals(p):
     assert 9 in signals_seen, signals_seen
 
 
+@with_bus_project('version: "1"\nservices:\n'
+                  '  tick:\n    exec: ["HELPER", "exit:3"]\n'
+                  '    cron: { expression: "* * * * * *" }\n')
+def test_cron_job_on_the_bus(p):
+    out = p.monitor()
+
+    def finished():
+        found = signals(out, "CronJobFinished")
+        return found if found else None
+    first = wait_for(finished, "a CronJobFinished signal")[0]["payload"]
+    assert first["type"] == "ssitt", first
+    name, result, exit_code, started, ended = first["data"]
+    assert (name, result, exit_code) == ("tick", "failed", 3), first
+    assert 0 < started <= ended, first
+    path = service_path("tick")
+    assert p.service_get("tick", "CronExpression") == "* * * * * *"
+    assert p.service_get("tick", "LastResult") == "failed"
+    next_run = p.service_get("tick", "NextRun")
+    assert next_run > ended, (next_run, ended)
+    changed = [m for m in signals(out, "PropertiesChanged", "org.freedesktop.DBus.Properties")
+               if m["path"] == path]
+    announced = set()
+    for m in changed:
+        announced |= set(m["payload"]["data"][1])
+    assert {"LastResult", "NextRun"} <= announced, announced
+
+
 MANY = 200
 
 
@@ -653,7 +680,8 @@ def test_activation():
 def main():
     tests = [test_spec_examples, test_introspection_matches_xml, test_error_names,
              test_invalid_config_error, test_access_denied, test_properties_agree_with_status,
-             test_crash_and_restart_signals, test_one_set_of_operations,
+             test_crash_and_restart_signals, test_cron_job_on_the_bus,
+             test_one_set_of_operations,
              test_no_signal_lost, test_idle_on_the_bus, test_no_bus_and_lost_bus,
              test_name_already_owned, test_activation]
     for test in tests:
