@@ -38,7 +38,6 @@ struct _SgControl {
 	SgEngine *engine;
 	char *state_dir;
 	char *socket_path;
-	char *config_path;
 	gint64 started_at;
 	SgControlShutdownFunc shutdown;
 	gpointer shutdown_data;
@@ -52,6 +51,9 @@ struct _SgControl {
 	guint n_clients;
 	GList *calls; /* Call* not answered yet */
 	gulong state_handler;
+	gulong added_handler;
+	gulong removed_handler;
+	gulong reloaded_handler;
 };
 
 struct _Client {
@@ -787,8 +789,11 @@ method_status(Call *call, JsonObject *params)
 {
 	SgControl *control = call->control;
 
+	const char *config_path = sg_supervisor_get_config_path(control->supervisor);
+
 	call_return(call,
-	            sg_status_all(control->supervisor, control->config_path, control->started_at));
+	            sg_status_all(control->supervisor, *config_path != '\0' ? config_path : NULL,
+	                          control->started_at));
 }
 
 static void
@@ -1128,6 +1133,55 @@ client_process(Client *client)
 
 /* ---- notifications ---- */
 
+/* Sends {"jsonrpc", "method", "params": {key: value}} to every subscriber. */
+static void
+notify_subscribers(SgControl *control, const char *method, const char *key, const char *value)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+	GList *next;
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "jsonrpc");
+	json_builder_add_string_value(builder, "2.0");
+	json_builder_set_member_name(builder, "method");
+	json_builder_add_string_value(builder, method);
+	json_builder_set_member_name(builder, "params");
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, key);
+	json_builder_add_string_value(builder, value);
+	json_builder_end_object(builder);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	for (GList *l = control->clients; l != NULL; l = next) {
+		Client *client = l->data;
+
+		next = l->next;
+		if (client->subscribed)
+			client_send(client, text, strlen(text));
+	}
+}
+
+static void
+service_added_cb(SgSupervisor *supervisor, SgService *service, gpointer user_data)
+{
+	notify_subscribers(user_data, "service_added", "name", sg_service_get_name(service));
+}
+
+static void
+service_removed_cb(SgSupervisor *supervisor, const char *name, gpointer user_data)
+{
+	notify_subscribers(user_data, "service_removed", "name", name);
+}
+
+static void
+reloaded_cb(SgSupervisor *supervisor, const char *config_path, gpointer user_data)
+{
+	notify_subscribers(user_data, "reloaded", "config", config_path);
+}
+
 static void
 state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
                  gpointer user_data)
@@ -1305,8 +1359,8 @@ bind_socket(SgControl *control, GError **error)
 }
 
 SgControl *
-sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started_at_usec,
-               SgControlShutdownFunc shutdown, gpointer shutdown_data, GError **error)
+sg_control_new(SgSupervisor *supervisor, gint64 started_at_usec, SgControlShutdownFunc shutdown,
+               gpointer shutdown_data, GError **error)
 {
 	SgControl *control = g_new0(SgControl, 1);
 	SgEngine *engine = sg_supervisor_get_engine(supervisor);
@@ -1315,7 +1369,6 @@ sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started
 	control->engine = engine;
 	control->state_dir = g_strdup(engine->state_dir);
 	control->socket_path = sg_paths_state_file(engine->state_dir, SG_STATE_SOCKET);
-	control->config_path = g_strdup(config_path);
 	control->started_at = started_at_usec;
 	control->shutdown = shutdown;
 	control->shutdown_data = shutdown_data;
@@ -1329,6 +1382,12 @@ sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started
 	}
 	control->state_handler = g_signal_connect(supervisor, "service-state-changed",
 	                                          G_CALLBACK(state_changed_cb), control);
+	control->added_handler = g_signal_connect(supervisor, "service-added",
+	                                          G_CALLBACK(service_added_cb), control);
+	control->removed_handler = g_signal_connect(supervisor, "service-removed",
+	                                            G_CALLBACK(service_removed_cb), control);
+	control->reloaded_handler =
+	        g_signal_connect(supervisor, "reloaded", G_CALLBACK(reloaded_cb), control);
 	listen_start(control);
 	return control;
 }
@@ -1352,6 +1411,9 @@ sg_control_free(SgControl *control)
 	if (control == NULL)
 		return;
 	g_clear_signal_handler(&control->state_handler, control->supervisor);
+	g_clear_signal_handler(&control->added_handler, control->supervisor);
+	g_clear_signal_handler(&control->removed_handler, control->supervisor);
+	g_clear_signal_handler(&control->reloaded_handler, control->supervisor);
 	g_clear_handle_id(&control->listen_id, g_source_remove);
 	sg_clock_clear(control->engine->clock, &control->accept_retry);
 	if (control->listen_fd >= 0) {
@@ -1382,6 +1444,5 @@ sg_control_free(SgControl *control)
 	g_object_unref(control->supervisor);
 	g_free(control->state_dir);
 	g_free(control->socket_path);
-	g_free(control->config_path);
 	g_free(control);
 }
