@@ -5,6 +5,7 @@
 #include "sg-adopt.h"
 
 #include <errno.h>
+#include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -363,9 +364,39 @@ sg_adopt_find(SgEngine *engine)
 typedef struct {
 	SgEngine *engine;
 	char *service;
-	GArray *pidfds; /* int */
+	GArray *pidfds;     /* int, one per process signalled */
+	GPtrArray *sources; /* GSource* watching them */
+	guint n_left;
 	guint timer;
 } Extras;
+
+static void
+extras_free(Extras *extras)
+{
+	sg_clock_clear(extras->engine->clock, &extras->timer);
+	for (guint i = 0; i < extras->sources->len; i++)
+		g_source_destroy(extras->sources->pdata[i]);
+	g_ptr_array_unref(extras->sources);
+	for (guint i = 0; i < extras->pidfds->len; i++)
+		close(g_array_index(extras->pidfds, int, i));
+	g_array_unref(extras->pidfds);
+	g_free(extras->service);
+	g_free(extras);
+}
+
+static gboolean
+extra_exited_cb(int fd, GIOCondition condition, gpointer user_data)
+{
+	Extras *extras = user_data;
+
+	if (--extras->n_left == 0) {
+		sg_engine_log(extras->engine, SG_LOG_INFO, "%s: the other instance is gone",
+		              extras->service);
+		/* Destroys this source too: it is not dispatched again. */
+		extras_free(extras);
+	}
+	return G_SOURCE_REMOVE;
+}
 
 static void
 extras_deadline_cb(gpointer user_data)
@@ -373,20 +404,15 @@ extras_deadline_cb(gpointer user_data)
 	Extras *extras = user_data;
 	guint killed = 0;
 
-	for (guint i = 0; i < extras->pidfds->len; i++) {
-		int fd = g_array_index(extras->pidfds, int, i);
-
-		if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0)
+	extras->timer = 0;
+	for (guint i = 0; i < extras->pidfds->len; i++)
+		if (syscall(SYS_pidfd_send_signal, g_array_index(extras->pidfds, int, i), SIGKILL,
+		            NULL, 0) == 0)
 			killed++;
-		close(fd);
-	}
-	if (killed > 0)
-		sg_engine_log(extras->engine, SG_LOG_WARN,
-		              "%s: killed %u process%s of another instance (SIGKILL was needed)",
-		              extras->service, killed, killed == 1 ? "" : "es");
-	g_array_unref(extras->pidfds);
-	g_free(extras->service);
-	g_free(extras);
+	sg_engine_log(extras->engine, SG_LOG_WARN,
+	              "%s: killed %u process%s of another instance (SIGKILL was needed)",
+	              extras->service, killed, killed == 1 ? "" : "es");
+	extras_free(extras);
 }
 
 void
@@ -400,9 +426,11 @@ sg_adopt_stop_extras(SgEngine *engine, const char *service, GPtrArray *extras, g
 	pending->engine = engine;
 	pending->service = g_strdup(service);
 	pending->pidfds = g_array_new(FALSE, FALSE, sizeof(int));
+	pending->sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
 	for (guint i = 0; i < extras->len; i++) {
 		const SgProcInfo *info = extras->pdata[i];
 		int fd = (int)syscall(SYS_pidfd_open, info->pid, 0);
+		GSource *source;
 
 		if (fd < 0)
 			continue;
@@ -414,10 +442,19 @@ sg_adopt_stop_extras(SgEngine *engine, const char *service, GPtrArray *extras, g
 		}
 		(void)syscall(SYS_pidfd_send_signal, fd, SIGCONT, NULL, 0);
 		g_array_append_val(pending->pidfds, fd);
+		source = g_unix_fd_source_new(fd, G_IO_IN);
+		g_source_set_callback(source, G_SOURCE_FUNC(extra_exited_cb), pending, NULL);
+		g_source_attach(source, g_main_context_get_thread_default());
+		g_ptr_array_add(pending->sources, source);
+		pending->n_left++;
 	}
 	sg_engine_log(engine, SG_LOG_WARN,
 	              "%s: stopping %u process%s of another instance an earlier supervisor left",
-	              service, pending->pidfds->len, pending->pidfds->len == 1 ? "" : "es");
+	              service, pending->n_left, pending->n_left == 1 ? "" : "es");
+	if (pending->n_left == 0) {
+		extras_free(pending);
+		return;
+	}
 	pending->timer =
 	        sg_clock_add_timeout(engine->clock, timeout_ms, extras_deadline_cb, pending);
 }
