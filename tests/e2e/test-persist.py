@@ -430,6 +430,23 @@ def test_purge_stops_first(p):
     assert marked_processes(state_id) == {}
 
 
+@with_project('version: "1"\nservices:\n  web:\n' + PAUSE + '  api:\n' + PAUSE)
+def test_offline_stop_finds_unrecorded(p):
+    first = p.sysgd()
+    wait_for(lambda: p.all_running("web", "api"), "services to run")
+    state_id = p.state_id()
+    p.kill9(first)
+    # the kill landed before api reached pid.json
+    pids = p.read_json("pid.json")
+    del pids["services"]["api"]
+    with open(os.path.join(p.state, "pid.json"), "w") as f:
+        json.dump(pids, f)
+    result = p.sysg("stop")
+    assert result.returncode == 0, result
+    assert "api: stopped 1 process" in result.stdout, result.stdout
+    assert marked_processes(state_id) == {}
+
+
 def main():
     for name, fn in sorted(globals().items()):
         if name.startswith("test_") and callable(fn):
