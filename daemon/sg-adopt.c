@@ -28,6 +28,7 @@ sg_adopt_found_free(SgAdoptFound *found)
 	g_free(found->invocation_id);
 	g_free(found->config_hash);
 	g_free(found->command);
+	g_free(found->cause);
 	g_ptr_array_unref(found->extras);
 	g_free(found);
 }
@@ -40,8 +41,11 @@ typedef struct {
 	const char *invocation_id;
 	const char *status;
 	const char *config_hash;
+	const char *cause;
 	gint64 started_at_usec;
 	guint restart_count;
+	int exit_code;
+	int exit_signal;
 } Record;
 
 static JsonObject *
@@ -63,6 +67,14 @@ read_services(SgEngine *engine, const char *file, JsonNode **ret_root)
 		return NULL;
 	root = json_object_get_member(json_node_get_object(root), "services");
 	return root != NULL && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+}
+
+static gboolean
+member_is_int(JsonObject *object, const char *name)
+{
+	JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
+
+	return node != NULL && json_node_get_value_type(node) == G_TYPE_INT64;
 }
 
 static gint64
@@ -117,6 +129,11 @@ read_record(JsonObject *pids, JsonObject *states, const char *name)
 		}
 	}
 	record.status = member_string(state, "status");
+	record.cause = member_string(state, "cause");
+	record.exit_code = member_is_int(state, "exit_code")
+	                           ? (int)CLAMP(member_int(state, "exit_code"), 0, 255)
+	                           : -1;
+	record.exit_signal = (int)CLAMP(member_int(state, "exit_signal"), 0, 64);
 	record.config_hash = member_string(state, "config_hash");
 	record.started_at_usec = parse_time(member_string(state, "started_at"));
 	record.restart_count = (guint)CLAMP(member_int(state, "restart_count"), 0, G_MAXINT);
@@ -279,8 +296,13 @@ decide(SgEngine *engine, GHashTable *by_pid, GPtrArray *scan, const char *name,
 		found->pid = record->pid;
 		return found;
 	}
-	if (g_strcmp0(record->status, "exited") == 0) {
-		found->kind = SG_ADOPT_EXITED;
+	if (record->status != NULL && sg_service_state_from_string(record->status, &found->state) &&
+	    (found->state == SG_SERVICE_EXITED || found->state == SG_SERVICE_FAILED ||
+	     found->state == SG_SERVICE_STOPPED)) {
+		found->kind = SG_ADOPT_FINAL;
+		found->cause = g_strdup(record->cause);
+		found->exit_code = record->exit_code;
+		found->exit_signal = record->exit_signal;
 		return found;
 	}
 	sg_adopt_found_free(found);

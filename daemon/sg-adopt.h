@@ -18,8 +18,12 @@ typedef struct {
 	gboolean ready; /* the recorded main process was running (ready) */
 	gint64 started_at_usec;
 	guint restart_count;
-	char *config_hash; /* as recorded in state.json, or NULL when unknown */
-	char *command;     /* LIVE: the main process's command line, for orphans */
+	char *config_hash;    /* as recorded in state.json, or NULL when unknown */
+	char *command;        /* LIVE: the main process's command line, for orphans */
+	SgServiceState state; /* FINAL: exited, failed or stopped */
+	char *cause;
+	int exit_code;     /* -1: none */
+	int exit_signal;   /* 0: none */
 	GPtrArray *extras; /* SgProcInfo* of other instances, to be stopped */
 } SgAdoptFound;
 

@@ -926,11 +926,12 @@ sg_service_adopt(SgService *service, const SgServiceAdoption *adoption, GError *
 
 	g_return_val_if_fail(!sg_service_is_active(service), FALSE);
 
-	if (adoption->kind == SG_ADOPT_EXITED) {
-		service->exit_code = 0;
-		service->exit_signal = 0;
+	if (adoption->kind == SG_ADOPT_FINAL) {
+		service->exit_code = adoption->exit_code;
+		service->exit_signal = adoption->exit_signal;
 		service->started_at_usec = adoption->started_at_usec;
-		set_state(service, SG_SERVICE_EXITED, NULL);
+		service->restart_count = adoption->restart_count;
+		set_state(service, adoption->state, adoption->cause);
 		return TRUE;
 	}
 	service->restart_count = adoption->restart_count;

@@ -73,7 +73,7 @@ typedef enum {
 	SG_ADOPT_LIVE,      /* its main process lives: watched through a pidfd */
 	SG_ADOPT_LEFTOVERS, /* processes but no main: stopped, then handled as a crash */
 	SG_ADOPT_GONE,      /* the recorded process is gone: handled as a crash */
-	SG_ADOPT_EXITED,    /* a one-shot job had exited 0: it stays done */
+	SG_ADOPT_FINAL,     /* no process: exited, failed or stopped, kept as recorded */
 } SgAdoptKind;
 
 typedef struct {
@@ -84,6 +84,11 @@ typedef struct {
 	gboolean ready; /* recorded as running: readiness is not checked again */
 	gint64 started_at_usec;
 	guint restart_count;
+	/* FINAL: the recorded state, its cause, exit code (-1: none) and signal (0: none) */
+	SgServiceState state;
+	const char *cause;
+	int exit_code;
+	int exit_signal;
 } SgServiceAdoption;
 
 /*

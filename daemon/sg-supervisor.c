@@ -27,6 +27,9 @@ struct _SgSupervisor {
 	GHashTable *detached;
 	guint removal_idle;
 	GHashTable *restarting; /* SgService* between the stop and the start of a restart */
+	/* SgService* the operator had stopped before the earlier supervisor went away: the
+	 * start of all services after adoption leaves them stopped. */
+	GHashTable *held;
 
 	gboolean settle_pending;
 	gboolean starting_all;
@@ -331,7 +334,8 @@ sg_supervisor_start_all(SgSupervisor *supervisor)
 		SgService *service = g_ptr_array_index(supervisor->services, i);
 		if (sg_service_get_config(service)->cron == NULL &&
 		    sg_service_get_state(service) == SG_SERVICE_STOPPED &&
-		    !g_hash_table_contains(supervisor->detached, service))
+		    !g_hash_table_contains(supervisor->detached, service) &&
+		    !g_hash_table_contains(supervisor->held, service))
 			request(supervisor, service, seen);
 	}
 	/* Roots first, in file order; dependents follow as their dependencies get ready. */
@@ -341,6 +345,7 @@ sg_supervisor_start_all(SgSupervisor *supervisor)
 			evaluate(supervisor, service, TRUE);
 	}
 	supervisor->starting_all = FALSE;
+	g_hash_table_remove_all(supervisor->held);
 	check_settled(supervisor);
 }
 
@@ -570,6 +575,10 @@ adopt_one(SgSupervisor *supervisor, const SgAdoptFound *found, GPtrArray *outdat
 		.ready = found->ready,
 		.started_at_usec = found->started_at_usec,
 		.restart_count = found->restart_count,
+		.state = found->state,
+		.cause = found->cause,
+		.exit_code = found->exit_code,
+		.exit_signal = found->exit_signal,
 	};
 	g_autoptr(GError) error = NULL;
 	gboolean orphan = service == NULL;
@@ -586,7 +595,9 @@ adopt_one(SgSupervisor *supervisor, const SgAdoptFound *found, GPtrArray *outdat
 	}
 	sg_adopt_stop_extras(supervisor->engine, found->name, found->extras,
 	                     sg_service_get_config(service)->stop_timeout_ms);
-	if (!orphan)
+	if (found->kind == SG_ADOPT_FINAL && found->state == SG_SERVICE_STOPPED)
+		g_hash_table_add(supervisor->held, service);
+	else if (!orphan)
 		g_hash_table_add(supervisor->wanted, service);
 	if (!sg_service_adopt(service, &adoption, &error)) {
 		/* It went in between: as if it had gone before. */
@@ -842,6 +853,7 @@ sg_supervisor_finalize(GObject *object)
 	g_hash_table_unref(supervisor->wanted);
 	g_hash_table_unref(supervisor->detached);
 	g_hash_table_unref(supervisor->restarting);
+	g_hash_table_unref(supervisor->held);
 	g_hash_table_unref(supervisor->dependents);
 	g_hash_table_unref(supervisor->by_name);
 	g_ptr_array_unref(supervisor->services);
@@ -860,6 +872,7 @@ sg_supervisor_init(SgSupervisor *supervisor)
 	supervisor->wanted = g_hash_table_new(NULL, NULL);
 	supervisor->detached = g_hash_table_new(NULL, NULL);
 	supervisor->restarting = g_hash_table_new(NULL, NULL);
+	supervisor->held = g_hash_table_new(NULL, NULL);
 }
 
 static void

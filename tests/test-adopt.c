@@ -93,6 +93,12 @@ reloaded_cb(SgSupervisor *supervisor, const char *path, gpointer user_data)
 	g_string_append(f->events, "reloaded ");
 }
 
+static void
+stopped_cb(SgSupervisor *supervisor, gpointer user_data)
+{
+	*(gboolean *)user_data = TRUE;
+}
+
 static char *
 write_config(Fixture *f, const char *yaml)
 {
@@ -410,6 +416,37 @@ test_orphan_stopped(Fixture *f, gconstpointer data)
 	g_assert_true(stopped);
 }
 
+/* What had ended stays as it was: a one-shot job is not run again, a stop is kept. */
+static void
+test_final_states_kept(Fixture *f, gconstpointer data)
+{
+	static const char *const yaml = "version: \"1\"\nservices:\n"
+	                                "  keeper:\n    exec: [\"${HELPER}\", \"pause\"]\n"
+	                                "  held:\n    exec: [\"${HELPER}\", \"pause\"]\n"
+	                                "  job:\n    exec: [\"${HELPER}\", \"exit:0\"]\n";
+	gboolean stopped = FALSE;
+	pid_t keeper;
+
+	load(f, yaml);
+	start_running(f);
+	WAIT_FOR(state_of(f, "job") == SG_SERVICE_EXITED);
+	keeper = pid_of(f, "keeper");
+	g_assert_true(
+	        sg_supervisor_stop_service(f->supervisor, "held", stopped_cb, &stopped, NULL));
+	WAIT_FOR(stopped);
+	crash(f);
+
+	restart_supervisor(f, yaml);
+	g_assert_cmpint(pid_of(f, "keeper"), ==, keeper);
+	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_EXITED);
+	g_assert_cmpint(sg_service_get_exit_code(svc(f, "job")), ==, 0);
+	g_assert_cmpint(state_of(f, "held"), ==, SG_SERVICE_STOPPED);
+	g_assert_cmpint(pid_of(f, "held"), ==, 0);
+	/* An explicit start still starts it. */
+	g_assert_true(sg_supervisor_start_service(f->supervisor, "held", NULL));
+	g_assert_cmpint(pid_of(f, "held"), >, 0);
+}
+
 /* A process runs an earlier definition: restarted; the unchanged one keeps its PID. */
 static void
 test_changed_while_down(Fixture *f, gconstpointer data)
@@ -568,6 +605,7 @@ main(int argc, char **argv)
 	ADD("adopt/orphan", test_orphan);
 	ADD("adopt/orphan-stopped", test_orphan_stopped);
 	ADD("adopt/changed-while-down", test_changed_while_down);
+	ADD("adopt/final-states-kept", test_final_states_kept);
 	ADD("reload/matrix", test_reload_matrix);
 	ADD("reload/invalid", test_reload_invalid);
 	ADD("reload/plan", test_reload_plan);

@@ -40,6 +40,15 @@ def settled_since(p, daemon):
     return start >= 0 and "all services settled" in log[start:]
 
 
+def describe(p):
+    """The services' states, for a failure message."""
+    result = p.sysg("status", "--json")
+    if result.returncode != 0:
+        return result.stderr
+    return ", ".join("%s=%s(%s)" % (s["name"], s["state"], s["cause"])
+                     for s in json.loads(result.stdout)["services"])
+
+
 def consistency_problem(p):
     """None when processes, pid.json, state.json and status agree; else what is wrong."""
     try:
@@ -91,7 +100,11 @@ def test_chaos():
             victim.send_signal(signal.SIGKILL)
             victim.wait()
             survivor = p.sysgd()
-            wait_for(lambda: settled_since(p, survivor), "round %d to settle" % round_)
+            try:
+                wait_for(lambda: settled_since(p, survivor), "round %d to settle" % round_)
+            except AssertionError:
+                raise AssertionError("round %d (seed %d) never settled: %s\n%s" % (
+                    round_, seed, describe(p), "\n".join(p.log().splitlines()[-40:])))
             problems = []
 
             def consistent():
