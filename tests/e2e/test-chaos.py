@@ -45,7 +45,7 @@ def describe(p):
     result = p.sysg("status", "--json")
     if result.returncode != 0:
         return result.stderr
-    return ", ".join("%s=%s(%s)" % (s["name"], s["state"], s["cause"])
+    return ", ".join("%s=%s(%s)" % (s["name"], s["state"], s.get("cause"))
                      for s in json.loads(result.stdout)["services"])
 
 
@@ -103,8 +103,11 @@ def test_chaos():
             try:
                 wait_for(lambda: settled_since(p, survivor), "round %d to settle" % round_)
             except AssertionError:
-                raise AssertionError("round %d (seed %d) never settled: %s\n%s" % (
-                    round_, seed, describe(p), "\n".join(p.log().splitlines()[-40:])))
+                with open(survivor.stderr_path) as f:
+                    err = f.read()
+                raise AssertionError("round %d (seed %d) never settled: sysgd %s, %s; %s\n%s" % (
+                    round_, seed, survivor.poll(), err, describe(p),
+                    "\n".join(p.log().splitlines()[-40:])))
             problems = []
 
             def consistent():

@@ -58,9 +58,12 @@ class Project:
 
     def sysgd(self):
         """A foreground sysgd in its own session: no terminal, so SIGHUP means reload."""
+        stderr = open(os.path.join(self.dir, "sysgd-%d.err" % len(self.daemons)), "w")
         proc = subprocess.Popen([SYSGD, "--config", self.config], env=self.env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=stderr,
                                 start_new_session=True)
+        stderr.close()
+        proc.stderr_path = stderr.name
         self.daemons.append(proc)
         return proc
 
