@@ -33,13 +33,6 @@ PROJECT = ('version: "1"\nservices:\n'
 NAMES = ["long1", "long2", "long3", "crash1", "crash2", "slow1", "slow2", "dep1", "dep2", "dep3"]
 
 
-def settled_since(p, daemon):
-    """Whether the supervisor daemon (not an earlier one) has logged that it settled."""
-    log = p.log()
-    start = log.rfind("supervisor starting (PID %d)" % daemon.pid)
-    return start >= 0 and "all services settled" in log[start:]
-
-
 def describe(p):
     """The services' states, for a failure message."""
     result = p.sysg("status", "--json")
@@ -101,7 +94,7 @@ def test_chaos():
             victim.wait()
             survivor = p.sysgd()
             try:
-                wait_for(lambda: settled_since(p, survivor), "round %d to settle" % round_)
+                wait_for(lambda: p.settled_since(survivor), "round %d to settle" % round_)
             except AssertionError:
                 with open(survivor.stderr_path) as f:
                     err = f.read()
@@ -122,7 +115,7 @@ def test_chaos():
             survivor.wait()
         state_id = p.state_id()
         p.sysgd()
-        wait_for(lambda: settled_since(p, p.daemons[-1]), "the last supervisor to settle")
+        wait_for(lambda: p.settled_since(p.daemons[-1]), "the last supervisor to settle")
         stop = p.sysg("stop")
         assert stop.returncode == 0, stop
         left = persist.marked_processes(state_id)
@@ -131,7 +124,7 @@ def test_chaos():
         print("# %d rounds in %.1f s" % (rounds, elapsed))
         log = p.log()
         for event in ("adopting", "found by its markers", "left without their main process",
-                      "handled as crashes", "of another instance", "waiting for readiness"):
+                      "handled as crashes", "of another instance"):
             print("# %4d log lines with \"%s\"" % (log.count(event), event))
     finally:
         p.close()

@@ -103,10 +103,14 @@ class Project:
         states = self.states()
         return all(states.get(n, {}).get("status") == "running" for n in names)
 
-    def settled(self, times):
-        """Waits until the times-th supervisor on this state directory has settled."""
-        wait_for(lambda: self.log().count("all services settled") >= times,
-                 "supervisor %d to settle" % times)
+    def settled_since(self, daemon):
+        """Whether sysgd daemon (not an earlier one) has logged that it settled."""
+        log = self.log()
+        start = log.rfind("supervisor starting (PID %d)" % daemon.pid)
+        return start >= 0 and "all services settled" in log[start:]
+
+    def settled(self, daemon):
+        wait_for(lambda: self.settled_since(daemon), "sysgd %d to settle" % daemon.pid)
 
     def log(self):
         try:
@@ -214,8 +218,7 @@ def test_gone_while_down_is_a_crash(p):
     os.kill(before["single"], signal.SIGKILL)
     wait_for(lambda: not alive(before["worker"]) and not alive(before["single"]),
              "the services to die")
-    p.sysgd()
-    p.settled(2)
+    p.settled(p.sysgd())
     wait_for(lambda: p.all_running("keeper", "worker"), "worker to be restarted")
     assert p.pids()["worker"] != before["worker"]
     assert p.pids()["keeper"] == before["keeper"]
@@ -263,8 +266,7 @@ def test_missing_from_pid_json_not_duplicated(p):
     for name, data in (("pid.json", pids), ("state.json", states)):
         with open(os.path.join(p.state, name), "w") as f:
             json.dump(data, f)
-    p.sysgd()
-    p.settled(2)
+    p.settled(p.sysgd())
     wait_for(lambda: p.all_running("web", "api"), "services to run")
     assert p.pids() == before, (p.pids(), before)
     assert "found by its markers" in p.log()
@@ -411,8 +413,7 @@ def test_old_state_dir_starts_afresh(p):
     for pid in before.values():
         os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not any(alive(pid) for pid in before.values()), "the services to die")
-    p.sysgd()
-    p.settled(2)
+    p.settled(p.sysgd())
     wait_for(lambda: p.all_running("web", "job"), "services to run")
     log = p.log()
     assert "stale sysg.pid" in log and "starting afresh" in log, log
