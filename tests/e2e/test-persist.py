@@ -56,10 +56,13 @@ class Project:
             f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
         return path
 
-    def sysgd(self):
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def sysgd(self, *args):
         """A foreground sysgd in its own session: no terminal, so SIGHUP means reload."""
         stderr = open(os.path.join(self.dir, "sysgd-%d.err" % len(self.daemons)), "w")
-        proc = subprocess.Popen([SYSGD, "--config", self.config], env=self.env,
+        proc = subprocess.Popen([SYSGD, "--config", self.config] + list(args), env=self.env,
                                 stdout=subprocess.DEVNULL, stderr=stderr,
                                 start_new_session=True)
         stderr.close()
@@ -449,6 +452,58 @@ def test_offline_stop_finds_unrecorded(p):
     assert result.returncode == 0, result
     assert "api: stopped 1 process" in result.stdout, result.stdout
     assert marked_processes(state_id) == {}
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                return fields[4]
+    return None
+
+
+def test_cgroup_adoption():
+    """A process with no markers left in a service's cgroup is found and stopped."""
+    mount = cgroup2_mount()
+    if os.geteuid() != 0 or mount is None:
+        return "needs root and a cgroup v2 mount"
+    root = os.path.join(mount, "sg-persist-%d" % os.getpid())
+    try:
+        os.mkdir(root)
+    except OSError as error:
+        return "cannot create a cgroup: %s" % error
+    p = Project('version: "1"\nservices:\n  keeper:\n' + PAUSE
+                + '  leaky:\n    exec: ["HELPER", "pids:DIR/pids", "wiped-daemon:60000", '
+                '"pause"]\n    restart_policy: always\n    backoff: 100ms\n')
+    try:
+        first = p.sysgd("--cgroup", root)
+        wait_for(lambda: p.all_running("keeper", "leaky"), "services to run")
+        wait_for(lambda: os.path.exists(p.path("pids")) and
+                 len(open(p.path("pids")).read().split()) == 1, "the wiped daemon")
+        wiped = int(open(p.path("pids")).read().split()[0])
+        leaky = p.pids()["leaky"]
+        p.kill9(first)
+        # its main process dies while no supervisor watches; the wiped daemon stays
+        os.kill(leaky, signal.SIGKILL)
+        wait_for(lambda: not alive(leaky), "leaky to die")
+        assert alive(wiped)
+        second = p.sysgd("--cgroup", root)
+        p.settled(second)
+        wait_for(lambda: not alive(wiped), "the leftover in the cgroup to be stopped")
+        assert "left without their main process" in p.log(), p.log()
+        wait_for(lambda: p.all_running("leaky") and p.pids().get("leaky") != leaky,
+                 "leaky to be restarted")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=DEADLINE) == 0
+    finally:
+        p.close()
+        for sub in ("svc-keeper", "svc-leaky", "supervisor", ""):
+            try:
+                os.rmdir(os.path.join(root, sub) if sub else root)
+            except OSError:
+                pass
 
 
 def main():
