@@ -787,6 +787,12 @@ sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError *
 		else
 			(void)sg_supervisor_start_service(supervisor, cfg->name, NULL);
 	}
+	/* Dependencies apply in place: what waits or is blocked is judged on the new ones. */
+	for (guint i = 0; i < supervisor->services->len; i++) {
+		SgService *service = g_ptr_array_index(supervisor->services, i);
+		if (!g_hash_table_contains(supervisor->restarting, service))
+			evaluate(supervisor, service, FALSE);
+	}
 	if (!sg_state_write_config_hint(supervisor->engine->state_dir, config->path, &hint_error))
 		sg_engine_log(supervisor->engine, SG_LOG_WARN, "cannot write config_hint: %s",
 		              hint_error->message);

@@ -548,6 +548,28 @@ test_reload_invalid(Fixture *f, gconstpointer data)
 	                ==, "pause");
 }
 
+/* Dependencies apply in place: a service blocked by a dependency it no longer has starts. */
+static void
+test_reload_dependencies(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  db:\n    exec: [\"${HELPER}\", \"exit:3\"]\n"
+	        "  api:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [db]\n");
+	sg_supervisor_start_all(f->supervisor);
+	WAIT_FOR(state_of(f, "api") == SG_SERVICE_BLOCKED);
+	path = write_config(f, "version: \"1\"\nservices:\n"
+	                       "  db:\n    exec: [\"${HELPER}\", \"exit:3\"]\n"
+	                       "  api:\n    exec: [\"${HELPER}\", \"pause\"]\n");
+	g_assert_true(sg_supervisor_reload(f->supervisor, path, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(pid_of(f, "api"), >, 0);
+	/* db is unchanged and failed: left alone. */
+	g_assert_cmpint(state_of(f, "db"), ==, SG_SERVICE_FAILED);
+}
+
 static void
 test_reload_plan(Fixture *f, gconstpointer data)
 {
@@ -608,6 +630,7 @@ main(int argc, char **argv)
 	ADD("adopt/final-states-kept", test_final_states_kept);
 	ADD("reload/matrix", test_reload_matrix);
 	ADD("reload/invalid", test_reload_invalid);
+	ADD("reload/dependencies", test_reload_dependencies);
 	ADD("reload/plan", test_reload_plan);
 	status = g_test_run();
 	sg_reaper_free(reaper);
