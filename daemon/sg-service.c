@@ -191,7 +191,7 @@ become_ready(SgService *service)
 		service->health = SG_HEALTH_HEALTHY;
 	sg_engine_log(service->engine, SG_LOG_INFO, "%s is ready (PID %d)", service->cfg->name,
 	              service->pid);
-	set_state(service, SG_SERVICE_RUNNING, NULL);
+	set_state(service, service->orphaned ? SG_SERVICE_ORPHANED : SG_SERVICE_RUNNING, NULL);
 	run_hook(service, SG_HOOK_ON_START_SUCCESS);
 	if (service->automatic)
 		run_hook(service, SG_HOOK_ON_RESTART_SUCCESS);
@@ -896,7 +896,8 @@ adopt_live(SgService *service, const SgServiceAdoption *adoption, GError **error
 		service->health = service->cfg->health_check.kind == SG_CHECK_NONE
 		                          ? SG_HEALTH_NONE
 		                          : SG_HEALTH_HEALTHY;
-		set_state(service, SG_SERVICE_RUNNING, NULL);
+		set_state(service, service->orphaned ? SG_SERVICE_ORPHANED : SG_SERVICE_RUNNING,
+		          NULL);
 		if (service->restart_count > 0)
 			service->stable_timer =
 			        sg_clock_add_timeout(engine->clock, stable_ms, stable_cb, service);
@@ -1123,6 +1124,11 @@ void
 sg_service_set_orphaned(SgService *service, gboolean orphaned)
 {
 	service->orphaned = orphaned;
+	/* A live orphan is "orphaned"; taken back into the configuration, it runs. */
+	if (orphaned && service->state == SG_SERVICE_RUNNING)
+		set_state(service, SG_SERVICE_ORPHANED, NULL);
+	else if (!orphaned && service->state == SG_SERVICE_ORPHANED)
+		set_state(service, SG_SERVICE_RUNNING, NULL);
 }
 
 SgHealthStatus

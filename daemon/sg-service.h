@@ -49,6 +49,7 @@ gint64 sg_service_get_next_run(SgService *service);
 const char *sg_service_get_last_result(SgService *service);
 /* Adopted from an earlier supervisor, and no longer in the configuration. */
 gboolean sg_service_is_orphaned(SgService *service);
+/* A running orphan's state is SG_SERVICE_ORPHANED; taken back, it is running again. */
 void sg_service_set_orphaned(SgService *service, gboolean orphaned);
 const char *sg_health_status_to_string(SgHealthStatus status);
 /* The last instance crashed or failed before it was ready (sysg start's exit status). */

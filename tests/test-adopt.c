@@ -389,13 +389,38 @@ test_orphan(Fixture *f, gconstpointer data)
 	                      "  db:\n    exec: [\"${HELPER}\", \"pause\"]\n");
 	g_assert_true(sg_service_is_orphaned(svc(f, "api")));
 	g_assert_cmpint(pid_of(f, "api"), ==, old);
-	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_RUNNING);
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_ORPHANED);
 	g_assert_nonnull(strstr(sg_service_get_config(svc(f, "api"))->command, "pause"));
 	/* Never restarted, never started: it goes when its process goes. */
 	g_assert_false(sg_supervisor_start_service(f->supervisor, "api", NULL));
 	kill(old, SIGKILL);
 	WAIT_FOR(sg_supervisor_lookup(f->supervisor, "api") == NULL);
 	g_assert_nonnull(strstr(f->events->str, "removed:api"));
+}
+
+/* A reload that brings the name back with the same definition keeps the process. */
+static void
+test_orphan_taken_back(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	pid_t old;
+
+	load(f, TWO_SERVICES);
+	start_running(f);
+	old = pid_of(f, "api");
+	crash(f);
+
+	restart_supervisor(f, "version: \"1\"\nservices:\n"
+	                      "  db:\n    exec: [\"${HELPER}\", \"pause\"]\n");
+	g_assert_true(sg_service_is_orphaned(svc(f, "api")));
+	path = write_config(f, TWO_SERVICES);
+	g_assert_true(sg_supervisor_reload(f->supervisor, path, &error));
+	g_assert_no_error(error);
+	g_assert_false(sg_service_is_orphaned(svc(f, "api")));
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_RUNNING);
+	g_assert_cmpint(pid_of(f, "api"), ==, old);
+	g_assert_null(strstr(f->events->str, "added:api"));
 }
 
 static void
@@ -626,6 +651,7 @@ main(int argc, char **argv)
 	ADD("adopt/other-instances-stopped", test_other_instances_stopped);
 	ADD("adopt/orphan", test_orphan);
 	ADD("adopt/orphan-stopped", test_orphan_stopped);
+	ADD("adopt/orphan-taken-back", test_orphan_taken_back);
 	ADD("adopt/changed-while-down", test_changed_while_down);
 	ADD("adopt/final-states-kept", test_final_states_kept);
 	ADD("reload/matrix", test_reload_matrix);
