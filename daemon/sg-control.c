@@ -668,7 +668,9 @@ call_start(Call *call)
 		sg_supervisor_start_all(control->supervisor);
 		for (guint i = 0; i < services->len; i++) {
 			SgService *service = services->pdata[i];
-			if (sg_service_get_config(service)->cron == NULL)
+			/* An orphan is never started: not a target of "start everything". */
+			if (sg_service_get_config(service)->cron == NULL &&
+			    !sg_service_is_orphaned(service))
 				g_ptr_array_add(call->targets, service);
 		}
 	}
@@ -1173,7 +1175,23 @@ service_added_cb(SgSupervisor *supervisor, SgService *service, gpointer user_dat
 static void
 service_removed_cb(SgSupervisor *supervisor, const char *name, gpointer user_data)
 {
-	notify_subscribers(user_data, "service_removed", "name", name);
+	SgControl *control = user_data;
+	GList *next;
+
+	notify_subscribers(control, "service_removed", "name", name);
+	/* A start waiting for it waits no more: the service is gone. */
+	for (GList *l = control->calls; l != NULL; l = next) {
+		Call *call = l->data;
+
+		next = l->next;
+		if (call->targets == NULL)
+			continue;
+		for (guint i = call->targets->len; i > 0; i--)
+			if (g_strcmp0(sg_service_get_name(call->targets->pdata[i - 1]), name) == 0)
+				g_ptr_array_remove_index(call->targets, i - 1);
+		if (call->phase == CALL_WAITING)
+			call_check_started(call);
+	}
 }
 
 static void

@@ -249,8 +249,10 @@ removal_cb(gpointer user_data)
 		g_hash_table_remove(supervisor->restarting, service);
 		if (g_hash_table_lookup(supervisor->by_name, name) == service)
 			g_hash_table_remove(supervisor->by_name, name);
-		g_ptr_array_remove_index(supervisor->services, i - 1);
+		/* Freed after the signal: a listener may still drop its pointers to it. */
+		g_ptr_array_steal_index(supervisor->services, i - 1);
 		g_signal_emit(supervisor, signals[SIGNAL_SERVICE_REMOVED], 0, name);
+		sg_service_free(service);
 	}
 	return G_SOURCE_REMOVE;
 }
