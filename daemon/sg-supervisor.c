@@ -716,12 +716,18 @@ sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError *
 	g_autoptr(GError) hint_error = NULL;
 	g_autofree char *absolute = NULL;
 	g_autofree char *summary = NULL;
+	g_autofree char *discovered = NULL;
 
-	if (path == NULL || *path == '\0')
-		return fail_reload(supervisor,
-		                   _("no configuration file to reload: the supervisor runs "
-		                     "with none; give one"),
-		                   error);
+	if (path == NULL || *path == '\0') {
+		/* Running with none (an activated daemon): the usual places, as at start. */
+		g_autofree char *hint = sg_state_read_config_hint(supervisor->engine->state_dir);
+		g_autoptr(GError) discover_error = NULL;
+
+		discovered = sg_config_discover(NULL, hint, &discover_error);
+		if (discovered == NULL)
+			return fail_reload(supervisor, discover_error->message, error);
+		path = discovered;
+	}
 	if (supervisor->stopping_all) {
 		g_set_error_literal(error, SG_ERROR, SG_ERROR_FAILED,
 		                    _("the supervisor is stopping every service"));

@@ -377,6 +377,28 @@ def test_reload_with_sighup(p):
     assert p.daemons[0].poll() is None
 
 
+@with_project('version: "1"\nservices: {}\n')
+def test_reload_of_a_daemon_with_no_file(p):
+    """Started with no configuration (as D-Bus activation may), a reload finds one."""
+    xdg = os.path.join(p.dir, "xdg")
+    empty = os.path.join(p.dir, "empty")
+    os.makedirs(os.path.join(xdg, "systemg"))
+    os.makedirs(empty)
+    env = dict(p.env, XDG_CONFIG_HOME=xdg)
+    daemon = subprocess.Popen([SYSGD], env=env, cwd=empty, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    p.daemons.append(daemon)
+    p.settled(daemon)
+    assert "no configuration found" in p.log()
+    config = os.path.join(xdg, "systemg", "systemg.yaml")
+    with open(config, "w") as f:
+        f.write(('version: "1"\nservices:\n  web:\n' + PAUSE).replace("HELPER", HELPER))
+    os.kill(daemon.pid, signal.SIGHUP)
+    wait_for(lambda: p.all_running("web"), "web to start after the reload")
+    with open(os.path.join(p.state, "config_hint")) as f:
+        assert f.read().strip() == config
+
+
 # ---- stale state ----
 
 @with_project('version: "1"\nservices:\n  web:\n' + PAUSE)
