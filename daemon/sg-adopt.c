@@ -251,7 +251,8 @@ decide(SgEngine *engine, GHashTable *by_pid, GPtrArray *scan, const char *name,
 		found->invocation_id =
 		        g_strdup(main_info->invocation_id != NULL ? main_info->invocation_id
 		                                                  : record->invocation_id);
-		found->ready = same && g_strcmp0(record->status, "running") == 0;
+		found->ready = same && (g_strcmp0(record->status, "running") == 0 ||
+		                        g_strcmp0(record->status, "orphaned") == 0);
 		found->command = read_cmdline(main_info->pid);
 		if (!same)
 			found->started_at_usec = 0;
