@@ -669,11 +669,14 @@ apply_definitions(SgSupervisor *supervisor, SgConfig *config)
 			                         supervisor);
 		} else {
 			sg_service_set_config(service, config, cfg);
-			if (sg_service_is_orphaned(service))
+			if (sg_service_is_orphaned(service)) {
 				sg_engine_log(
 				        supervisor->engine, SG_LOG_INFO,
 				        "%s is in the configuration again: no longer orphaned",
 				        cfg->name);
+				/* Supervised from now on: restarts and cascades apply. */
+				g_hash_table_add(supervisor->wanted, service);
+			}
 			sg_service_set_orphaned(service, FALSE);
 			g_hash_table_remove(supervisor->detached, service);
 			g_hash_table_add(placed, service);
