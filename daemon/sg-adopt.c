@@ -299,8 +299,9 @@ decide(SgEngine *engine, GHashTable *by_pid, GPtrArray *scan, const char *name,
 	}
 	if (record->status != NULL && sg_service_state_from_string(record->status, &found->state) &&
 	    (found->state == SG_SERVICE_EXITED || found->state == SG_SERVICE_FAILED ||
-	     found->state == SG_SERVICE_STOPPED)) {
-		found->kind = SG_ADOPT_FINAL;
+	     found->state == SG_SERVICE_STOPPED || found->state == SG_SERVICE_BACKOFF)) {
+		found->kind =
+		        found->state == SG_SERVICE_BACKOFF ? SG_ADOPT_BACKOFF : SG_ADOPT_FINAL;
 		found->cause = g_strdup(record->cause);
 		found->exit_code = record->exit_code;
 		found->exit_signal = record->exit_signal;

@@ -935,6 +935,27 @@ sg_service_adopt(SgService *service, const SgServiceAdoption *adoption, GError *
 		set_state(service, adoption->state, adoption->cause);
 		return TRUE;
 	}
+	if (adoption->kind == SG_ADOPT_BACKOFF) {
+		guint64 delay;
+
+		/* The restart that was due, after a full backoff from now (its start is
+		 * unknown), counted as it was. */
+		service->restart_count =
+		        adoption->restart_count > 0 ? adoption->restart_count - 1 : 0;
+		delay = backoff_delay(service);
+		service->restart_count++;
+		service->exit_code = adoption->exit_code;
+		service->exit_signal = adoption->exit_signal;
+		service->started_at_usec = adoption->started_at_usec;
+		sg_engine_log(engine, SG_LOG_INFO,
+		              "%s was waiting to be restarted: restart in %" G_GUINT64_FORMAT
+		              " ms (restart %u)",
+		              service->cfg->name, delay, service->restart_count);
+		service->backoff_timer =
+		        sg_clock_add_timeout(engine->clock, delay, backoff_cb, service);
+		set_state(service, SG_SERVICE_BACKOFF, adoption->cause);
+		return TRUE;
+	}
 	service->restart_count = adoption->restart_count;
 	service->adopted = TRUE;
 	sg_contain_set_foreign(engine->contain, service->cfg->name, TRUE);

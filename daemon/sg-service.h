@@ -75,6 +75,7 @@ typedef enum {
 	SG_ADOPT_LEFTOVERS, /* processes but no main: stopped, then handled as a crash */
 	SG_ADOPT_GONE,      /* the recorded process is gone: handled as a crash */
 	SG_ADOPT_FINAL,     /* no process: exited, failed or stopped, kept as recorded */
+	SG_ADOPT_BACKOFF,   /* no process, waiting to be restarted: the wait goes on */
 } SgAdoptKind;
 
 typedef struct {
@@ -85,7 +86,8 @@ typedef struct {
 	gboolean ready; /* recorded as running: readiness is not checked again */
 	gint64 started_at_usec;
 	guint restart_count;
-	/* FINAL: the recorded state, its cause, exit code (-1: none) and signal (0: none) */
+	/* FINAL: the recorded state; FINAL and BACKOFF: its cause, exit code (-1: none) and
+	 * signal (0: none) */
 	SgServiceState state;
 	const char *cause;
 	int exit_code;

@@ -472,6 +472,31 @@ test_final_states_kept(Fixture *f, gconstpointer data)
 	g_assert_cmpint(pid_of(f, "held"), >, 0);
 }
 
+/* Killed during a backoff: the restart still comes after a backoff, counted as it was. */
+static void
+test_backoff_resumed(Fixture *f, gconstpointer data)
+{
+	static const char *const yaml = "version: \"1\"\nservices:\n"
+	                                "  keeper:\n    exec: [\"${HELPER}\", \"pause\"]\n"
+	                                "  flaky:\n    exec: [\"${HELPER}\", \"exit:2\"]\n"
+	                                "    restart_policy: on-failure\n    backoff: 2s\n";
+
+	load(f, yaml);
+	start_running(f);
+	WAIT_FOR(state_of(f, "flaky") == SG_SERVICE_BACKOFF);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "flaky")), ==, 1);
+	crash(f);
+
+	restart_supervisor(f, yaml);
+	g_assert_cmpint(state_of(f, "flaky"), ==, SG_SERVICE_BACKOFF);
+	g_assert_cmpuint(sg_service_get_restart_count(svc(f, "flaky")), ==, 1);
+	g_assert_cmpint(sg_service_get_exit_code(svc(f, "flaky")), ==, 2);
+	sg_clock_fake_advance(f->engine.clock, 1999);
+	g_assert_cmpint(pid_of(f, "flaky"), ==, 0);
+	sg_clock_fake_advance(f->engine.clock, 1);
+	g_assert_cmpint(pid_of(f, "flaky"), >, 0);
+}
+
 /* A process runs an earlier definition: restarted; the unchanged one keeps its PID. */
 static void
 test_changed_while_down(Fixture *f, gconstpointer data)
@@ -654,6 +679,7 @@ main(int argc, char **argv)
 	ADD("adopt/orphan-taken-back", test_orphan_taken_back);
 	ADD("adopt/changed-while-down", test_changed_while_down);
 	ADD("adopt/final-states-kept", test_final_states_kept);
+	ADD("adopt/backoff-resumed", test_backoff_resumed);
 	ADD("reload/matrix", test_reload_matrix);
 	ADD("reload/invalid", test_reload_invalid);
 	ADD("reload/dependencies", test_reload_dependencies);
