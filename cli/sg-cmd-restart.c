@@ -75,6 +75,14 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 
 		json_object_set_string_member(params, "config", absolute);
 		if (!sg_client_call(client, "reload", params, NULL, &error)) {
+			if (g_error_matches(error, SG_ERROR, SG_ERROR_INVALID_CONFIG)) {
+				/* One problem a line, as validate prints them. */
+				fprintf(stderr, "%s\n", error->message);
+				sg_cli_error(
+				        _("%s refused; the supervisor keeps its configuration"),
+				        absolute);
+				return sg_error_exit_code_for(error);
+			}
 			sg_cli_error(_("reload on %s failed: %s"), absolute, error->message);
 			return sg_error_exit_code_for(error);
 		}

@@ -93,6 +93,25 @@ no_such_service(const char *state_dir, const char *name)
 	return 4;
 }
 
+/* The services whose processes carry our markers: spawned just before a supervisor was
+ * killed, they may be missing from pid.json. */
+static GHashTable *
+marked_services(const char *state_id)
+{
+	GHashTable *names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) found = NULL;
+
+	if (state_id == NULL)
+		return names;
+	found = sg_proctree_scan(state_id, NULL);
+	for (guint i = 0; i < found->len; i++) {
+		const SgProcInfo *info = found->pdata[i];
+		if (info->service != NULL)
+			g_hash_table_add(names, g_strdup(info->service));
+	}
+	return names;
+}
+
 /* With no supervisor: every recorded service, by its session and its markers. */
 static int
 stop_offline(const char *state_dir, const char *only)
@@ -104,20 +123,17 @@ stop_offline(const char *state_dir, const char *only)
 	g_autoptr(SgClock) clock = sg_clock_new_real();
 	g_autoptr(SgContain) contain = NULL;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_autoptr(GHashTable) marked = NULL;
 	OfflineStop stop = { loop, 1, 0 };
-	JsonObject *services, *state_services = NULL;
+	JsonObject *services = NULL, *state_services = NULL;
 	const char *state_id = NULL;
 	const char *cgroup_root = NULL;
+	GHashTableIter iter;
+	gpointer key;
 
-	if (pids == NULL) {
-		if (error != NULL) {
-			sg_cli_error("%s", error->message);
-			return 1;
-		}
-		if (only != NULL)
-			return no_such_service(state_dir, only);
-		printf("%s\n", _("no supervisor is running and no service is recorded"));
-		return 0;
+	if (pids == NULL && error != NULL) {
+		sg_cli_error("%s", error->message);
+		return 1;
 	}
 	states = sg_state_read_json(state_dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, NULL);
 	if (states != NULL && JSON_NODE_HOLDS_OBJECT(states)) {
@@ -129,14 +145,23 @@ stop_offline(const char *state_dir, const char *only)
 		if (json_object_has_member(root, "services"))
 			state_services = json_object_get_object_member(root, "services");
 	}
+	if (pids != NULL)
+		services = json_object_get_object_member(json_node_get_object(pids), "services");
+	marked = marked_services(state_id);
+	if (services == NULL && g_hash_table_size(marked) == 0) {
+		if (only != NULL)
+			return no_such_service(state_dir, only);
+		printf("%s\n", _("no supervisor is running and no service is recorded"));
+		return 0;
+	}
 	/* open, not new: the client must never move itself into the services' cgroup. */
 	contain = sg_contain_open(cgroup_root, state_id != NULL ? state_id : "", clock, &error);
 	if (contain == NULL) {
 		sg_cli_error("%s", error->message);
 		return 1;
 	}
-	services = json_object_get_object_member(json_node_get_object(pids), "services");
-	if (only != NULL && (services == NULL || !json_object_has_member(services, only))) {
+	if (only != NULL && (services == NULL || !json_object_has_member(services, only)) &&
+	    !g_hash_table_contains(marked, only)) {
 		if (state_services == NULL || !json_object_has_member(state_services, only))
 			return no_such_service(state_dir, only);
 		printf(_("%s is not running\n"), only);
@@ -148,12 +173,20 @@ stop_offline(const char *state_dir, const char *only)
 			const char *name = l->data;
 			pid_t pid = recorded_pid(state_services, name,
 			                         json_object_get_int_member(services, name));
+			g_hash_table_remove(marked, name);
 			if (only != NULL && g_strcmp0(only, name) != 0)
 				continue;
 			stop.pending++;
 			sg_contain_stop(contain, name, pid, OFFLINE_STOP_TIMEOUT_MS,
 			                offline_done_cb, &stop);
 		}
+	}
+	g_hash_table_iter_init(&iter, marked);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (only != NULL && g_strcmp0(only, key) != 0)
+			continue;
+		stop.pending++;
+		sg_contain_stop(contain, key, 0, OFFLINE_STOP_TIMEOUT_MS, offline_done_cb, &stop);
 	}
 	if (--stop.pending > 0)
 		g_main_loop_run(loop);

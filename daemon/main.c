@@ -223,6 +223,16 @@ bus_shutdown_requested_cb(gpointer user_data)
 	shut_down(user_data, "shutdown asked over D-Bus");
 }
 
+/* SIGHUP: the current file again; a refused file is logged by the engine and changes nothing. */
+static void
+reload_on_signal(Daemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+
+	sg_engine_log(&daemon->engine, SG_LOG_INFO, "SIGHUP: reloading the configuration");
+	(void)sg_supervisor_reload(daemon->supervisor, NULL, &error);
+}
+
 static gboolean
 signal_cb(int fd, GIOCondition condition, gpointer user_data)
 {
@@ -241,10 +251,8 @@ signal_cb(int fd, GIOCondition condition, gpointer user_data)
 			/* From a terminal, SIGHUP means the terminal went away. */
 			if (daemon->has_terminal)
 				shut_down(daemon, "SIGHUP (terminal closed)");
-			else
-				sg_engine_log(&daemon->engine, SG_LOG_WARN,
-				              "SIGHUP ignored: this sysgd cannot reload its "
-				              "configuration yet; restart it instead");
+			else if (!daemon->shutting_down)
+				reload_on_signal(daemon);
 			break;
 		default:
 			break;
@@ -454,9 +462,8 @@ run(Daemon *daemon, Options *options)
 	daemon->loop = g_main_loop_new(NULL, FALSE);
 	daemon->supervisor = sg_supervisor_new(engine, config);
 	daemon->persist = sg_persist_new(daemon->supervisor);
-	daemon->control =
-	        sg_control_new(daemon->supervisor, config->path[0] != '\0' ? config->path : NULL,
-	                       started_at, shutdown_requested_cb, daemon, &error);
+	daemon->control = sg_control_new(daemon->supervisor, started_at, shutdown_requested_cb,
+	                                 daemon, &error);
 	if (daemon->control == NULL) {
 		int status = fail(daemon, 1, "%s", error->message);
 		sg_persist_free(daemon->persist);
@@ -468,6 +475,8 @@ run(Daemon *daemon, Options *options)
 		daemon->bus =
 		        sg_bus_new_session(daemon->supervisor, bus_shutdown_requested_cb, daemon);
 	g_signal_connect(daemon->supervisor, "settled", G_CALLBACK(settled_cb), daemon);
+	/* What an earlier supervisor left running is taken over, never started twice. */
+	sg_supervisor_adopt(daemon->supervisor);
 	sg_supervisor_start_all(daemon->supervisor);
 	g_main_loop_run(daemon->loop);
 

@@ -49,6 +49,7 @@ struct _SgContain {
 	guint settle_idle;
 	SgContainStrayFunc stray_func;
 	gpointer stray_data;
+	GHashTable *foreign; /* names of services whose processes are not our descendants */
 };
 
 struct _SgContainStop {
@@ -60,6 +61,7 @@ struct _SgContainStop {
 	guint timeout_id;
 	gboolean past_timeout;
 	gboolean killed;
+	gboolean foreign;
 	guint n_processes;
 	GHashTable *signalled; /* pid -> start time: distinct processes */
 
@@ -454,6 +456,7 @@ contain_alloc(const char *state_id, SgClock *clock)
 	contain->state_id = g_strdup(state_id);
 	contain->clock = sg_clock_ref(clock);
 	contain->root_fd = -1;
+	contain->foreign = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return contain;
 }
 
@@ -491,7 +494,7 @@ sg_contain_open(const char *cgroup_root, const char *state_id, SgClock *clock, G
 
 static void stop_free(SgContainStop *stop);
 static void drop_scan(SgContain *contain);
-static gboolean nothing_strayed(SgContain *contain);
+static gboolean nothing_strayed(SgContainStop *stop);
 
 void
 sg_contain_free(SgContain *contain)
@@ -508,6 +511,7 @@ sg_contain_free(SgContain *contain)
 	sg_clock_unref(contain->clock);
 	g_free(contain->cgroup_root);
 	g_free(contain->state_id);
+	g_hash_table_unref(contain->foreign);
 	g_free(contain);
 }
 
@@ -772,9 +776,12 @@ static void stop_settle(SgContainStop *stop);
  * the subreaper: with no stray child of ours there is nothing left to look for.
  */
 static gboolean
-nothing_strayed(SgContain *contain)
+nothing_strayed(SgContainStop *stop)
 {
-	return contain->stray_func != NULL && !contain->stray_func(contain->stray_data);
+	SgContain *contain = stop->contain;
+
+	return !stop->foreign && contain->stray_func != NULL &&
+	       !contain->stray_func(contain->stray_data);
 }
 
 static gboolean
@@ -809,7 +816,7 @@ watch_fired_cb(int fd, GIOCondition condition, gpointer user_data)
 		stop_settle(stop);
 		return G_SOURCE_REMOVE;
 	}
-	if (nothing_strayed(contain)) {
+	if (nothing_strayed(stop)) {
 		stop_finish(stop);
 		return G_SOURCE_REMOVE;
 	}
@@ -1020,7 +1027,7 @@ stop_advance(SgContainStop *stop, int group_sig, int sig)
 		}
 		if (stop->n_unwatchable > 0 && !stop->past_timeout)
 			return FALSE;
-		if (n_found == 0 || stop->n_unwatchable > 0 || nothing_strayed(stop->contain)) {
+		if (n_found == 0 || stop->n_unwatchable > 0 || nothing_strayed(stop)) {
 			stop_finish(stop);
 			return TRUE;
 		}
@@ -1121,6 +1128,7 @@ sg_contain_stop(SgContain *contain, const char *service, pid_t sid, guint64 time
 	stop->watches = g_hash_table_new(NULL, NULL);
 	stop->cgroup_fd = -1;
 	stop->inotify_fd = -1;
+	stop->foreign = g_hash_table_contains(contain->foreign, service);
 	contain->stops = g_list_prepend(contain->stops, stop);
 
 	/* Without a cgroup (marker mode, or a service started before we had one): markers.
@@ -1145,4 +1153,13 @@ sg_contain_set_stray_func(SgContain *contain, SgContainStrayFunc func, gpointer 
 {
 	contain->stray_func = func;
 	contain->stray_data = user_data;
+}
+
+void
+sg_contain_set_foreign(SgContain *contain, const char *service, gboolean foreign)
+{
+	if (foreign)
+		g_hash_table_add(contain->foreign, g_strdup(service));
+	else
+		g_hash_table_remove(contain->foreign, service);
 }

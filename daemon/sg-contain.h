@@ -79,3 +79,10 @@ void sg_contain_usage(SgContain *contain, const char *service, pid_t sid,
  */
 typedef gboolean (*SgContainStrayFunc)(gpointer user_data);
 void sg_contain_set_stray_func(SgContain *contain, SgContainStrayFunc func, gpointer user_data);
+
+/*
+ * Marks the processes of a service as not descended from us (adopted from an earlier
+ * supervisor): what they fork is not re-parented to us, so their stops always end with a
+ * confirming look, never on the stray-children shortcut.
+ */
+void sg_contain_set_foreign(SgContain *contain, const char *service, gboolean foreign);

@@ -37,7 +37,6 @@ struct _SgControl {
 	SgEngine *engine;
 	char *state_dir;
 	char *socket_path;
-	char *config_path;
 	gint64 started_at;
 	SgControlShutdownFunc shutdown;
 	gpointer shutdown_data;
@@ -50,6 +49,9 @@ struct _SgControl {
 	GList *calls; /* Call* not answered yet */
 	gulong state_handler;
 	gulong cron_handler;
+	gulong added_handler;
+	gulong removed_handler;
+	gulong reloaded_handler;
 };
 
 struct _Client {
@@ -613,9 +615,11 @@ static void
 method_status(Call *call, JsonObject *params)
 {
 	SgControl *control = call->control;
+	const char *config_path = sg_supervisor_get_config_path(control->supervisor);
 
 	call_return(call,
-	            sg_status_all(control->supervisor, control->config_path, control->started_at));
+	            sg_status_all(control->supervisor, *config_path != '\0' ? config_path : NULL,
+	                          control->started_at));
 }
 
 static void
@@ -900,46 +904,73 @@ client_process(Client *client)
 
 /* ---- notifications ---- */
 
+/* {"jsonrpc": "2.0", "method": method, "params": {: the caller adds the params' members. */
+static JsonBuilder *
+notification_begin(const char *method)
+{
+	JsonBuilder *builder = json_builder_new();
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "jsonrpc");
+	json_builder_add_string_value(builder, "2.0");
+	json_builder_set_member_name(builder, "method");
+	json_builder_add_string_value(builder, method);
+	json_builder_set_member_name(builder, "params");
+	json_builder_begin_object(builder);
+	return builder;
+}
+
+/* Closes the notification and sends it to every subscriber. */
+static void
+notification_send(SgControl *control, JsonBuilder *builder)
+{
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+	GList *next;
+
+	json_builder_end_object(builder);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	for (GList *l = control->clients; l != NULL; l = next) {
+		Client *client = l->data;
+
+		next = l->next;
+		if (client->subscribed)
+			client_send(client, text, strlen(text));
+	}
+}
+
+static void
+add_string_member(JsonBuilder *builder, const char *name, const char *value)
+{
+	json_builder_set_member_name(builder, name);
+	json_builder_add_string_value(builder, value);
+}
+
+static gboolean
+has_subscribers(SgControl *control)
+{
+	for (GList *l = control->clients; l != NULL; l = l->next)
+		if (((Client *)l->data)->subscribed)
+			return TRUE;
+	return FALSE;
+}
+
 static void
 state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
                  gpointer user_data)
 {
 	SgControl *control = user_data;
-	g_autofree char *text = NULL;
-	GList *next;
+	g_autoptr(JsonBuilder) builder = NULL;
 
-	for (GList *l = control->clients; l != NULL; l = next) {
-		Client *client = l->data;
-
-		next = l->next;
-		if (!client->subscribed)
-			continue;
-		if (text == NULL) {
-			g_autoptr(JsonBuilder) builder = json_builder_new();
-			g_autoptr(JsonNode) root = NULL;
-
-			json_builder_begin_object(builder);
-			json_builder_set_member_name(builder, "jsonrpc");
-			json_builder_add_string_value(builder, "2.0");
-			json_builder_set_member_name(builder, "method");
-			json_builder_add_string_value(builder, "service_state_changed");
-			json_builder_set_member_name(builder, "params");
-			json_builder_begin_object(builder);
-			json_builder_set_member_name(builder, "name");
-			json_builder_add_string_value(builder, sg_service_get_name(service));
-			json_builder_set_member_name(builder, "old_state");
-			json_builder_add_string_value(builder,
-			                              sg_service_state_to_string(old_state));
-			json_builder_set_member_name(builder, "new_state");
-			json_builder_add_string_value(builder,
-			                              sg_service_state_to_string(new_state));
-			json_builder_end_object(builder);
-			json_builder_end_object(builder);
-			root = json_builder_get_root(builder);
-			text = json_to_string(root, FALSE);
-		}
-		client_send(client, text, strlen(text));
-	}
+	if (!has_subscribers(control))
+		return;
+	builder = notification_begin("service_state_changed");
+	add_string_member(builder, "name", sg_service_get_name(service));
+	add_string_member(builder, "old_state", sg_service_state_to_string(old_state));
+	add_string_member(builder, "new_state", sg_service_state_to_string(new_state));
+	notification_send(control, builder);
 }
 
 static void
@@ -960,22 +991,12 @@ cron_finished_cb(SgSupervisor *supervisor, SgService *service, const char *resul
 {
 	SgControl *control = user_data;
 	g_autoptr(JsonBuilder) builder = NULL;
-	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *text = NULL;
-	GList *next;
 
-	builder = json_builder_new();
-	json_builder_begin_object(builder);
-	json_builder_set_member_name(builder, "jsonrpc");
-	json_builder_add_string_value(builder, "2.0");
-	json_builder_set_member_name(builder, "method");
-	json_builder_add_string_value(builder, "cron_job_finished");
-	json_builder_set_member_name(builder, "params");
-	json_builder_begin_object(builder);
-	json_builder_set_member_name(builder, "name");
-	json_builder_add_string_value(builder, sg_service_get_name(service));
-	json_builder_set_member_name(builder, "result");
-	json_builder_add_string_value(builder, result);
+	if (!has_subscribers(control))
+		return;
+	builder = notification_begin("cron_job_finished");
+	add_string_member(builder, "name", sg_service_get_name(service));
+	add_string_member(builder, "result", result);
 	json_builder_set_member_name(builder, "exit_code");
 	if (exit_code >= 0)
 		json_builder_add_int_value(builder, exit_code);
@@ -983,17 +1004,38 @@ cron_finished_cb(SgSupervisor *supervisor, SgService *service, const char *resul
 		json_builder_add_null_value(builder);
 	add_time_member(builder, "started_at", started_usec);
 	add_time_member(builder, "finished_at", finished_usec);
-	json_builder_end_object(builder);
-	json_builder_end_object(builder);
-	root = json_builder_get_root(builder);
-	text = json_to_string(root, FALSE);
-	for (GList *l = control->clients; l != NULL; l = next) {
-		Client *client = l->data;
+	notification_send(control, builder);
+}
 
-		next = l->next;
-		if (client->subscribed)
-			client_send(client, text, strlen(text));
-	}
+/* Sends a notification whose only parameter is one string. */
+static void
+notify_one(SgControl *control, const char *method, const char *key, const char *value)
+{
+	g_autoptr(JsonBuilder) builder = NULL;
+
+	if (!has_subscribers(control))
+		return;
+	builder = notification_begin(method);
+	add_string_member(builder, key, value);
+	notification_send(control, builder);
+}
+
+static void
+service_added_cb(SgSupervisor *supervisor, SgService *service, gpointer user_data)
+{
+	notify_one(user_data, "service_added", "name", sg_service_get_name(service));
+}
+
+static void
+service_removed_cb(SgSupervisor *supervisor, const char *name, gpointer user_data)
+{
+	notify_one(user_data, "service_removed", "name", name);
+}
+
+static void
+reloaded_cb(SgSupervisor *supervisor, const char *config_path, gpointer user_data)
+{
+	notify_one(user_data, "reloaded", "config", config_path);
 }
 
 /* ---- listening ---- */
@@ -1123,8 +1165,8 @@ bind_socket(SgControl *control, GError **error)
 }
 
 SgControl *
-sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started_at_usec,
-               SgControlShutdownFunc shutdown, gpointer shutdown_data, GError **error)
+sg_control_new(SgSupervisor *supervisor, gint64 started_at_usec, SgControlShutdownFunc shutdown,
+               gpointer shutdown_data, GError **error)
 {
 	SgControl *control = g_new0(SgControl, 1);
 	SgEngine *engine = sg_supervisor_get_engine(supervisor);
@@ -1133,7 +1175,6 @@ sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started
 	control->engine = engine;
 	control->state_dir = g_strdup(engine->state_dir);
 	control->socket_path = sg_paths_state_file(engine->state_dir, SG_STATE_SOCKET);
-	control->config_path = g_strdup(config_path);
 	control->started_at = started_at_usec;
 	control->shutdown = shutdown;
 	control->shutdown_data = shutdown_data;
@@ -1149,6 +1190,12 @@ sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started
 	                                          G_CALLBACK(state_changed_cb), control);
 	control->cron_handler = g_signal_connect(supervisor, "cron-job-finished",
 	                                         G_CALLBACK(cron_finished_cb), control);
+	control->added_handler = g_signal_connect(supervisor, "service-added",
+	                                          G_CALLBACK(service_added_cb), control);
+	control->removed_handler = g_signal_connect(supervisor, "service-removed",
+	                                            G_CALLBACK(service_removed_cb), control);
+	control->reloaded_handler =
+	        g_signal_connect(supervisor, "reloaded", G_CALLBACK(reloaded_cb), control);
 	listen_start(control);
 	return control;
 }
@@ -1173,6 +1220,9 @@ sg_control_free(SgControl *control)
 		return;
 	g_clear_signal_handler(&control->state_handler, control->supervisor);
 	g_clear_signal_handler(&control->cron_handler, control->supervisor);
+	g_clear_signal_handler(&control->added_handler, control->supervisor);
+	g_clear_signal_handler(&control->removed_handler, control->supervisor);
+	g_clear_signal_handler(&control->reloaded_handler, control->supervisor);
 	g_clear_handle_id(&control->listen_id, g_source_remove);
 	sg_clock_clear(control->engine->clock, &control->accept_retry);
 	if (control->listen_fd >= 0) {
@@ -1202,6 +1252,5 @@ sg_control_free(SgControl *control)
 	g_object_unref(control->supervisor);
 	g_free(control->state_dir);
 	g_free(control->socket_path);
-	g_free(control->config_path);
 	g_free(control);
 }

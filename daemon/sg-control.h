@@ -19,10 +19,10 @@ typedef void (*SgControlShutdownFunc)(gpointer user_data);
 
 /*
  * Listens on STATE_DIR/control.sock (mode 0600; a socket left there is replaced: the
- * caller holds sysg.pid). config_path (may be NULL) and started_at_usec are what status
- * reports about the supervisor.
+ * caller holds sysg.pid). started_at_usec is what status reports about the supervisor; its
+ * configuration path is the supervisor's, which follows reloads.
  */
-SgControl *sg_control_new(SgSupervisor *supervisor, const char *config_path, gint64 started_at_usec,
+SgControl *sg_control_new(SgSupervisor *supervisor, gint64 started_at_usec,
                           SgControlShutdownFunc shutdown, gpointer shutdown_data, GError **error);
 /* The daemon is going away: start, restart and reload are refused from now on. */
 void sg_control_set_shutting_down(SgControl *control);

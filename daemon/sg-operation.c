@@ -26,6 +26,7 @@ struct _SgOperation {
 	guint idle_id;
 	GPtrArray *targets; /* SgService* whose start is awaited */
 	gulong state_handler;
+	gulong removed_handler;
 };
 
 /* What every operation on one supervisor shares. */
@@ -60,6 +61,7 @@ static void
 operation_free(SgOperation *op)
 {
 	g_clear_signal_handler(&op->state_handler, op->supervisor);
+	g_clear_signal_handler(&op->removed_handler, op->supervisor);
 	g_clear_handle_id(&op->idle_id, g_source_remove);
 	g_clear_pointer(&op->targets, g_ptr_array_unref);
 	g_free(op->name);
@@ -173,6 +175,18 @@ state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, 
 	check_started(user_data);
 }
 
+/* A reload removed a service: a start waiting for it waits no more. */
+static void
+service_removed_cb(SgSupervisor *supervisor, const char *name, gpointer user_data)
+{
+	SgOperation *op = user_data;
+
+	for (guint i = op->targets->len; i > 0; i--)
+		if (g_strcmp0(sg_service_get_name(op->targets->pdata[i - 1]), name) == 0)
+			g_ptr_array_remove_index(op->targets, i - 1);
+	check_started(op);
+}
+
 static gboolean
 refuse_start(SgOperation *op)
 {
@@ -208,15 +222,20 @@ start(SgOperation *op)
 		sg_supervisor_start_all(op->supervisor);
 		for (guint i = 0; i < services->len; i++) {
 			SgService *service = services->pdata[i];
-			if (sg_service_get_config(service)->cron == NULL)
+			/* An orphan is never started: not a target of "start everything". */
+			if (sg_service_get_config(service)->cron == NULL &&
+			    !sg_service_is_orphaned(service))
 				g_ptr_array_add(op->targets, service);
 		}
 	}
 	/* Whatever settled during the call is seen now; the rest by state changes. */
 	op->phase = PHASE_WAITING;
-	if (!check_started(op))
+	if (!check_started(op)) {
 		op->state_handler = g_signal_connect(op->supervisor, "service-state-changed",
 		                                     G_CALLBACK(state_changed_cb), op);
+		op->removed_handler = g_signal_connect(op->supervisor, "service-removed",
+		                                       G_CALLBACK(service_removed_cb), op);
+	}
 }
 
 static gboolean

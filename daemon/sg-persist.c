@@ -13,6 +13,8 @@ struct _SgPersist {
 	SgSupervisor *supervisor;
 	gulong state_handler;
 	gulong changed_handler;
+	gulong added_handler;
+	gulong removed_handler;
 	guint idle_id;
 	guint writes;
 };
@@ -181,6 +183,12 @@ changed_cb(SgSupervisor *supervisor, SgService *service, gpointer user_data)
 	mark_dirty(user_data);
 }
 
+static void
+removed_cb(SgSupervisor *supervisor, const char *name, gpointer user_data)
+{
+	mark_dirty(user_data);
+}
+
 SgPersist *
 sg_persist_new(SgSupervisor *supervisor)
 {
@@ -191,6 +199,11 @@ sg_persist_new(SgSupervisor *supervisor)
 	                                          G_CALLBACK(state_changed_cb), persist);
 	persist->changed_handler =
 	        g_signal_connect(supervisor, "service-changed", G_CALLBACK(changed_cb), persist);
+	/* A reload adds and removes services; an orphan that exits goes. */
+	persist->added_handler =
+	        g_signal_connect(supervisor, "service-added", G_CALLBACK(changed_cb), persist);
+	persist->removed_handler =
+	        g_signal_connect(supervisor, "service-removed", G_CALLBACK(removed_cb), persist);
 	mark_dirty(persist);
 	return persist;
 }
@@ -203,6 +216,8 @@ sg_persist_free(SgPersist *persist)
 	sg_persist_flush(persist);
 	g_clear_signal_handler(&persist->state_handler, persist->supervisor);
 	g_clear_signal_handler(&persist->changed_handler, persist->supervisor);
+	g_clear_signal_handler(&persist->added_handler, persist->supervisor);
+	g_clear_signal_handler(&persist->removed_handler, persist->supervisor);
 	g_object_unref(persist->supervisor);
 	g_free(persist);
 }

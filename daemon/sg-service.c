@@ -13,6 +13,7 @@
 
 #include "sg-command.h"
 #include "sg-cron-job.h"
+#include "sg-error.h"
 #include "sg-health.h"
 #include "sg-hook.h"
 #include "sg-notify.h"
@@ -48,6 +49,9 @@ struct _SgService {
 	int exit_signal;
 	SgHealthStatus health;
 	gboolean failed_before_ready;
+	gboolean orphaned;
+	/* The instance was started by an earlier supervisor: its exit status is unknown. */
+	gboolean adopted;
 
 	/* The current instance. */
 	pid_t pid;
@@ -192,7 +196,7 @@ become_ready(SgService *service)
 		service->health = SG_HEALTH_HEALTHY;
 	sg_engine_log(service->engine, SG_LOG_INFO, "%s is ready (PID %d)", service->cfg->name,
 	              service->pid);
-	set_state(service, SG_SERVICE_RUNNING, NULL);
+	set_state(service, service->orphaned ? SG_SERVICE_ORPHANED : SG_SERVICE_RUNNING, NULL);
 	run_hook(service, SG_HOOK_ON_START_SUCCESS);
 	if (service->automatic)
 		run_hook(service, SG_HOOK_ON_RESTART_SUCCESS);
@@ -366,6 +370,11 @@ spawn_instance(SgService *service)
 
 	g_free(service->invocation_id);
 	service->invocation_id = sg_engine_random_id();
+	if (service->adopted) {
+		/* What the earlier supervisor started is gone: from now on, ours. */
+		service->adopted = FALSE;
+		sg_contain_set_foreign(service->engine->contain, service->cfg->name, FALSE);
+	}
 	g_clear_pointer(&service->spawn_error, g_free);
 	service->exec_failed = FALSE;
 	service->ready = FALSE;
@@ -545,6 +554,9 @@ describe_exit(SgService *service, int wait_status)
 {
 	if (service->spawn_error != NULL)
 		return g_strdup(service->spawn_error);
+	if (wait_status < 0 && service->adopted)
+		return g_strdup(
+		        "exited while adopted from an earlier supervisor; exit status unknown");
 	if (wait_status >= 0 && WIFEXITED(wait_status) && service->cfg->command != NULL &&
 	    !service->ready &&
 	    (WEXITSTATUS(wait_status) == 126 || WEXITSTATUS(wait_status) == 127)) {
@@ -740,7 +752,7 @@ main_exited_cb(pid_t pid, int wait_status, gpointer user_data)
 	}
 
 	/* Processes the instance left behind go before anything else happens. */
-	if (sg_contain_uses_cgroups(service->engine->contain) ||
+	if (sg_contain_uses_cgroups(service->engine->contain) || service->adopted ||
 	    sg_engine_has_stray_children(service->engine)) {
 		service->intent = INTENT_NONE;
 		set_state(service, SG_SERVICE_STOPPING, "stopping processes left behind");
@@ -948,6 +960,158 @@ sg_service_set_scheduled(SgService *service, gboolean scheduled)
 		set_state(service, SG_SERVICE_STOPPED, NULL);
 }
 
+/* ---- adoption and reload ---- */
+
+static gboolean
+adopt_live(SgService *service, const SgServiceAdoption *adoption, GError **error)
+{
+	SgEngine *engine = service->engine;
+	g_autoptr(GError) log_error = NULL;
+
+	if (!sg_reaper_watch_pidfd(engine->reaper, adoption->pid, main_exited_cb, service, error))
+		return FALSE;
+	/* The pidfd pins the process: checked now, it cannot be another one later. */
+	if (sg_proctree_start_time(adoption->pid) != adoption->start_time) {
+		sg_reaper_unwatch(engine->reaper, adoption->pid);
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED, "process %d is gone",
+		            (int)adoption->pid);
+		return FALSE;
+	}
+	service->pid = adoption->pid;
+	service->proc_start_time = adoption->start_time;
+	g_free(service->invocation_id);
+	service->invocation_id = g_strdup(adoption->invocation_id);
+	service->started_at_usec = adoption->started_at_usec > 0
+	                                   ? adoption->started_at_usec
+	                                   : sg_clock_realtime_usec(engine->clock);
+	service->exit_code = -1;
+	service->exit_signal = 0;
+	service->main_gone = FALSE;
+	service->intent = INTENT_NONE;
+	service->automatic = FALSE;
+	if (!open_logs(service, &log_error))
+		sg_engine_log(engine, SG_LOG_WARN, "%s: %s", service->cfg->name,
+		              log_error->message);
+	if (adoption->ready) {
+		guint64 stable_ms =
+		        MAX((guint64)STABLE_MIN_MS, STABLE_BACKOFFS * service->cfg->backoff_ms);
+
+		service->ready = TRUE;
+		service->health = service->cfg->health_check.kind == SG_CHECK_NONE
+		                          ? SG_HEALTH_NONE
+		                          : SG_HEALTH_HEALTHY;
+		set_state(service, service->orphaned ? SG_SERVICE_ORPHANED : SG_SERVICE_RUNNING,
+		          NULL);
+		if (service->restart_count > 0)
+			service->stable_timer =
+			        sg_clock_add_timeout(engine->clock, stable_ms, stable_cb, service);
+		return TRUE;
+	}
+	/* It was not ready yet when the earlier supervisor went away: checked again. */
+	service->ready = FALSE;
+	service->health = service->cfg->health_check.kind == SG_CHECK_NONE ? SG_HEALTH_NONE
+	                                                                   : SG_HEALTH_STARTING;
+	if (service->cfg->health_check.kind == SG_CHECK_NOTIFY && service->notify == NULL) {
+		/* Same address as before: a later READY=1 reaches us. */
+		service->notify = sg_notify_socket_new(engine->state_id, service->cfg->name,
+		                                       notify_cb, service, &log_error);
+		if (service->notify == NULL)
+			sg_engine_log(engine, SG_LOG_WARN, "%s: %s", service->cfg->name,
+			              log_error->message);
+	}
+	set_state(service, SG_SERVICE_STARTING, "adopted; waiting for readiness");
+	start_readiness(service);
+	return TRUE;
+}
+
+gboolean
+sg_service_adopt(SgService *service, const SgServiceAdoption *adoption, GError **error)
+{
+	SgEngine *engine = service->engine;
+
+	g_return_val_if_fail(!sg_service_is_active(service), FALSE);
+
+	if (adoption->kind == SG_ADOPT_FINAL) {
+		service->exit_code = adoption->exit_code;
+		service->exit_signal = adoption->exit_signal;
+		service->started_at_usec = adoption->started_at_usec;
+		service->restart_count = adoption->restart_count;
+		set_state(service, adoption->state, adoption->cause);
+		return TRUE;
+	}
+	if (adoption->kind == SG_ADOPT_BACKOFF) {
+		guint64 delay;
+
+		/* The restart that was due, after a full backoff from now (its start is
+		 * unknown), counted as it was. */
+		service->restart_count =
+		        adoption->restart_count > 0 ? adoption->restart_count - 1 : 0;
+		delay = backoff_delay(service);
+		service->restart_count++;
+		service->exit_code = adoption->exit_code;
+		service->exit_signal = adoption->exit_signal;
+		service->started_at_usec = adoption->started_at_usec;
+		sg_engine_log(engine, SG_LOG_INFO,
+		              "%s was waiting to be restarted: restart in %" G_GUINT64_FORMAT
+		              " ms (restart %u)",
+		              service->cfg->name, delay, service->restart_count);
+		service->backoff_timer =
+		        sg_clock_add_timeout(engine->clock, delay, backoff_cb, service);
+		set_state(service, SG_SERVICE_BACKOFF, adoption->cause);
+		return TRUE;
+	}
+	service->restart_count = adoption->restart_count;
+	service->adopted = TRUE;
+	sg_contain_set_foreign(engine->contain, service->cfg->name, TRUE);
+	if (adoption->kind == SG_ADOPT_LIVE) {
+		if (!adopt_live(service, adoption, error)) {
+			service->adopted = FALSE;
+			sg_contain_set_foreign(engine->contain, service->cfg->name, FALSE);
+			return FALSE;
+		}
+		return TRUE;
+	}
+	/* Nothing left to watch: the instance ended unseen, a crash after it was ready. */
+	service->pid = 0;
+	service->ready = TRUE;
+	service->main_gone = TRUE;
+	service->last_wait_status = -1;
+	service->intent = INTENT_NONE;
+	service->exit_code = -1;
+	service->exit_signal = 0;
+	service->started_at_usec = adoption->started_at_usec;
+	if (adoption->kind == SG_ADOPT_LEFTOVERS) {
+		set_state(service, SG_SERVICE_STOPPING,
+		          "stopping processes an earlier supervisor left behind");
+		/* contain_done_cb decides what follows, once nothing is left. */
+		stop_processes(service, adoption->pid);
+		return TRUE;
+	}
+	after_instance(service, -1);
+	return TRUE;
+}
+
+void
+sg_service_set_config(SgService *service, SgConfig *config, const SgServiceConfig *service_config)
+{
+	gboolean logs_changed = service->cfg->logs.max_bytes != service_config->logs.max_bytes ||
+	                        service->cfg->logs.max_files != service_config->logs.max_files;
+
+	sg_config_ref(config);
+	sg_config_unref(service->config);
+	service->config = config;
+	service->cfg = service_config;
+	if (logs_changed && service->stdout_log != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		g_clear_pointer(&service->stdout_log, sg_log_file_close);
+		g_clear_pointer(&service->stderr_log, sg_log_file_close);
+		if (sg_service_is_active(service) && !open_logs(service, &error))
+			sg_engine_log(service->engine, SG_LOG_WARN, "%s: %s", service->cfg->name,
+			              error->message);
+	}
+}
+
 /* ---- life and accessors ---- */
 
 SgService *
@@ -1079,7 +1243,18 @@ sg_service_get_last_result(SgService *service)
 gboolean
 sg_service_is_orphaned(SgService *service)
 {
-	return FALSE;
+	return service->orphaned;
+}
+
+void
+sg_service_set_orphaned(SgService *service, gboolean orphaned)
+{
+	service->orphaned = orphaned;
+	/* A live orphan is "orphaned"; taken back into the configuration, it runs. */
+	if (orphaned && service->state == SG_SERVICE_RUNNING)
+		set_state(service, SG_SERVICE_ORPHANED, NULL);
+	else if (!orphaned && service->state == SG_SERVICE_ORPHANED)
+		set_state(service, SG_SERVICE_RUNNING, NULL);
 }
 
 SgHealthStatus

@@ -50,6 +50,8 @@ gint64 sg_service_get_next_run(SgService *service);
 const char *sg_service_get_last_result(SgService *service);
 /* Adopted from an earlier supervisor, and no longer in the configuration. */
 gboolean sg_service_is_orphaned(SgService *service);
+/* A running orphan's state is SG_SERVICE_ORPHANED; taken back, it is running again. */
+void sg_service_set_orphaned(SgService *service, gboolean orphaned);
 const char *sg_health_status_to_string(SgHealthStatus status);
 /* The last instance crashed or failed before it was ready (sysg start's exit status). */
 gboolean sg_service_failed_before_ready(SgService *service);
@@ -78,3 +80,39 @@ void sg_service_stop(SgService *service, SgServiceDoneFunc done, gpointer user_d
 void sg_service_set_cron_job(SgService *service, SgCronJob *job);
 SgCronJob *sg_service_get_cron_job(SgService *service);
 void sg_service_set_scheduled(SgService *service, gboolean scheduled);
+
+/* What an earlier supervisor left of a service (docs/persistence.md). */
+typedef enum {
+	SG_ADOPT_LIVE,      /* its main process lives: watched through a pidfd */
+	SG_ADOPT_LEFTOVERS, /* processes but no main: stopped, then handled as a crash */
+	SG_ADOPT_GONE,      /* the recorded process is gone: handled as a crash */
+	SG_ADOPT_FINAL,     /* no process: exited, failed or stopped, kept as recorded */
+	SG_ADOPT_BACKOFF,   /* no process, waiting to be restarted: the wait goes on */
+} SgAdoptKind;
+
+typedef struct {
+	SgAdoptKind kind;
+	pid_t pid; /* LIVE: the main process; LEFTOVERS: their session, or 0 */
+	guint64 start_time;
+	const char *invocation_id;
+	gboolean ready; /* recorded as running: readiness is not checked again */
+	gint64 started_at_usec;
+	guint restart_count;
+	/* FINAL: the recorded state; FINAL and BACKOFF: its cause, exit code (-1: none) and
+	 * signal (0: none) */
+	SgServiceState state;
+	const char *cause;
+	int exit_code;
+	int exit_signal;
+} SgServiceAdoption;
+
+/*
+ * Takes over what an earlier supervisor left, before anything else happens to the service.
+ * LIVE fails (nothing changed) when the process is gone or is no longer the same one.
+ */
+gboolean sg_service_adopt(SgService *service, const SgServiceAdoption *adoption, GError **error);
+
+/* A reload: the definition from now on. Hooks, restart policy, backoff, max_restarts and
+ * logs take effect at once; what the process sees takes effect at its next start. */
+void sg_service_set_config(SgService *service, SgConfig *config,
+                           const SgServiceConfig *service_config);

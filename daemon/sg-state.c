@@ -766,6 +766,15 @@ sg_pid_file_acquire(const char *dir, pid_t *ret_stale_pid, GError **error)
 			r = flock_retry(fd, LOCK_SH | LOCK_NB);
 			if (r == -EWOULDBLOCK) {
 				pid_t pid = pid_file_read_holder(fd);
+
+				/* The supervisor it names is dead: a child it was starting holds
+				 * the inherited lock until its exec, an instant. */
+				if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH &&
+				    g_get_monotonic_time() < deadline) {
+					close(fd);
+					g_usleep((gulong)g_random_int_range(200, 2000));
+					continue;
+				}
 				close(fd);
 				if (pid > 0)
 					g_set_error(error, SG_ERROR, SG_ERROR_ALREADY_RUNNING,

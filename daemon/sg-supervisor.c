@@ -7,8 +7,12 @@
 
 #include <glib/gi18n.h>
 
+#include "sg-adopt.h"
 #include "sg-error.h"
 #include "sg-scheduler.h"
+#include "sg-problem.h"
+#include "sg-reload.h"
+#include "sg-state.h"
 
 struct _SgSupervisor {
 	GObject parent_instance;
@@ -19,6 +23,14 @@ struct _SgSupervisor {
 	GHashTable *by_name;    /* name -> SgService* */
 	GHashTable *dependents; /* name -> GPtrArray of SgService* that depend on it */
 	GHashTable *wanted;     /* SgService* the operator asked to run */
+	/* SgService* no longer in the configuration (orphans, and services a reload removed):
+	 * they go once no process of theirs is left. */
+	GHashTable *detached;
+	guint removal_idle;
+	GHashTable *restarting; /* SgService* between the stop and the start of a restart */
+	/* SgService* the operator had stopped before the earlier supervisor went away: the
+	 * start of all services after adoption leaves them stopped. */
+	GHashTable *held;
 
 	gboolean settle_pending;
 	gboolean starting_all;
@@ -50,6 +62,8 @@ static guint signals[N_SIGNALS];
 G_DEFINE_TYPE(SgSupervisor, sg_supervisor, G_TYPE_OBJECT)
 
 static void evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request);
+static void schedule_removal(SgSupervisor *supervisor);
+static void rebuild_indexes(SgSupervisor *supervisor);
 static void continue_stop_all(SgSupervisor *supervisor);
 static gboolean stop_all_pass(SgSupervisor *supervisor);
 
@@ -160,6 +174,8 @@ sg_supervisor_is_settled(SgSupervisor *supervisor, gboolean *ret_all_up)
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
 		SgService *service = key;
 
+		if (g_hash_table_contains(supervisor->restarting, service))
+			return FALSE;
 		switch (sg_service_get_state(service)) {
 		case SG_SERVICE_RUNNING:
 		case SG_SERVICE_EXITED:
@@ -196,6 +212,61 @@ check_settled(SgSupervisor *supervisor)
 	g_signal_emit(supervisor, signals[SIGNAL_SETTLED], 0);
 }
 
+/* ---- services no longer configured ---- */
+
+static gboolean
+is_removable(SgService *service)
+{
+	switch (sg_service_get_state(service)) {
+	case SG_SERVICE_STOPPED:
+	case SG_SERVICE_FAILED:
+	case SG_SERVICE_EXITED:
+	case SG_SERVICE_BLOCKED:
+	case SG_SERVICE_SKIPPED:
+		return !sg_service_is_active(service);
+	default:
+		return FALSE;
+	}
+}
+
+static gboolean
+removal_cb(gpointer user_data)
+{
+	SgSupervisor *supervisor = user_data;
+
+	supervisor->removal_idle = 0;
+	for (guint i = supervisor->services->len; i > 0; i--) {
+		SgService *service = g_ptr_array_index(supervisor->services, i - 1);
+		g_autofree char *name = NULL;
+
+		if (!g_hash_table_contains(supervisor->detached, service) || !is_removable(service))
+			continue;
+		name = g_strdup(sg_service_get_name(service));
+		sg_engine_log(supervisor->engine, SG_LOG_INFO,
+		              "%s is no longer in the configuration and has no process left: "
+		              "removed",
+		              name);
+		g_hash_table_remove(supervisor->detached, service);
+		g_hash_table_remove(supervisor->wanted, service);
+		g_hash_table_remove(supervisor->restarting, service);
+		if (g_hash_table_lookup(supervisor->by_name, name) == service)
+			g_hash_table_remove(supervisor->by_name, name);
+		/* Freed after the signal: a listener may still drop its pointers to it. */
+		g_ptr_array_steal_index(supervisor->services, i - 1);
+		g_signal_emit(supervisor, signals[SIGNAL_SERVICE_REMOVED], 0, name);
+		sg_service_free(service);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Not at once: the service may be in the middle of its own callback. */
+static void
+schedule_removal(SgSupervisor *supervisor)
+{
+	if (supervisor->removal_idle == 0)
+		supervisor->removal_idle = g_idle_add(removal_cb, supervisor);
+}
+
 /* ---- service events ---- */
 
 static void
@@ -208,6 +279,8 @@ service_state_changed_cb(SgService *service, SgServiceState old_state, gpointer 
 	g_signal_emit(supervisor, signals[SIGNAL_SERVICE_STATE_CHANGED], 0, service,
 	              (guint)old_state, (guint)state);
 
+	if (g_hash_table_contains(supervisor->detached, service))
+		schedule_removal(supervisor);
 	if (supervisor->stopping_all) {
 		continue_stop_all(supervisor);
 		return;
@@ -264,7 +337,9 @@ sg_supervisor_start_all(SgSupervisor *supervisor)
 	for (guint i = 0; i < supervisor->services->len; i++) {
 		SgService *service = g_ptr_array_index(supervisor->services, i);
 		if (sg_service_get_config(service)->cron == NULL &&
-		    sg_service_get_state(service) == SG_SERVICE_STOPPED)
+		    sg_service_get_state(service) == SG_SERVICE_STOPPED &&
+		    !g_hash_table_contains(supervisor->detached, service) &&
+		    !g_hash_table_contains(supervisor->held, service))
 			request(supervisor, service, seen);
 		/* Cron jobs taken out of their schedule by a stop-all go back to it. */
 		sg_service_set_scheduled(service, TRUE);
@@ -276,6 +351,7 @@ sg_supervisor_start_all(SgSupervisor *supervisor)
 			evaluate(supervisor, service, TRUE);
 	}
 	supervisor->starting_all = FALSE;
+	g_hash_table_remove_all(supervisor->held);
 	check_settled(supervisor);
 }
 
@@ -289,6 +365,12 @@ sg_supervisor_start_service(SgSupervisor *supervisor, const char *name, GError *
 
 	if (service == NULL) {
 		g_set_error(error, SG_ERROR, SG_ERROR_NO_SUCH_SERVICE, "no such service: %s", name);
+		return FALSE;
+	}
+	if (g_hash_table_contains(supervisor->detached, service)) {
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
+		            _("%s is no longer in the configuration: it can only be stopped"),
+		            name);
 		return FALSE;
 	}
 	supervisor->stopping_all = FALSE;
@@ -422,6 +504,321 @@ sg_supervisor_stop_all(SgSupervisor *supervisor, SgSupervisorDoneFunc done, gpoi
 	}
 }
 
+/* ---- indexes ---- */
+
+/* by_name and dependents borrow the names of the current definitions: rebuilt on reload. */
+static void
+rebuild_indexes(SgSupervisor *supervisor)
+{
+	g_hash_table_remove_all(supervisor->by_name);
+	g_hash_table_remove_all(supervisor->dependents);
+	for (guint i = 0; i < supervisor->services->len; i++) {
+		SgService *service = g_ptr_array_index(supervisor->services, i);
+		const SgServiceConfig *cfg = sg_service_get_config(service);
+
+		g_hash_table_insert(supervisor->by_name, (gpointer)cfg->name, service);
+		if (g_hash_table_contains(supervisor->detached, service))
+			continue;
+		for (guint d = 0; d < cfg->n_depends_on; d++) {
+			GPtrArray *list = g_hash_table_lookup(supervisor->dependents,
+			                                      cfg->depends_on[d].service);
+			if (list == NULL) {
+				list = g_ptr_array_new();
+				g_hash_table_insert(supervisor->dependents,
+				                    (gpointer)cfg->depends_on[d].service, list);
+			}
+			g_ptr_array_add(list, service);
+		}
+	}
+}
+
+/* ---- restarts of adoption and reload: stop, then start ---- */
+
+static void
+restart_done_cb(SgService *service, gpointer user_data)
+{
+	SgSupervisor *supervisor = user_data;
+
+	g_hash_table_remove(supervisor->restarting, service);
+	if (!supervisor->stopping_all && g_hash_table_contains(supervisor->wanted, service) &&
+	    !g_hash_table_contains(supervisor->detached, service))
+		evaluate(supervisor, service, TRUE);
+	check_settled(supervisor);
+	g_object_unref(supervisor);
+}
+
+static void
+restart_service(SgSupervisor *supervisor, SgService *service)
+{
+	g_hash_table_add(supervisor->wanted, service);
+	g_hash_table_add(supervisor->restarting, service);
+	sg_service_stop(service, restart_done_cb, g_object_ref(supervisor));
+}
+
+/* ---- adoption ---- */
+
+static SgService *
+add_orphan(SgSupervisor *supervisor, const SgAdoptFound *found)
+{
+	g_autoptr(SgConfig) config = sg_adopt_orphan_config(found);
+	SgService *service =
+	        sg_service_new(supervisor->engine, config, g_ptr_array_index(config->services, 0),
+	                       &service_events, supervisor);
+
+	sg_service_set_orphaned(service, TRUE);
+	g_ptr_array_add(supervisor->services, service);
+	g_hash_table_add(supervisor->detached, service);
+	g_hash_table_insert(supervisor->by_name, (gpointer)sg_service_get_name(service), service);
+	return service;
+}
+
+static void
+adopt_one(SgSupervisor *supervisor, const SgAdoptFound *found, GPtrArray *outdated)
+{
+	SgService *service = lookup(supervisor, found->name);
+	SgServiceAdoption adoption = {
+		.kind = found->kind,
+		.pid = found->pid,
+		.start_time = found->start_time,
+		.invocation_id = found->invocation_id,
+		.ready = found->ready,
+		.started_at_usec = found->started_at_usec,
+		.restart_count = found->restart_count,
+		.state = found->state,
+		.cause = found->cause,
+		.exit_code = found->exit_code,
+		.exit_signal = found->exit_signal,
+	};
+	g_autoptr(GError) error = NULL;
+	gboolean orphan = service == NULL;
+
+	if (orphan) {
+		if (found->kind != SG_ADOPT_LIVE && found->kind != SG_ADOPT_LEFTOVERS)
+			return;
+		service = add_orphan(supervisor, found);
+		if (found->kind == SG_ADOPT_LIVE)
+			sg_engine_log(supervisor->engine, SG_LOG_WARN,
+			              "%s (PID %d) is no longer in the configuration: adopted as "
+			              "orphaned; stop it with sysg stop --service %s",
+			              found->name, found->pid, found->name);
+	}
+	sg_adopt_stop_extras(supervisor->engine, found->name, found->extras,
+	                     sg_service_get_config(service)->stop_timeout_ms);
+	if (found->kind == SG_ADOPT_FINAL && found->state == SG_SERVICE_STOPPED)
+		g_hash_table_add(supervisor->held, service);
+	else if (!orphan)
+		g_hash_table_add(supervisor->wanted, service);
+	if (!sg_service_adopt(service, &adoption, &error)) {
+		/* It went in between: as if it had gone before. */
+		sg_engine_log(supervisor->engine, SG_LOG_WARN, "%s: %s", found->name,
+		              error->message);
+		adoption.kind = SG_ADOPT_GONE;
+		(void)sg_service_adopt(service, &adoption, NULL);
+		return;
+	}
+	if (!orphan && found->kind == SG_ADOPT_LIVE && found->config_hash != NULL &&
+	    g_strcmp0(found->config_hash, sg_service_get_config(service)->hash) != 0)
+		g_ptr_array_add(outdated, service);
+}
+
+void
+sg_supervisor_adopt(SgSupervisor *supervisor)
+{
+	g_autoptr(GPtrArray) found = sg_adopt_find(supervisor->engine);
+	g_autoptr(GPtrArray) outdated = g_ptr_array_new();
+
+	/* Live ones first: a dependency handled as a crash then cascades to them as usual. */
+	for (guint i = 0; i < found->len; i++) {
+		SgAdoptFound *one = g_ptr_array_index(found, i);
+		if (one->kind == SG_ADOPT_LIVE)
+			adopt_one(supervisor, one, outdated);
+	}
+	for (guint i = 0; i < found->len; i++) {
+		SgAdoptFound *one = g_ptr_array_index(found, i);
+		if (one->kind != SG_ADOPT_LIVE)
+			adopt_one(supervisor, one, outdated);
+	}
+	for (guint i = 0; i < outdated->len; i++) {
+		SgService *service = g_ptr_array_index(outdated, i);
+		sg_engine_log(supervisor->engine, SG_LOG_INFO,
+		              "%s runs an earlier definition (its configuration changed while no "
+		              "supervisor was running): restarting it",
+		              sg_service_get_name(service));
+		restart_service(supervisor, service);
+	}
+}
+
+/* ---- reload ---- */
+
+static gboolean
+fail_reload(SgSupervisor *supervisor, const char *why, GError **error)
+{
+	sg_engine_log(supervisor->engine, SG_LOG_ERROR, "reload refused, nothing changed: %s", why);
+	g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG, "%s", why);
+	return FALSE;
+}
+
+/* Moves every service to its new definition; returns the services the reload removed. */
+static GPtrArray *
+apply_definitions(SgSupervisor *supervisor, SgConfig *config)
+{
+	GPtrArray *old = supervisor->services;
+	GPtrArray *removed = g_ptr_array_new();
+	g_autoptr(GHashTable) placed = g_hash_table_new(NULL, NULL);
+
+	supervisor->services = g_ptr_array_new_with_free_func((GDestroyNotify)sg_service_free);
+	for (guint i = 0; i < config->services->len; i++) {
+		const SgServiceConfig *cfg = g_ptr_array_index(config->services, i);
+		SgService *service = lookup(supervisor, cfg->name);
+
+		if (service == NULL) {
+			service = sg_service_new(supervisor->engine, config, cfg, &service_events,
+			                         supervisor);
+		} else {
+			sg_service_set_config(service, config, cfg);
+			if (sg_service_is_orphaned(service)) {
+				sg_engine_log(
+				        supervisor->engine, SG_LOG_INFO,
+				        "%s is in the configuration again: no longer orphaned",
+				        cfg->name);
+				/* Supervised from now on: restarts and cascades apply. */
+				g_hash_table_add(supervisor->wanted, service);
+			}
+			sg_service_set_orphaned(service, FALSE);
+			g_hash_table_remove(supervisor->detached, service);
+			g_hash_table_add(placed, service);
+		}
+		g_ptr_array_add(supervisor->services, service);
+	}
+	/* What is not configured any more stays until none of its processes is left. */
+	for (guint i = 0; i < old->len; i++) {
+		SgService *service = g_ptr_array_index(old, i);
+
+		if (g_hash_table_contains(placed, service))
+			continue;
+		g_ptr_array_add(supervisor->services, service);
+		if (g_hash_table_contains(supervisor->detached, service))
+			continue;
+		g_hash_table_add(supervisor->detached, service);
+		g_hash_table_remove(supervisor->wanted, service);
+		g_ptr_array_add(removed, service);
+	}
+	g_ptr_array_set_free_func(old, NULL);
+	g_ptr_array_unref(old);
+	sg_config_ref(config);
+	sg_config_unref(supervisor->config);
+	supervisor->config = config;
+	rebuild_indexes(supervisor);
+	return removed;
+}
+
+gboolean
+sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError **error)
+{
+	const char *path = config_path != NULL && *config_path != '\0' ? config_path
+	                                                               : supervisor->config->path;
+	g_autoptr(GPtrArray) problems = sg_problem_list_new();
+	g_autoptr(GError) load_error = NULL;
+	g_autoptr(SgConfig) config = NULL;
+	g_autoptr(GHashTable) current = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(SgReloadPlan) plan = NULL;
+	g_autoptr(GPtrArray) removed = NULL;
+	g_autoptr(GError) hint_error = NULL;
+	g_autofree char *absolute = NULL;
+	g_autofree char *summary = NULL;
+	g_autofree char *discovered = NULL;
+
+	if (path == NULL || *path == '\0') {
+		/* Running with none (an activated daemon): the usual places, as at start. */
+		g_autofree char *hint = sg_state_read_config_hint(supervisor->engine->state_dir);
+		g_autoptr(GError) discover_error = NULL;
+
+		discovered = sg_config_discover(NULL, hint, &discover_error);
+		if (discovered == NULL)
+			return fail_reload(supervisor, discover_error->message, error);
+		path = discovered;
+	}
+	if (supervisor->stopping_all) {
+		g_set_error_literal(error, SG_ERROR, SG_ERROR_FAILED,
+		                    _("the supervisor is stopping every service"));
+		return FALSE;
+	}
+	absolute = g_canonicalize_filename(path, NULL);
+	/* The environment the services were defined against, not whatever ours became. */
+	config =
+	        sg_config_load(absolute, path, supervisor->config->base_env, problems, &load_error);
+	if (config == NULL) {
+		g_autofree char *why = sg_reload_describe_problems(problems, load_error->message);
+		return fail_reload(supervisor, why, error);
+	}
+
+	for (guint i = 0; i < supervisor->services->len; i++) {
+		SgService *service = g_ptr_array_index(supervisor->services, i);
+
+		/* A service a previous reload removed and still stopping comes back as added. */
+		if (g_hash_table_contains(supervisor->detached, service) &&
+		    !sg_service_is_orphaned(service))
+			continue;
+		g_hash_table_insert(current, (gpointer)sg_service_get_name(service),
+		                    (gpointer)sg_service_get_config(service)->hash);
+	}
+	plan = sg_reload_plan_new(current, config);
+	summary = sg_reload_plan_describe(plan);
+	sg_engine_log(supervisor->engine, SG_LOG_INFO, "reloading %s: %s", config->path, summary);
+
+	g_object_ref(supervisor);
+	removed = apply_definitions(supervisor, config);
+	for (guint i = 0; i < removed->len; i++) {
+		SgService *service = g_ptr_array_index(removed, i);
+		if (sg_service_is_active(service))
+			sg_engine_log(supervisor->engine, SG_LOG_INFO,
+			              "stopping %s: it is no longer in the configuration",
+			              sg_service_get_name(service));
+		sg_service_stop(service, NULL, NULL);
+	}
+	schedule_removal(supervisor);
+	for (guint i = 0; i < plan->added->len; i++) {
+		const SgServiceConfig *cfg = g_ptr_array_index(plan->added, i);
+		g_signal_emit(supervisor, signals[SIGNAL_SERVICE_ADDED], 0,
+		              lookup(supervisor, cfg->name));
+	}
+	for (guint i = 0; i < plan->changed->len; i++) {
+		const SgServiceConfig *cfg = g_ptr_array_index(plan->changed, i);
+		SgService *service = lookup(supervisor, cfg->name);
+
+		/* Rolling deployment is not in the engine yet: every strategy stops, then
+		 * starts. A service that is not running takes the new definition next time. */
+		if (sg_service_is_active(service) ||
+		    sg_service_get_state(service) == SG_SERVICE_BACKOFF ||
+		    sg_service_get_state(service) == SG_SERVICE_STARTING)
+			restart_service(supervisor, service);
+	}
+	for (guint i = 0; i < plan->added->len; i++) {
+		const SgServiceConfig *cfg = g_ptr_array_index(plan->added, i);
+		SgService *service = lookup(supervisor, cfg->name);
+
+		if (cfg->cron != NULL)
+			continue;
+		/* Still stopping after an earlier reload removed it: started once it is down. */
+		if (sg_service_is_active(service))
+			restart_service(supervisor, service);
+		else
+			(void)sg_supervisor_start_service(supervisor, cfg->name, NULL);
+	}
+	/* Dependencies apply in place: what waits or is blocked is judged on the new ones. */
+	for (guint i = 0; i < supervisor->services->len; i++) {
+		SgService *service = g_ptr_array_index(supervisor->services, i);
+		if (!g_hash_table_contains(supervisor->restarting, service))
+			evaluate(supervisor, service, FALSE);
+	}
+	if (!sg_state_write_config_hint(supervisor->engine->state_dir, config->path, &hint_error))
+		sg_engine_log(supervisor->engine, SG_LOG_WARN, "cannot write config_hint: %s",
+		              hint_error->message);
+	g_signal_emit(supervisor, signals[SIGNAL_RELOADED], 0, config->path);
+	g_object_unref(supervisor);
+	return TRUE;
+}
+
 /* ---- object ---- */
 
 SgSupervisor *
@@ -436,23 +833,8 @@ sg_supervisor_new(SgEngine *engine, SgConfig *config)
 		SgService *service =
 		        sg_service_new(engine, config, cfg, &service_events, supervisor);
 		g_ptr_array_add(supervisor->services, service);
-		g_hash_table_insert(supervisor->by_name, (gpointer)cfg->name, service);
 	}
-	for (guint i = 0; i < supervisor->services->len; i++) {
-		SgService *service = g_ptr_array_index(supervisor->services, i);
-		const SgServiceConfig *cfg = sg_service_get_config(service);
-
-		for (guint d = 0; d < cfg->n_depends_on; d++) {
-			GPtrArray *list = g_hash_table_lookup(supervisor->dependents,
-			                                      cfg->depends_on[d].service);
-			if (list == NULL) {
-				list = g_ptr_array_new();
-				g_hash_table_insert(supervisor->dependents,
-				                    (gpointer)cfg->depends_on[d].service, list);
-			}
-			g_ptr_array_add(list, service);
-		}
-	}
+	rebuild_indexes(supervisor);
 	supervisor->scheduler = sg_scheduler_new(supervisor);
 	return supervisor;
 }
@@ -481,15 +863,6 @@ sg_supervisor_get_config_path(SgSupervisor *supervisor)
 	return supervisor->config->path;
 }
 
-gboolean
-sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError **error)
-{
-	g_set_error_literal(error, SG_ERROR, SG_ERROR_FAILED,
-	                    _("reload is not available in this version of systemg: restart the "
-	                      "supervisor to use a changed configuration"));
-	return FALSE;
-}
-
 SgEngine *
 sg_supervisor_get_engine(SgSupervisor *supervisor)
 {
@@ -514,7 +887,11 @@ sg_supervisor_finalize(GObject *object)
 	SgSupervisor *supervisor = SG_SUPERVISOR(object);
 
 	g_clear_pointer(&supervisor->scheduler, sg_scheduler_free);
+	g_clear_handle_id(&supervisor->removal_idle, g_source_remove);
 	g_hash_table_unref(supervisor->wanted);
+	g_hash_table_unref(supervisor->detached);
+	g_hash_table_unref(supervisor->restarting);
+	g_hash_table_unref(supervisor->held);
 	g_hash_table_unref(supervisor->dependents);
 	g_hash_table_unref(supervisor->by_name);
 	g_ptr_array_unref(supervisor->services);
@@ -531,6 +908,9 @@ sg_supervisor_init(SgSupervisor *supervisor)
 	supervisor->dependents = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 	                                               (GDestroyNotify)g_ptr_array_unref);
 	supervisor->wanted = g_hash_table_new(NULL, NULL);
+	supervisor->detached = g_hash_table_new(NULL, NULL);
+	supervisor->restarting = g_hash_table_new(NULL, NULL);
+	supervisor->held = g_hash_table_new(NULL, NULL);
 }
 
 static void

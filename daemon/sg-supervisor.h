@@ -38,6 +38,13 @@ SgEngine *sg_supervisor_get_engine(SgSupervisor *supervisor);
 GPtrArray *sg_supervisor_get_services(SgSupervisor *supervisor);
 SgService *sg_supervisor_lookup(SgSupervisor *supervisor, const char *name);
 
+/*
+ * Takes over what an earlier supervisor on the same state directory left running (SPEC
+ * section 4, "Persistence"; docs/persistence.md): call once, before sg_supervisor_start_all.
+ * Services no longer configured are adopted as orphans.
+ */
+void sg_supervisor_adopt(SgSupervisor *supervisor);
+
 /* Starts every service that is not running (cron jobs wait for their times). */
 void sg_supervisor_start_all(SgSupervisor *supervisor);
 /* Starts one service, and the stopped services it depends on. */

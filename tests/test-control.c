@@ -136,7 +136,7 @@ load(Fixture *f, const char *yaml)
 	f->supervisor = sg_supervisor_new(&f->engine, f->config);
 	f->persist = sg_persist_new(f->supervisor);
 	g_signal_connect(f->supervisor, "service-state-changed", G_CALLBACK(transition_cb), f);
-	f->control = sg_control_new(f->supervisor, path, g_get_real_time(), shutdown_cb, f, &error);
+	f->control = sg_control_new(f->supervisor, g_get_real_time(), shutdown_cb, f, &error);
 	g_assert_no_error(error);
 }
 
@@ -473,6 +473,7 @@ test_methods(Fixture *f, gconstpointer data)
 	JsonArray *array;
 	JsonObject *object;
 	Conn *conn;
+	pid_t pid_a;
 
 	load(f, CONFIG_BASIC);
 	start_all_running(f);
@@ -509,8 +510,11 @@ test_methods(Fixture *f, gconstpointer data)
 	array = json_object_get_array_member(result_object(logs), "files");
 	g_assert_cmpuint(json_array_get_length(array), ==, 2);
 
+	/* The same file again: nothing changed, nothing restarted. */
+	pid_a = sg_service_get_pid(svc(f, "a"));
 	reload = rpc(f, conn, "reload", NULL);
-	assert_error(reload, -32004, "org.systemg.Error.Failed");
+	g_assert_cmpuint(json_object_get_size(result_object(reload)), ==, 0);
+	g_assert_cmpint(sg_service_get_pid(svc(f, "a")), ==, pid_a);
 
 	down = rpc(f, conn, "shutdown", NULL);
 	g_assert_cmpuint(json_object_get_size(result_object(down)), ==, 0);
