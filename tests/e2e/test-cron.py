@@ -183,6 +183,36 @@ def test_start_and_stop_a_run(p):
     p.stop_sysgd(daemon)
 
 
+@with_project('version: "1"\nservices:\n'
+              '  slow:\n    exec: ["HELPER", "wait-file:DIR/go"]\n'
+              '    cron: { expression: "@yearly" }\n')
+def test_run_survives_a_supervisor_kill(p):
+    daemon = p.sysgd()
+    assert p.sysg("start", "--service", "slow").returncode == 0
+    status = json.loads(p.sysg("status", "--service", "slow", "--json").stdout)
+    run_pid = status["services"][0]["pid"]
+    assert status["services"][0]["state"] == "running" and alive(run_pid), status
+    daemon.send_signal(signal.SIGKILL)
+    daemon.wait()
+    assert alive(run_pid)
+
+    # A new supervisor adopts the run in progress: no second copy, the same process.
+    daemon = p.sysgd()
+    wait_for(lambda: json.loads(p.sysg("status", "--service", "slow", "--json").stdout)
+             ["services"][0]["pid"] == run_pid, "the run to be adopted")
+    status = json.loads(p.sysg("status", "--service", "slow", "--json").stdout)
+    assert status["services"][0]["state"] == "running", status
+    open(os.path.join(p.dir, "go"), "w").close()
+    wait_for(lambda: p.history("slow"), "the adopted run in cron_state.json")
+    run = p.history("slow")[0]
+    # Its exit status went to the supervisor that was killed: unknown, never a success.
+    assert run["result"] == "failed" and run["exit_code"] is None, run
+    status = json.loads(p.sysg("status", "--service", "slow", "--json").stdout)
+    assert status["services"][0]["state"] == "scheduled", status
+    assert not alive(run_pid)
+    p.stop_sysgd(daemon)
+
+
 def context_switches(pid):
     """Voluntary and involuntary context switches over every thread of pid."""
     total = 0
@@ -214,7 +244,7 @@ def test_idle_with_a_daily_job(p):
 
 def main():
     tests = [test_history_survives_restart, test_start_and_stop_a_run,
-             test_idle_with_a_daily_job]
+             test_run_survives_a_supervisor_kill, test_idle_with_a_daily_job]
     for test in tests:
         RESULTS.check(test.__name__, test)
     return RESULTS.report()
