@@ -21,7 +21,9 @@ PAUSE = '    exec: ["HELPER", "pause"]\n'
 SLOW = ('    command: "sleep 0.3; touch DIR/ready-$$; exec HELPER pause"\n'
         '    health_check: { command: "test -f DIR/ready-$SYSTEMG_PID", interval: "100ms" }\n')
 PROJECT = ('version: "1"\nservices:\n'
-           '  long1:\n' + PAUSE + '  long2:\n' + PAUSE + '  long3:\n' + PAUSE
+           '  long1:\n' + PAUSE + '  long2:\n' + PAUSE
+           + '  tick:\n    exec: ["HELPER", "sleep:400"]\n'
+           '    cron: { expression: "* * * * * *" }\n'
            + '  crash1:\n    exec: ["HELPER", "sleep:1500", "exit:1"]\n'
            '    restart_policy: always\n    backoff: 100ms\n'
            + '  crash2:\n    exec: ["HELPER", "sleep:2500", "exit:3"]\n'
@@ -30,7 +32,7 @@ PROJECT = ('version: "1"\nservices:\n'
            + '  dep1:\n' + PAUSE + '    depends_on: [slow1]\n'
            + '  dep2:\n' + PAUSE + '    depends_on: [long1, crash1]\n'
            + '  dep3:\n' + PAUSE + '    depends_on: [dep1, slow2]\n')
-NAMES = ["long1", "long2", "long3", "crash1", "crash2", "slow1", "slow2", "dep1", "dep2", "dep3"]
+NAMES = ["long1", "long2", "tick", "crash1", "crash2", "slow1", "slow2", "dep1", "dep2", "dep3"]
 
 
 def describe(p):
@@ -40,6 +42,19 @@ def describe(p):
         return result.stderr
     return ", ".join("%s=%s(%s)" % (s["name"], s["state"], s.get("cause"))
                      for s in json.loads(result.stdout)["services"])
+
+
+def cron_problem(p):
+    """None when cron_state.json parses and no two runs of the job ever overlapped."""
+    try:
+        history = p.read_json("cron_state.json")["jobs"]["tick"]["history"]
+    except (OSError, ValueError, KeyError) as error:
+        return "cron_state.json: %r" % error
+    runs = [run for run in history if run["result"] != "overlap"]
+    for before, after in zip(runs, runs[1:]):
+        if after["started_at"] < before["finished_at"]:
+            return "tick: two runs at once: %r %r" % (before, after)
+    return None
 
 
 def consistency_problem(p):
@@ -73,6 +88,9 @@ def consistency_problem(p):
         if recorded.get("status") != service["state"] or recorded.get("pid") != service["pid"]:
             return "%s: state.json %r, status %s %s" % (name, recorded, service["state"],
                                                         service["pid"])
+    problem = cron_problem(p)
+    if problem is not None:
+        return problem
     extra = set(processes) - set(NAMES)
     if extra:
         return "processes of unknown services: %r" % extra
