@@ -206,6 +206,13 @@ members_of(SgEngine *engine, GHashTable *by_pid, GPtrArray *scan, const char *na
 	return members;
 }
 
+/* Start times count clock ticks (10 ms): within one tick, the higher PID came later. */
+static gboolean
+started_later(const SgProcInfo *a, const SgProcInfo *b)
+{
+	return a->start_time > b->start_time || (a->start_time == b->start_time && a->pid > b->pid);
+}
+
 /*
  * The main process when the recorded one is gone or unknown: the newest session leader
  * (every instance leads its own session, sg-spawn), a process started by the earlier
@@ -221,7 +228,7 @@ newest_leader(GPtrArray *members)
 
 		if (info->pid != info->sid || info->service == NULL)
 			continue;
-		if (best == NULL || info->start_time > best->start_time)
+		if (best == NULL || started_later(info, best))
 			best = info;
 	}
 	return best;
@@ -282,7 +289,7 @@ decide(SgEngine *engine, GHashTable *by_pid, GPtrArray *scan, const char *name,
 		SgProcInfo *newest = members->pdata[0];
 
 		for (guint i = 1; i < members->len; i++)
-			if (((SgProcInfo *)members->pdata[i])->start_time > newest->start_time)
+			if (started_later(members->pdata[i], newest))
 				newest = members->pdata[i];
 		found->kind = SG_ADOPT_LEFTOVERS;
 		found->pid = newest->sid;
