@@ -10,11 +10,11 @@ import sys
 import tempfile
 import time
 
+import sgtest
 from sgtest import DEADLINE, Results, alive, wait_for
 
 SYSGD = os.environ["SG_TEST_SYSGD"]
 SYSG = os.environ["SG_TEST_SYSG"]
-HELPER = os.environ["SG_TEST_HELPER_CHILD"]
 RESULTS = Results()
 
 
@@ -29,20 +29,12 @@ def context_switches(pid):
     return total
 
 
-class Project:
-    """A temporary project directory and state directory."""
+class Project(sgtest.Project):
+    """A temporary project directory and state directory, and the sysgd started on it."""
 
     def __init__(self, yaml):
-        self.dir = tempfile.mkdtemp(prefix="sg-e2e-")
-        self.state = os.path.join(self.dir, "state")
-        self.config = os.path.join(self.dir, "systemg.yaml")
-        with open(self.config, "w") as f:
-            f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
-        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
+        super().__init__(yaml, "sg-e2e-")
         self.daemons = []
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
 
     def sysgd(self, *args, **kwargs):
         proc = subprocess.Popen([SYSGD, "--config", self.config] + list(args), env=self.env,
@@ -51,22 +43,12 @@ class Project:
         self.daemons.append(proc)
         return proc
 
-    def sysg(self, *args):
-        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
-                              text=True, timeout=60, cwd=self.dir)
-
-    def supervisor_pid(self):
-        try:
-            with open(os.path.join(self.state, "sysg.pid")) as f:
-                return int(f.read())
-        except (OSError, ValueError):
-            return 0
-
     def state_json(self):
         with open(os.path.join(self.state, "state.json")) as f:
             return json.load(f)
 
     def pid_json(self):
+        """The services of pid.json; unlike sgtest's, a missing file fails the test."""
         with open(os.path.join(self.state, "pid.json")) as f:
             return json.load(f)["services"]
 
@@ -76,36 +58,14 @@ class Project:
         except (OSError, KeyError, ValueError):
             return False
 
-    def log(self):
-        try:
-            with open(os.path.join(self.state, "supervisor.log")) as f:
-                return f.read()
-        except OSError:
-            return ""
-
     def close(self):
-        pid = self.supervisor_pid()
-        if pid and alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            wait_for(lambda: not alive(pid), "the supervisor to exit")
-        for proc in self.daemons:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.stop_supervisor()
+        sgtest.kill_all(self.daemons)
+        super().close()
 
 
 def with_project(yaml):
-    def decorator(fn):
-        def run():
-            project = Project(yaml)
-            try:
-                return fn(project)
-            finally:
-                project.close()
-        run.__name__ = fn.__name__
-        return run
-    return decorator
+    return sgtest.with_project(Project, yaml)
 
 
 @with_project('version: "1"\nservices:\n'
