@@ -53,6 +53,41 @@ def alive(pid):
         return False
 
 
+def context_switches(pid):
+    """Voluntary and involuntary context switches over every thread of pid."""
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+            for line in f:
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+    return total
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            if fields[sep + 1] == "cgroup2":
+                return fields[4]
+    return None
+
+
+def make_cgroup(prefix):
+    """A new cgroup prefix-PID below the cgroup v2 mount: (its path, None), or (None, the
+    reason to skip the test: not root, no cgroup v2, or it cannot be made)."""
+    mount = cgroup2_mount()
+    if os.geteuid() != 0 or mount is None:
+        return None, "needs root and a cgroup v2 mount"
+    root = os.path.join(mount, "%s-%d" % (prefix, os.getpid()))
+    try:
+        os.mkdir(root)
+    except OSError as error:
+        return None, "cannot create a cgroup: %s" % error
+    return root, None
+
+
 class Project:
     """A temporary project directory, its configuration (HELPER and DIR filled in) and its
     state directory. Subclasses add the processes they start and clean them up in close()."""
@@ -78,6 +113,19 @@ class Project:
     def sysg(self, *args):
         return subprocess.run([os.environ["SG_TEST_SYSG"]] + list(args), env=self.env,
                               capture_output=True, text=True, timeout=60, cwd=self.dir)
+
+    def wait_for_pids(self, count, what):
+        """Waits for the file pids (the helper's pids: action) to list count PIDs; them."""
+        path = self.path("pids")
+
+        def listed():
+            try:
+                with open(path) as f:
+                    return f.read().split()
+            except OSError:
+                return []
+        wait_for(lambda: len(listed()) == count, what)
+        return [int(x) for x in listed()]
 
     def supervisor_pid(self):
         try:

@@ -524,23 +524,13 @@ def test_one_set_of_operations(p):
     assert p.state_of("api") == "running"
 
 
-def context_switches(pid):
-    total = 0
-    for task in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
-            for line in f:
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-    return total
-
-
 @with_bus_project(TWO)
 def test_idle_on_the_bus(p):
     wait_for(lambda: p.state_of("my-db.x") == "running", "my-db.x to run")
     time.sleep(0.3)  # let the last state write finish
-    before = context_switches(p.daemon.pid)
+    before = sgtest.context_switches(p.daemon.pid)
     time.sleep(1.5)  # the observation window itself
-    after = context_switches(p.daemon.pid)
+    after = sgtest.context_switches(p.daemon.pid)
     assert after == before, "%d context switches while idle" % (after - before)
 
 

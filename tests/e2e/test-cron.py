@@ -186,17 +186,6 @@ def test_run_survives_a_supervisor_kill(p):
     p.stop_sysgd(daemon)
 
 
-def context_switches(pid):
-    """Voluntary and involuntary context switches over every thread of pid."""
-    total = 0
-    for task in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
-            for line in f:
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-    return total
-
-
 @with_project('version: "1"\nservices:\n'
               '  backup:\n    exec: ["HELPER", "exit:0"]\n'
               '    cron: { expression: "0 0 3 * * *" }\n')
@@ -205,9 +194,9 @@ def test_idle_with_a_daily_job(p):
     wait_for(lambda: p.cron_state().get("backup", {}).get("next_run"), "the next run recorded")
     next_run = p.cron_state()["backup"]["next_run"]
     time.sleep(0.3)  # lets the last state write finish
-    before = context_switches(daemon.pid)
+    before = sgtest.context_switches(daemon.pid)
     time.sleep(2.0)  # the observation window itself, not a wait for something
-    after = context_switches(daemon.pid)
+    after = sgtest.context_switches(daemon.pid)
     if time.strftime("%H:%M") in ("02:59", "03:00"):
         return "the job is due within the window"
     assert after == before, "%d context switches while idle" % (after - before)

@@ -431,35 +431,18 @@ def test_offline_stop_finds_unrecorded(p):
     assert marked_processes(state_id) == {}
 
 
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            if fields[sep + 1] == "cgroup2":
-                return fields[4]
-    return None
-
-
 def test_cgroup_adoption():
     """A process with no markers left in a service's cgroup is found and stopped."""
-    mount = cgroup2_mount()
-    if os.geteuid() != 0 or mount is None:
-        return "needs root and a cgroup v2 mount"
-    root = os.path.join(mount, "sg-persist-%d" % os.getpid())
-    try:
-        os.mkdir(root)
-    except OSError as error:
-        return "cannot create a cgroup: %s" % error
+    root, why_not = sgtest.make_cgroup("sg-persist")
+    if root is None:
+        return why_not
     p = Project('version: "1"\nservices:\n  keeper:\n' + PAUSE
                 + '  leaky:\n    exec: ["HELPER", "pids:DIR/pids", "wiped-daemon:60000", '
                 '"pause"]\n    restart_policy: always\n    backoff: 100ms\n')
     try:
         first = p.sysgd("--cgroup", root)
         wait_for(lambda: p.all_running("keeper", "leaky"), "services to run")
-        wait_for(lambda: os.path.exists(p.path("pids")) and
-                 len(open(p.path("pids")).read().split()) == 1, "the wiped daemon")
-        wiped = int(open(p.path("pids")).read().split()[0])
+        wiped = p.wait_for_pids(1, "the wiped daemon")[0]
         leaky = p.pids()["leaky"]
         p.kill9(first)
         # its main process dies while no supervisor watches; the wiped daemon stays
