@@ -11,6 +11,18 @@
 #include "sg-proctree.h"
 #include "sg-test.h"
 
+SgReaper *
+sg_test_init_with_reaper(int *argc, char ***argv)
+{
+	g_autoptr(GError) error = NULL;
+	SgReaper *reaper;
+
+	g_test_init(argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	reaper = sg_reaper_new(&error);
+	g_assert_no_error(error);
+	return reaper;
+}
+
 void
 sg_test_engine_init(SgEngine *engine, const char *state_dir, SgReaper *reaper)
 {

@@ -6,6 +6,12 @@
 #include "sg-engine.h"
 #include "sg-supervisor.h"
 
+/*
+ * g_test_init with isolated directories, then the test binary's one reaper (it reaps with
+ * waitpid(-1)), made before any thread exists since it blocks SIGCHLD.
+ */
+SgReaper *sg_test_init_with_reaper(int *argc, char ***argv);
+
 /* Fills engine for state_dir (created by the caller) with a fake clock and the given reaper
  * (one per process: it reaps with waitpid(-1)). */
 void sg_test_engine_init(SgEngine *engine, const char *state_dir, SgReaper *reaper);

@@ -640,12 +640,9 @@ test_reload_plan(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 
 	ADD("adopt/same-process", test_same_process);
 	ADD("adopt/adopted-exit-cascades", test_adopted_exit_cascades);

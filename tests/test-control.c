@@ -945,13 +945,10 @@ test_long_path(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 	signal(SIGPIPE, SIG_IGN);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
 
 	ADD("status", test_status, NULL);
 	ADD("methods", test_methods, NULL);

@@ -673,12 +673,9 @@ test_real_clock_overlaps(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 
 	ADD("runs-at-due-times", test_runs_at_due_times);
 	ADD("environment-and-logs", test_environment_and_logs);

@@ -5,6 +5,7 @@
 #include "sg-health.h"
 #include "sg-reaper.h"
 #include "sg-spawn.h"
+#include "sg-test-engine.h"
 #include "sg-test.h"
 
 #include <errno.h>
@@ -737,13 +738,9 @@ test_bad_targets(void)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	/* Before any thread exists: the reaper blocks SIGCHLD. */
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 	children = g_array_new(FALSE, FALSE, sizeof(pid_t));
 
 	g_test_add_func("/sg/health/url-pass", test_url_pass);

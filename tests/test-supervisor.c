@@ -769,12 +769,9 @@ test_writes_coalesced(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 
 	ADD("order", test_order);
 	ADD("blocked-until-recovered", test_blocked_until_recovered);
