@@ -144,7 +144,7 @@ def test_no_supervisor(p):
 @with_project(TWO)
 def test_invalid_config(p):
     p.write('version: "1"\nservices:\n  web:\n    restar_policy: always\n',
-                   p.path("bad.yaml"))
+            p.path("bad.yaml"))
     for args in (["status", "--config", "bad.yaml"], ["start", "--config", "bad.yaml"],
                  ["logs", "--config", "bad.yaml"], ["status", "--config", "missing.yaml"]):
         result = p.sysg(*args)
@@ -477,7 +477,7 @@ def test_same_over_both(p):
             assert mine["health"] == theirs["health"], (mine, theirs)
     # the same words and exit status for the same mistakes
     p.write('version: "1"\nservices:\n  web:\n    restar_policy: always\n',
-                   p.path("bad.yaml"))
+            p.path("bad.yaml"))
     for args in (["stop", "--service", "nope"], ["start", "--service", "nope"],
                  ["restart", "--service", "nope"], ["status", "--service", "nope"],
                  ["start", "--service", "job"], ["restart", "--config", "bad.yaml"]):
