@@ -17,13 +17,13 @@
 #include "sg-config.h"
 #include "sg-cron.h"
 #include "sg-error.h"
+#include "sg-json.h"
 #include "sg-output.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
 #include "sg-proctree.h"
 #include "sg-shell.h"
 #include "sg-state.h"
-#include "sg-status.h"
 
 #define DBUS_NAME      "org.freedesktop.DBus"
 #define DBUS_PATH      "/org/freedesktop/DBus"
@@ -230,17 +230,6 @@ read_properties(sd_bus_message *m, JsonObject **ret_props)
 	return 0;
 }
 
-static const char *
-prop_string(JsonObject *props, const char *name)
-{
-	JsonNode *node = json_object_get_member(props, name);
-
-	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
-	    json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
 static gint64
 prop_int(JsonObject *props, const char *name, gint64 absent)
 {
@@ -337,7 +326,7 @@ sg_client_bus_connect(const char *state_dir, GError **error)
 		            client->pid, state_dir, SG_BUS_NAME, local->message);
 		return NULL;
 	}
-	theirs = prop_string(manager, "StateDirectory");
+	theirs = sg_json_object_get_string(manager, "StateDirectory");
 	if (theirs == NULL || !same_directory(theirs, state_dir)) {
 		g_set_error(error, SG_ERROR, SG_ERROR_NOT_ON_BUS,
 		            _("A supervisor is running (PID %d) on %s, but %s on the session bus "
@@ -388,22 +377,6 @@ context_clear(Context *context)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Context, context_clear)
 
-static JsonObject *
-object_member(JsonObject *object, const char *name)
-{
-	JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-
-	return node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-}
-
-static JsonObject *
-root_member(JsonNode *root, const char *name)
-{
-	return root != NULL && JSON_NODE_HOLDS_OBJECT(root)
-	               ? object_member(json_node_get_object(root), name)
-	               : NULL;
-}
-
 static void
 context_init(Context *context, const char *state_dir, const char *config_path)
 {
@@ -415,19 +388,10 @@ context_init(Context *context, const char *state_dir, const char *config_path)
 	}
 	context->state_root =
 	        sg_state_read_json(state_dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, NULL);
-	context->states = root_member(context->state_root, "services");
+	context->states = sg_json_root_get_object(context->state_root, "services");
 	context->cron_root =
 	        sg_state_read_json(state_dir, SG_STATE_CRON_JSON, SG_STATE_READ_NONE, NULL, NULL);
-	context->cron_jobs = root_member(context->cron_root, "jobs");
-}
-
-static void
-set_nullable_string(JsonObject *object, const char *name, const char *value)
-{
-	if (value != NULL)
-		json_object_set_string_member(object, name, value);
-	else
-		json_object_set_null_member(object, name);
+	context->cron_jobs = sg_json_root_get_object(context->cron_root, "jobs");
 }
 
 static void
@@ -442,20 +406,9 @@ set_nullable_int(JsonObject *object, const char *name, gint64 value, gboolean pr
 static void
 set_time(JsonObject *object, const char *name, gint64 usec)
 {
-	g_autofree char *text = sg_status_format_time(usec);
+	g_autofree char *text = sg_json_format_time(usec);
 
-	set_nullable_string(object, name, text);
-}
-
-static void
-copy_member(JsonObject *to, JsonObject *from, const char *name)
-{
-	JsonNode *node = from != NULL ? json_object_get_member(from, name) : NULL;
-
-	if (node != NULL)
-		json_object_set_member(to, name, json_node_copy(node));
-	else
-		json_object_set_null_member(to, name);
+	sg_json_object_set_string_or_null(object, name, text);
 }
 
 /*
@@ -514,23 +467,24 @@ static JsonObject *
 service_object(Context *context, JsonObject *props)
 {
 	JsonObject *service = json_object_new();
-	const char *name = prop_string(props, "Name");
-	const char *state = prop_string(props, "State");
-	const char *command = prop_string(props, "Command");
-	const char *policy = prop_string(props, "RestartPolicy");
+	const char *name = sg_json_object_get_string(props, "Name");
+	const char *state = sg_json_object_get_string(props, "State");
+	const char *command = sg_json_object_get_string(props, "Command");
+	const char *policy = sg_json_object_get_string(props, "RestartPolicy");
 	const SgServiceConfig *cfg = context->config != NULL && name != NULL
 	                                     ? sg_config_lookup(context->config, name)
 	                                     : NULL;
-	JsonObject *recorded = object_member(context->states, name != NULL ? name : "");
+	JsonObject *recorded = sg_json_object_get_object(context->states, name != NULL ? name : "");
 	gint64 pid = prop_int(props, "Pid", 0);
 	gint64 exit_code = prop_int(props, "ExitCode", -1);
 	gint64 exit_signal = prop_int(props, "ExitSignal", 0);
 	SgProcInfo info = { 0 };
 	JsonNode *depends = json_object_get_member(props, "DependsOn");
 
-	set_nullable_string(service, "name", name);
-	set_nullable_string(service, "kind", prop_string(props, "Kind"));
-	set_nullable_string(service, "state", state);
+	sg_json_object_set_string_or_null(service, "name", name);
+	sg_json_object_set_string_or_null(service, "kind",
+	                                  sg_json_object_get_string(props, "Kind"));
+	sg_json_object_set_string_or_null(service, "state", state);
 	set_nullable_int(service, "pid", pid, pid > 0);
 	/* Every service leads its own process group; /proc says which when it still runs. */
 	if (pid > 0 && sg_proctree_read_stat((pid_t)pid, &info))
@@ -543,12 +497,13 @@ service_object(Context *context, JsonObject *props)
 	json_object_set_int_member(service, "restart_count", prop_int(props, "RestartCount", 0));
 	set_nullable_int(service, "exit_code", exit_code, exit_code >= 0);
 	set_nullable_int(service, "exit_signal", exit_signal, exit_signal > 0);
-	set_nullable_string(service, "restart_policy", policy != NULL && policy[0] ? policy : NULL);
+	sg_json_object_set_string_or_null(service, "restart_policy",
+	                                  policy != NULL && policy[0] ? policy : NULL);
 	if (depends != NULL && JSON_NODE_HOLDS_ARRAY(depends))
 		json_object_set_member(service, "depends_on", json_node_copy(depends));
 	else
 		json_object_set_array_member(service, "depends_on", json_array_new());
-	set_nullable_string(service, "health", health_of(cfg, state));
+	sg_json_object_set_string_or_null(service, "health", health_of(cfg, state));
 	set_nullable_int(service, "memory_bytes", prop_int(props, "MemoryBytes", 0), pid > 0);
 	if (pid > 0)
 		json_object_set_double_member(service, "cpu_seconds",
@@ -557,26 +512,29 @@ service_object(Context *context, JsonObject *props)
 	else
 		json_object_set_null_member(service, "cpu_seconds");
 	json_object_set_null_member(service, "tasks");
-	set_nullable_string(service, "command", command);
+	sg_json_object_set_string_or_null(service, "command", command);
 	if (cfg != NULL && cfg->argv != NULL)
 		json_object_set_array_member(service, "argv", argv_of(cfg, command));
 	json_object_set_boolean_member(service, "orphaned", context->config != NULL && cfg == NULL);
-	if (g_strcmp0(prop_string(props, "Kind"), "cron") == 0) {
+	if (g_strcmp0(sg_json_object_get_string(props, "Kind"), "cron") == 0) {
 		JsonObject *cron = json_object_new();
-		JsonObject *job = object_member(context->cron_jobs, name != NULL ? name : "");
-		const char *expression = prop_string(props, "CronExpression");
+		JsonObject *job =
+		        sg_json_object_get_object(context->cron_jobs, name != NULL ? name : "");
+		const char *expression = sg_json_object_get_string(props, "CronExpression");
 
-		set_nullable_string(cron, "expression",
-		                    expression != NULL && expression[0] ? expression : NULL);
-		set_nullable_string(cron, "timezone", cfg != NULL ? cfg->cron_timezone : NULL);
+		sg_json_object_set_string_or_null(cron, "expression",
+		                                  expression != NULL && expression[0] ? expression
+		                                                                      : NULL);
+		sg_json_object_set_string_or_null(cron, "timezone",
+		                                  cfg != NULL ? cfg->cron_timezone : NULL);
 		set_time(cron, "next_run", next_run(props, cfg));
 		if (job != NULL && json_object_has_member(job, "history"))
-			copy_member(cron, job, "history");
+			sg_json_object_copy_member(cron, job, "history");
 		else
 			json_object_set_array_member(cron, "history", json_array_new());
 		json_object_set_object_member(service, "cron", cron);
 	}
-	copy_member(service, recorded, "cause");
+	sg_json_object_copy_member(service, recorded, "cause");
 	return service;
 }
 
@@ -596,8 +554,9 @@ fill_tasks(JsonArray *services, const char *state_id)
 
 		if (pid <= 0)
 			continue;
-		procs = sg_output_service_processes(scan, prop_string(service, "name"), (pid_t)pid,
-		                                    (pid_t)prop_int(service, "pgid", 0));
+		procs = sg_output_service_processes(
+		        scan, sg_json_object_get_string(service, "name"), (pid_t)pid,
+		        (pid_t)prop_int(service, "pgid", 0));
 		if (procs->len > 0)
 			json_object_set_int_member(service, "tasks", procs->len);
 	}
@@ -728,16 +687,17 @@ bus_status(SgClientBus *client, GError **error)
 		json_node_unref(node);
 		return NULL;
 	}
-	config_path = prop_string(manager, "ConfigPath");
+	config_path = sg_json_object_get_string(manager, "ConfigPath");
 	if (config_path != NULL && config_path[0] == '\0')
 		config_path = NULL;
-	state_dir = prop_string(manager, "StateDirectory");
+	state_dir = sg_json_object_get_string(manager, "StateDirectory");
 	pid = prop_int(manager, "Pid", 0);
 	json_object_set_boolean_member(supervisor, "running", TRUE);
 	set_nullable_int(supervisor, "pid", pid, pid > 0);
-	set_nullable_string(supervisor, "config", config_path);
-	set_nullable_string(supervisor, "state_dir", state_dir);
-	set_nullable_string(supervisor, "version", prop_string(manager, "Version"));
+	sg_json_object_set_string_or_null(supervisor, "config", config_path);
+	sg_json_object_set_string_or_null(supervisor, "state_dir", state_dir);
+	sg_json_object_set_string_or_null(supervisor, "version",
+	                                  sg_json_object_get_string(manager, "Version"));
 	set_time(supervisor, "started_at", process_started_at((pid_t)pid));
 
 	context_init(&context, client->state_dir, config_path);
@@ -781,7 +741,7 @@ bus_get_service(SgClientBus *client, const char *name, GError **error)
 	manager = get_all(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, error);
 	if (manager == NULL)
 		return NULL;
-	context_init(&context, client->state_dir, prop_string(manager, "ConfigPath"));
+	context_init(&context, client->state_dir, sg_json_object_get_string(manager, "ConfigPath"));
 	node = json_node_new(JSON_NODE_OBJECT);
 	json_node_take_object(node, service_object(&context, props));
 	return node;
@@ -934,7 +894,8 @@ sg_client_bus_config_path(SgClientBus *client, GError **error)
 {
 	g_autoptr(JsonObject) manager =
 	        get_all(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, error);
-	const char *path = manager != NULL ? prop_string(manager, "ConfigPath") : NULL;
+	const char *path =
+	        manager != NULL ? sg_json_object_get_string(manager, "ConfigPath") : NULL;
 
 	return path != NULL && path[0] != '\0' ? g_strdup(path) : NULL;
 }

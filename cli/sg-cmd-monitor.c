@@ -13,6 +13,7 @@
 #include "sg-client.h"
 #include "sg-desktop-notify.h"
 #include "sg-error.h"
+#include "sg-json.h"
 #include "sg-output.h"
 #include "sg-paths.h"
 
@@ -63,17 +64,6 @@ print_json_event(const char *time, const char *event, JsonObject *params)
 	printf("%s\n", text);
 }
 
-static const char *
-get_string(JsonObject *object, const char *name)
-{
-	JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-
-	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
-	    json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
 /* "exited with status 3", "killed by signal 9 (Killed)", or NULL. */
 static char *
 describe_exit(JsonObject *service)
@@ -109,13 +99,13 @@ notify_failure(Monitor *monitor, const char *name)
 	if (sg_client_call(monitor->client, "get_service", params, &result, NULL) &&
 	    JSON_NODE_HOLDS_OBJECT(result)) {
 		JsonObject *service = json_node_get_object(result);
-		const char *policy = get_string(service, "restart_policy");
+		const char *policy = sg_json_object_get_string(service, "restart_policy");
 		gint64 code = json_object_get_int_member_with_default(service, "exit_code", -1);
 		gint64 restarts =
 		        json_object_get_int_member_with_default(service, "restart_count", 0);
 		g_autofree char *exit = describe_exit(service);
 
-		cause = get_string(service, "cause");
+		cause = sg_json_object_get_string(service, "cause");
 		if (!monitor->bus) {
 			gave_up = cause != NULL && g_str_has_prefix(cause, "gave up");
 			body = g_strdup(cause != NULL ? cause : exit);
@@ -156,8 +146,8 @@ failures_cb(gpointer user_data)
 static void
 notify_event(Monitor *monitor, const char *event, JsonObject *params)
 {
-	const char *name = get_string(params, "name");
-	const char *new_state = get_string(params, "new_state");
+	const char *name = sg_json_object_get_string(params, "name");
+	const char *new_state = sg_json_object_get_string(params, "new_state");
 
 	if (name == NULL)
 		return;

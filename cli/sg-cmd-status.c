@@ -10,6 +10,7 @@
 #include "sg-client.h"
 #include "sg-config.h"
 #include "sg-error.h"
+#include "sg-json.h"
 #include "sg-output.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
@@ -18,26 +19,6 @@
 #include "sg-state.h"
 
 #define EXIT_USAGE 2
-
-/* The "services" member of a state file, or NULL. */
-static JsonObject *
-services_of(JsonNode *root, const char *member)
-{
-	JsonNode *node;
-
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
-		return NULL;
-	node = json_object_get_member(json_node_get_object(root), member);
-	return node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-}
-
-static JsonObject *
-object_member(JsonObject *object, const char *name)
-{
-	JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-
-	return node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-}
 
 static gboolean
 int_member(JsonObject *object, const char *name, gint64 *ret_value)
@@ -49,26 +30,6 @@ int_member(JsonObject *object, const char *name, gint64 *ret_value)
 		return FALSE;
 	*ret_value = json_node_get_int(node);
 	return TRUE;
-}
-
-static void
-copy_member(JsonObject *to, JsonObject *from, const char *name)
-{
-	JsonNode *node = from != NULL ? json_object_get_member(from, name) : NULL;
-
-	if (node != NULL)
-		json_object_set_member(to, name, json_node_copy(node));
-	else
-		json_object_set_null_member(to, name);
-}
-
-static void
-set_nullable_string(JsonObject *object, const char *name, const char *value)
-{
-	if (value != NULL)
-		json_object_set_string_member(object, name, value);
-	else
-		json_object_set_null_member(object, name);
 }
 
 /* The recorded main PID when that process still runs (same PID and start time), else 0. */
@@ -115,11 +76,11 @@ offline_service(const char *name, const SgServiceConfig *config, JsonObject *sta
 	}
 	g_free(info.service);
 	g_free(info.invocation_id);
-	copy_member(service, state, "started_at");
+	sg_json_object_copy_member(service, state, "started_at");
 	int_member(state, "restart_count", &restarts);
 	json_object_set_int_member(service, "restart_count", restarts);
-	copy_member(service, state, "exit_code");
-	copy_member(service, state, "exit_signal");
+	sg_json_object_copy_member(service, state, "exit_code");
+	sg_json_object_copy_member(service, state, "exit_signal");
 	if (config != NULL) {
 		JsonArray *depends = json_array_new();
 
@@ -150,18 +111,19 @@ offline_service(const char *name, const SgServiceConfig *config, JsonObject *sta
 			json_array_add_string_element(argv, config->argv[i]);
 		json_object_set_array_member(service, "argv", argv);
 	} else {
-		set_nullable_string(service, "command", config != NULL ? config->command : NULL);
+		sg_json_object_set_string_or_null(service, "command",
+		                                  config != NULL ? config->command : NULL);
 	}
 	json_object_set_boolean_member(service, "orphaned", have_config && config == NULL);
 	if (config != NULL && config->cron_expression != NULL) {
-		JsonObject *job = object_member(cron_jobs, name);
+		JsonObject *job = sg_json_object_get_object(cron_jobs, name);
 		JsonObject *cron = json_object_new();
 
 		json_object_set_string_member(cron, "expression", config->cron_expression);
-		set_nullable_string(cron, "timezone", config->cron_timezone);
-		copy_member(cron, job, "next_run");
+		sg_json_object_set_string_or_null(cron, "timezone", config->cron_timezone);
+		sg_json_object_copy_member(cron, job, "next_run");
 		if (job != NULL && json_object_has_member(job, "history"))
-			copy_member(cron, job, "history");
+			sg_json_object_copy_member(cron, job, "history");
 		else
 			json_object_set_array_member(cron, "history", json_array_new());
 		json_object_set_object_member(service, "cron", cron);
@@ -170,7 +132,7 @@ offline_service(const char *name, const SgServiceConfig *config, JsonObject *sta
 		json_object_set_string_member(service, "state", "stopped");
 	/* The cause the supervisor recorded, for the text output only. */
 	if (state != NULL && json_object_has_member(state, "cause"))
-		copy_member(service, state, "cause");
+		sg_json_object_copy_member(service, state, "cause");
 	return service;
 }
 
@@ -237,9 +199,9 @@ offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **e
 	g_autoptr(JsonNode) states = read_state_file(state_dir, SG_STATE_STATE_JSON);
 	g_autoptr(JsonNode) pids = read_state_file(state_dir, SG_STATE_PID_JSON);
 	g_autoptr(JsonNode) crons = read_state_file(state_dir, SG_STATE_CRON_JSON);
-	JsonObject *state_services = services_of(states, "services");
-	JsonObject *pid_services = services_of(pids, "services");
-	JsonObject *cron_jobs = services_of(crons, "jobs");
+	JsonObject *state_services = sg_json_root_get_object(states, "services");
+	JsonObject *pid_services = sg_json_root_get_object(pids, "services");
+	JsonObject *cron_jobs = sg_json_root_get_object(crons, "jobs");
 	JsonObject *root = json_object_new();
 	JsonObject *supervisor = json_object_new();
 	JsonArray *services = json_array_new();
@@ -249,7 +211,8 @@ offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **e
 
 	json_object_set_boolean_member(supervisor, "running", FALSE);
 	json_object_set_null_member(supervisor, "pid");
-	set_nullable_string(supervisor, "config", config != NULL ? config->path : NULL);
+	sg_json_object_set_string_or_null(supervisor, "config",
+	                                  config != NULL ? config->path : NULL);
 	json_object_set_string_member(supervisor, "state_dir", state_dir);
 	json_object_set_string_member(supervisor, "version", PACKAGE_VERSION);
 	json_object_set_null_member(supervisor, "started_at");
@@ -260,9 +223,10 @@ offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **e
 
 		g_hash_table_add(seen, service->name);
 		json_array_add_object_element(
-		        services, offline_service(service->name, service,
-		                                  object_member(state_services, service->name),
-		                                  pid_services, cron_jobs, TRUE));
+		        services,
+		        offline_service(service->name, service,
+		                        sg_json_object_get_object(state_services, service->name),
+		                        pid_services, cron_jobs, TRUE));
 	}
 	/* Services only the state files know: with --all, or when no configuration is known. */
 	if (all || config == NULL) {
@@ -272,9 +236,10 @@ offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **e
 				continue;
 			g_hash_table_add(seen, l->data);
 			json_array_add_object_element(
-			        services, offline_service(l->data, NULL,
-			                                  object_member(state_services, l->data),
-			                                  pid_services, cron_jobs, config != NULL));
+			        services,
+			        offline_service(l->data, NULL,
+			                        sg_json_object_get_object(state_services, l->data),
+			                        pid_services, cron_jobs, config != NULL));
 		}
 		g_clear_pointer(&names, g_list_free);
 		names = pid_services != NULL ? json_object_get_members(pid_services) : NULL;

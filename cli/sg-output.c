@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sg-json.h"
 #include "sg-proctree.h"
 
 #define COLOR_RESET  "\033[0m"
@@ -115,17 +116,6 @@ sg_output_print_json(FILE *stream, JsonNode *node)
 }
 
 /* Members that may be absent or null. */
-static const char *
-get_string(JsonObject *object, const char *name)
-{
-	JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-
-	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
-	    json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
 static gboolean
 get_number(JsonObject *object, const char *name, double *ret_value)
 {
@@ -333,10 +323,10 @@ describe_exit(JsonObject *service)
 static void
 print_cron(FILE *stream, JsonObject *cron, GDateTime *now)
 {
-	const char *expression = get_string(cron, "expression");
-	const char *zone = get_string(cron, "timezone");
-	g_autofree char *next = sg_output_format_time(get_string(cron, "next_run"));
-	g_autoptr(GDateTime) next_time = parse_time(get_string(cron, "next_run"));
+	const char *expression = sg_json_object_get_string(cron, "expression");
+	const char *zone = sg_json_object_get_string(cron, "timezone");
+	g_autofree char *next = sg_output_format_time(sg_json_object_get_string(cron, "next_run"));
+	g_autoptr(GDateTime) next_time = parse_time(sg_json_object_get_string(cron, "next_run"));
 	JsonArray *history = get_array(cron, "history");
 	g_autofree char *schedule =
 	        g_strdup_printf("%s (%s)", expression != NULL ? expression : "?",
@@ -352,10 +342,13 @@ print_cron(FILE *stream, JsonObject *cron, GDateTime *now)
 	/* Newest first; the JSON keeps them in the order they ran. */
 	for (guint n = history != NULL ? json_array_get_length(history) : 0, i = n; i > 0; i--) {
 		JsonObject *run = json_array_get_object_element(history, i - 1);
-		g_autofree char *started = sg_output_format_time(get_string(run, "started_at"));
-		g_autoptr(GDateTime) start_time = parse_time(get_string(run, "started_at"));
-		g_autoptr(GDateTime) end_time = parse_time(get_string(run, "finished_at"));
-		const char *result = get_string(run, "result");
+		g_autofree char *started =
+		        sg_output_format_time(sg_json_object_get_string(run, "started_at"));
+		g_autoptr(GDateTime) start_time =
+		        parse_time(sg_json_object_get_string(run, "started_at"));
+		g_autoptr(GDateTime) end_time =
+		        parse_time(sg_json_object_get_string(run, "finished_at"));
+		const char *result = sg_json_object_get_string(run, "result");
 		g_autofree char *code = NULL;
 		g_autofree char *took = NULL;
 		g_autofree char *text = NULL;
@@ -381,12 +374,12 @@ static void
 print_service(FILE *stream, JsonObject *service, GPtrArray *scan, gboolean color, GDateTime *now,
               gboolean supervised)
 {
-	const char *name = get_string(service, "name");
-	const char *state = get_string(service, "state");
-	const char *started_at = get_string(service, "started_at");
-	const char *command = get_string(service, "command");
-	const char *health = get_string(service, "health");
-	const char *cause = get_string(service, "cause");
+	const char *name = sg_json_object_get_string(service, "name");
+	const char *state = sg_json_object_get_string(service, "state");
+	const char *started_at = sg_json_object_get_string(service, "started_at");
+	const char *command = sg_json_object_get_string(service, "command");
+	const char *health = sg_json_object_get_string(service, "health");
+	const char *cause = sg_json_object_get_string(service, "cause");
 	JsonArray *depends = get_array(service, "depends_on");
 	JsonObject *cron = get_object(service, "cron");
 	g_autofree char *exit_text = describe_exit(service);
@@ -473,7 +466,8 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *scan, gboolean color
 			    json_node_get_value_type(item) == G_TYPE_STRING)
 				dep = json_node_get_string(item);
 			else if (JSON_NODE_HOLDS_OBJECT(item))
-				dep = get_string(json_node_get_object(item), "service");
+				dep = sg_json_object_get_string(json_node_get_object(item),
+				                                "service");
 			g_string_append_printf(text, "%s%s", i > 0 ? ", " : "",
 			                       dep != NULL ? dep : "?");
 		}
@@ -507,12 +501,12 @@ sg_output_print_status(FILE *stream, JsonObject *status, GPtrArray *scan, gboole
 	JsonObject *supervisor = get_object(status, "supervisor");
 	JsonArray *services = get_array(status, "services");
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	const char *config = get_string(supervisor, "config");
-	const char *state_dir = get_string(supervisor, "state_dir");
+	const char *config = sg_json_object_get_string(supervisor, "config");
+	const char *state_dir = sg_json_object_get_string(supervisor, "state_dir");
 	gint64 pid = 0;
 
 	if (get_bool(supervisor, "running")) {
-		const char *started_at = get_string(supervisor, "started_at");
+		const char *started_at = sg_json_object_get_string(supervisor, "started_at");
 		g_autoptr(GDateTime) start = parse_time(started_at);
 
 		get_int(supervisor, "pid", &pid);

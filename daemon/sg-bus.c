@@ -178,6 +178,22 @@ lookup_or_fail(SgBus *self, const char *name, sd_bus_error *error)
 	return service;
 }
 
+/* Checks the caller and reads the name of a service that exists; < 0 with the error set. */
+static int
+read_service_name(SgBus *self, sd_bus_message *message, sd_bus_error *error, const char **ret_name)
+{
+	int r = sg_bus_check_caller(self, message, error);
+
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(message, "s", ret_name);
+	if (r < 0)
+		return r;
+	if (lookup_or_fail(self, *ret_name, error) == NULL)
+		return -ENOENT;
+	return 0;
+}
+
 static int
 method_list_services(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
@@ -212,19 +228,12 @@ method_list_services(sd_bus_message *message, void *userdata, sd_bus_error *erro
 static int
 method_get_service(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
-	SgBus *self = userdata;
 	g_autofree char *path = NULL;
 	const char *name;
-	int r;
+	int r = read_service_name(userdata, message, error, &name);
 
-	r = sg_bus_check_caller(self, message, error);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_read(message, "s", &name);
-	if (r < 0)
-		return r;
-	if (lookup_or_fail(self, name, error) == NULL)
-		return -ENOENT;
 	path = sg_bus_service_path(name);
 	return sd_bus_reply_method_return(message, "o", path);
 }
@@ -233,16 +242,10 @@ static int
 run_named(sd_bus_message *message, SgBus *self, sd_bus_error *error, SgBusOp op)
 {
 	const char *name;
-	int r;
+	int r = read_service_name(self, message, error, &name);
 
-	r = sg_bus_check_caller(self, message, error);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_read(message, "s", &name);
-	if (r < 0)
-		return r;
-	if (lookup_or_fail(self, name, error) == NULL)
-		return -ENOENT;
 	sg_bus_run(self, message, op, name);
 	return 1;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sg-error.h"
+#include "sg-json.h"
 #include "sg-logs.h"
 #include "sg-operation.h"
 #include "sg-paths.h"
@@ -974,18 +975,6 @@ state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, 
 }
 
 static void
-add_time_member(JsonBuilder *builder, const char *name, gint64 usec)
-{
-	g_autofree char *text = sg_status_format_time(usec);
-
-	json_builder_set_member_name(builder, name);
-	if (text != NULL)
-		json_builder_add_string_value(builder, text);
-	else
-		json_builder_add_null_value(builder);
-}
-
-static void
 cron_finished_cb(SgSupervisor *supervisor, SgService *service, const char *result, int exit_code,
                  gint64 started_usec, gint64 finished_usec, gpointer user_data)
 {
@@ -997,13 +986,9 @@ cron_finished_cb(SgSupervisor *supervisor, SgService *service, const char *resul
 	builder = notification_begin("cron_job_finished");
 	add_string_member(builder, "name", sg_service_get_name(service));
 	add_string_member(builder, "result", result);
-	json_builder_set_member_name(builder, "exit_code");
-	if (exit_code >= 0)
-		json_builder_add_int_value(builder, exit_code);
-	else
-		json_builder_add_null_value(builder);
-	add_time_member(builder, "started_at", started_usec);
-	add_time_member(builder, "finished_at", finished_usec);
+	sg_json_builder_add_int_or_null(builder, "exit_code", exit_code, exit_code >= 0);
+	sg_json_builder_add_time(builder, "started_at", started_usec);
+	sg_json_builder_add_time(builder, "finished_at", finished_usec);
 	notification_send(control, builder);
 }
 

@@ -4,7 +4,7 @@
 
 #include "sg-cron-job.h"
 
-#include "sg-status.h"
+#include "sg-json.h"
 
 struct _SgCronJob {
 	int refcount;
@@ -163,71 +163,35 @@ sg_cron_job_get_last_result(SgCronJob *job)
 	        g_array_index(job->history, SgCronRun, job->history->len - 1).result);
 }
 
-static void
-add_time(JsonBuilder *builder, const char *name, gint64 usec)
-{
-	g_autofree char *text = sg_status_format_time(usec);
-
-	json_builder_set_member_name(builder, name);
-	if (text != NULL)
-		json_builder_add_string_value(builder, text);
-	else
-		json_builder_add_null_value(builder);
-}
-
-static void
-add_string(JsonBuilder *builder, const char *name, const char *value)
-{
-	json_builder_set_member_name(builder, name);
-	if (value != NULL)
-		json_builder_add_string_value(builder, value);
-	else
-		json_builder_add_null_value(builder);
-}
-
 void
 sg_cron_job_build_json(SgCronJob *job, JsonBuilder *builder)
 {
 	json_builder_begin_object(builder);
-	add_string(builder, "expression", job->expression);
-	add_string(builder, "timezone", job->timezone);
-	add_time(builder, "next_run", job->next_run);
+	sg_json_builder_add_string_or_null(builder, "expression", job->expression);
+	sg_json_builder_add_string_or_null(builder, "timezone", job->timezone);
+	sg_json_builder_add_time(builder, "next_run", job->next_run);
 	json_builder_set_member_name(builder, "history");
 	json_builder_begin_array(builder);
 	for (guint i = 0; i < job->history->len; i++) {
 		const SgCronRun *run = &g_array_index(job->history, SgCronRun, i);
 
 		json_builder_begin_object(builder);
-		add_time(builder, "started_at", run->started_usec);
-		add_time(builder, "finished_at", run->finished_usec);
-		add_string(builder, "result", sg_cron_result_to_string(run->result));
-		json_builder_set_member_name(builder, "exit_code");
-		if (run->exit_code >= 0)
-			json_builder_add_int_value(builder, run->exit_code);
-		else
-			json_builder_add_null_value(builder);
+		sg_json_builder_add_time(builder, "started_at", run->started_usec);
+		sg_json_builder_add_time(builder, "finished_at", run->finished_usec);
+		sg_json_builder_add_string_or_null(builder, "result",
+		                                   sg_cron_result_to_string(run->result));
+		sg_json_builder_add_int_or_null(builder, "exit_code", run->exit_code,
+		                                run->exit_code >= 0);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);
 	json_builder_end_object(builder);
 }
 
-/* A string member, or NULL when it is missing or of another type (the file may be edited). */
-static const char *
-string_member(JsonObject *object, const char *name)
-{
-	JsonNode *node = json_object_get_member(object, name);
-
-	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
-	    json_node_get_value_type(node) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(node);
-}
-
 static gboolean
 parse_time(JsonObject *object, const char *name, gint64 *ret_usec)
 {
-	const char *text = string_member(object, name);
+	const char *text = sg_json_object_get_string(object, name);
 	g_autoptr(GDateTime) time = NULL;
 
 	if (text == NULL)
@@ -260,7 +224,8 @@ sg_cron_job_load_history(SgCronJob *job, JsonObject *object)
 		entry = json_node_get_object(element);
 		if (!parse_time(entry, "started_at", &run.started_usec) ||
 		    !parse_time(entry, "finished_at", &run.finished_usec) ||
-		    !sg_cron_result_from_string(string_member(entry, "result"), &run.result))
+		    !sg_cron_result_from_string(sg_json_object_get_string(entry, "result"),
+		                                &run.result))
 			continue;
 		code = json_object_get_member(entry, "exit_code");
 		if (code != NULL && JSON_NODE_HOLDS_VALUE(code) &&

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "sg-error.h"
+#include "sg-json.h"
 
 typedef enum {
 	PHASE_SYNC,
@@ -152,11 +153,7 @@ check_started(SgOperation *op)
 		json_builder_add_string_value(failed, sg_service_get_name(service));
 		json_builder_set_member_name(failed, "state");
 		json_builder_add_string_value(failed, state);
-		json_builder_set_member_name(failed, "cause");
-		if (cause != NULL)
-			json_builder_add_string_value(failed, cause);
-		else
-			json_builder_add_null_value(failed);
+		sg_json_builder_add_string_or_null(failed, "cause", cause);
 		json_builder_end_object(failed);
 	}
 	if (message != NULL) {

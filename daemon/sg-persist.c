@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "sg-json.h"
 #include "sg-paths.h"
 #include "sg-state.h"
 
@@ -18,18 +19,6 @@ struct _SgPersist {
 	guint idle_id;
 	guint writes;
 };
-
-static char *
-format_time(gint64 usec)
-{
-	g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(usec / G_USEC_PER_SEC);
-	g_autoptr(GDateTime) exact = NULL;
-
-	if (time == NULL)
-		return NULL;
-	exact = g_date_time_add(time, usec % G_USEC_PER_SEC);
-	return g_date_time_format(exact, "%Y-%m-%dT%H:%M:%S.%fZ");
-}
 
 static JsonNode *
 build_pid_json(SgSupervisor *supervisor)
@@ -52,16 +41,6 @@ build_pid_json(SgSupervisor *supervisor)
 	return json_builder_get_root(builder);
 }
 
-static void
-add_nullable_int(JsonBuilder *builder, const char *name, gint64 value, gboolean present)
-{
-	json_builder_set_member_name(builder, name);
-	if (present)
-		json_builder_add_int_value(builder, value);
-	else
-		json_builder_add_null_value(builder);
-}
-
 static JsonNode *
 build_state_json(SgSupervisor *supervisor)
 {
@@ -73,18 +52,14 @@ build_state_json(SgSupervisor *supervisor)
 	json_builder_set_member_name(builder, "state_id");
 	json_builder_add_string_value(builder, engine->state_id);
 	/* Where the services' cgroups are, so that sysg stop finds them with no supervisor. */
-	json_builder_set_member_name(builder, "cgroup_root");
-	if (sg_contain_cgroup_root(engine->contain) != NULL)
-		json_builder_add_string_value(builder, sg_contain_cgroup_root(engine->contain));
-	else
-		json_builder_add_null_value(builder);
+	sg_json_builder_add_string_or_null(builder, "cgroup_root",
+	                                   sg_contain_cgroup_root(engine->contain));
 	json_builder_set_member_name(builder, "services");
 	json_builder_begin_object(builder);
 	for (guint i = 0; i < services->len; i++) {
 		SgService *service = g_ptr_array_index(services, i);
 		gint64 started = sg_service_get_started_at(service);
 		pid_t pid = sg_service_get_pid(service);
-		g_autofree char *started_text = started > 0 ? format_time(started) : NULL;
 		int exit_code = sg_service_get_exit_code(service);
 		int exit_signal = sg_service_get_exit_signal(service);
 
@@ -93,31 +68,22 @@ build_state_json(SgSupervisor *supervisor)
 		json_builder_set_member_name(builder, "status");
 		json_builder_add_string_value(
 		        builder, sg_service_state_to_string(sg_service_get_state(service)));
-		json_builder_set_member_name(builder, "started_at");
-		if (started_text != NULL)
-			json_builder_add_string_value(builder, started_text);
-		else
-			json_builder_add_null_value(builder);
+		sg_json_builder_add_time(builder, "started_at", started);
 		json_builder_set_member_name(builder, "restart_count");
 		json_builder_add_int_value(builder, sg_service_get_restart_count(service));
-		add_nullable_int(builder, "exit_code", exit_code, exit_code >= 0);
-		add_nullable_int(builder, "exit_signal", exit_signal, exit_signal > 0);
-		add_nullable_int(builder, "pid", pid, pid > 0);
-		add_nullable_int(builder, "process_start_time",
-		                 (gint64)sg_service_get_proc_start_time(service), pid > 0);
-		json_builder_set_member_name(builder, "invocation_id");
-		if (pid > 0 && sg_service_get_invocation_id(service) != NULL)
-			json_builder_add_string_value(builder,
-			                              sg_service_get_invocation_id(service));
-		else
-			json_builder_add_null_value(builder);
+		sg_json_builder_add_int_or_null(builder, "exit_code", exit_code, exit_code >= 0);
+		sg_json_builder_add_int_or_null(builder, "exit_signal", exit_signal,
+		                                exit_signal > 0);
+		sg_json_builder_add_int_or_null(builder, "pid", pid, pid > 0);
+		sg_json_builder_add_int_or_null(builder, "process_start_time",
+		                                (gint64)sg_service_get_proc_start_time(service),
+		                                pid > 0);
+		sg_json_builder_add_string_or_null(builder, "invocation_id",
+		                                   pid > 0 ? sg_service_get_invocation_id(service)
+		                                           : NULL);
 		json_builder_set_member_name(builder, "config_hash");
 		json_builder_add_string_value(builder, sg_service_get_config(service)->hash);
-		json_builder_set_member_name(builder, "cause");
-		if (sg_service_get_cause(service) != NULL)
-			json_builder_add_string_value(builder, sg_service_get_cause(service));
-		else
-			json_builder_add_null_value(builder);
+		sg_json_builder_add_string_or_null(builder, "cause", sg_service_get_cause(service));
 		json_builder_end_object(builder);
 	}
 	json_builder_end_object(builder);

@@ -8,7 +8,7 @@
 #include "sg-cron-job.h"
 #include "sg-paths.h"
 #include "sg-state.h"
-#include "sg-status.h"
+#include "sg-json.h"
 
 /*
  * A clock set back by at most this much does not make a job run again for a time it has
@@ -200,7 +200,7 @@ static void
 run_due(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 due)
 {
 	const char *name = sg_service_get_name(service);
-	g_autofree char *due_text = sg_status_format_time(due);
+	g_autofree char *due_text = sg_json_format_time(due);
 	SgCronRun overlap = { .exit_code = -1, .result = SG_CRON_RESULT_OVERLAP };
 
 	sg_cron_job_set_last_due(job, due);

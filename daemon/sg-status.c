@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sg-json.h"
 #include "sg-shell.h"
 
 #define ENVIRON_MAX     (256 * 1024)
@@ -205,57 +206,10 @@ batch_free(Batch *batch)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Batch, batch_free)
 
-char *
-sg_status_format_time(gint64 usec)
-{
-	g_autoptr(GDateTime) time = NULL;
-	g_autoptr(GDateTime) exact = NULL;
-
-	if (usec <= 0)
-		return NULL;
-	time = g_date_time_new_from_unix_utc(usec / G_USEC_PER_SEC);
-	if (time == NULL)
-		return NULL;
-	exact = g_date_time_add(time, usec % G_USEC_PER_SEC);
-	return g_date_time_format(exact, "%Y-%m-%dT%H:%M:%S.%fZ");
-}
-
 static const char *
 kind_of(SgService *service)
 {
 	return sg_service_get_config(service)->cron != NULL ? "cron" : "service";
-}
-
-static void
-add_time(JsonBuilder *builder, const char *name, gint64 usec)
-{
-	g_autofree char *text = sg_status_format_time(usec);
-
-	json_builder_set_member_name(builder, name);
-	if (text != NULL)
-		json_builder_add_string_value(builder, text);
-	else
-		json_builder_add_null_value(builder);
-}
-
-static void
-add_int_or_null(JsonBuilder *builder, const char *name, gint64 value, gboolean present)
-{
-	json_builder_set_member_name(builder, name);
-	if (present)
-		json_builder_add_int_value(builder, value);
-	else
-		json_builder_add_null_value(builder);
-}
-
-static void
-add_string_or_null(JsonBuilder *builder, const char *name, const char *value)
-{
-	json_builder_set_member_name(builder, name);
-	if (value != NULL)
-		json_builder_add_string_value(builder, value);
-	else
-		json_builder_add_null_value(builder);
 }
 
 static void
@@ -270,9 +224,9 @@ add_cron(JsonBuilder *builder, SgService *service)
 		return;
 	}
 	json_builder_begin_object(builder);
-	add_string_or_null(builder, "expression", cfg->cron_expression);
-	add_string_or_null(builder, "timezone", cfg->cron_timezone);
-	add_time(builder, "next_run", 0);
+	sg_json_builder_add_string_or_null(builder, "expression", cfg->cron_expression);
+	sg_json_builder_add_string_or_null(builder, "timezone", cfg->cron_timezone);
+	sg_json_builder_add_time(builder, "next_run", 0);
 	json_builder_set_member_name(builder, "history");
 	json_builder_begin_array(builder);
 	json_builder_end_array(builder);
@@ -293,14 +247,15 @@ add_usage(JsonBuilder *builder, SgEngine *engine, SgService *service, const Batc
 			sg_contain_usage(engine->contain, sg_service_get_name(service), pid,
 			                 &usage);
 	}
-	add_int_or_null(builder, "memory_bytes", usage.memory_bytes, usage.memory_bytes >= 0);
+	sg_json_builder_add_int_or_null(builder, "memory_bytes", usage.memory_bytes,
+	                                usage.memory_bytes >= 0);
 	json_builder_set_member_name(builder, "cpu_seconds");
 	if (usage.cpu_usec >= 0)
 		json_builder_add_double_value(builder, (double)usage.cpu_usec / G_USEC_PER_SEC);
 	else
 		json_builder_add_null_value(builder);
 	/* No process counted means none is known: tasks 0 would claim a live empty group. */
-	add_int_or_null(builder, "tasks", usage.tasks, usage.tasks > 0);
+	sg_json_builder_add_int_or_null(builder, "tasks", usage.tasks, usage.tasks > 0);
 }
 
 static void
@@ -318,32 +273,33 @@ build_service(JsonBuilder *builder, SgSupervisor *supervisor, SgService *service
 		pgid = GPOINTER_TO_INT(g_hash_table_lookup(batch->pgids, GINT_TO_POINTER(pid)));
 
 	json_builder_begin_object(builder);
-	add_string_or_null(builder, "name", cfg->name);
-	add_string_or_null(builder, "kind", kind_of(service));
-	add_string_or_null(builder, "state",
-	                   sg_service_state_to_string(sg_service_get_state(service)));
+	sg_json_builder_add_string_or_null(builder, "name", cfg->name);
+	sg_json_builder_add_string_or_null(builder, "kind", kind_of(service));
+	sg_json_builder_add_string_or_null(
+	        builder, "state", sg_service_state_to_string(sg_service_get_state(service)));
 	/* Every service leads its own session and process group (sg-spawn). */
-	add_int_or_null(builder, "pid", pid, pid > 0);
-	add_int_or_null(builder, "pgid", pgid, pid > 0);
-	add_time(builder, "started_at", sg_service_get_started_at(service));
-	add_int_or_null(builder, "restart_count", sg_service_get_restart_count(service), TRUE);
-	add_int_or_null(builder, "exit_code", exit_code, exit_code >= 0);
-	add_int_or_null(builder, "exit_signal", exit_signal, exit_signal > 0);
-	add_string_or_null(builder, "restart_policy",
-	                   sg_restart_policy_to_string(cfg->restart_policy));
+	sg_json_builder_add_int_or_null(builder, "pid", pid, pid > 0);
+	sg_json_builder_add_int_or_null(builder, "pgid", pgid, pid > 0);
+	sg_json_builder_add_time(builder, "started_at", sg_service_get_started_at(service));
+	sg_json_builder_add_int_or_null(builder, "restart_count",
+	                                sg_service_get_restart_count(service), TRUE);
+	sg_json_builder_add_int_or_null(builder, "exit_code", exit_code, exit_code >= 0);
+	sg_json_builder_add_int_or_null(builder, "exit_signal", exit_signal, exit_signal > 0);
+	sg_json_builder_add_string_or_null(builder, "restart_policy",
+	                                   sg_restart_policy_to_string(cfg->restart_policy));
 	json_builder_set_member_name(builder, "depends_on");
 	json_builder_begin_array(builder);
 	for (guint i = 0; i < cfg->n_depends_on; i++)
 		json_builder_add_string_value(builder, cfg->depends_on[i].service);
 	json_builder_end_array(builder);
-	add_string_or_null(builder, "health",
-	                   sg_health_status_to_string(sg_service_get_health(service)));
+	sg_json_builder_add_string_or_null(
+	        builder, "health", sg_health_status_to_string(sg_service_get_health(service)));
 	add_usage(builder, engine, service, batch, slot);
 	if (cfg->command != NULL) {
-		add_string_or_null(builder, "command", cfg->command);
+		sg_json_builder_add_string_or_null(builder, "command", cfg->command);
 	} else {
 		g_autofree char *joined = sg_shell_join(cfg->argv);
-		add_string_or_null(builder, "command", joined);
+		sg_json_builder_add_string_or_null(builder, "command", joined);
 		json_builder_set_member_name(builder, "argv");
 		json_builder_begin_array(builder);
 		for (guint i = 0; cfg->argv != NULL && cfg->argv[i] != NULL; i++)
@@ -354,7 +310,7 @@ build_service(JsonBuilder *builder, SgSupervisor *supervisor, SgService *service
 	json_builder_add_boolean_value(builder, sg_service_is_orphaned(service));
 	if (cfg->cron != NULL)
 		add_cron(builder, service);
-	add_string_or_null(builder, "cause", sg_service_get_cause(service));
+	sg_json_builder_add_string_or_null(builder, "cause", sg_service_get_cause(service));
 	json_builder_end_object(builder);
 }
 
@@ -382,11 +338,11 @@ sg_status_all(SgSupervisor *supervisor, const char *config_path, gint64 started_
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "running");
 	json_builder_add_boolean_value(builder, TRUE);
-	add_int_or_null(builder, "pid", getpid(), TRUE);
-	add_string_or_null(builder, "config", config_path);
-	add_string_or_null(builder, "state_dir", engine->state_dir);
-	add_string_or_null(builder, "version", PACKAGE_VERSION);
-	add_time(builder, "started_at", started_at_usec);
+	sg_json_builder_add_int_or_null(builder, "pid", getpid(), TRUE);
+	sg_json_builder_add_string_or_null(builder, "config", config_path);
+	sg_json_builder_add_string_or_null(builder, "state_dir", engine->state_dir);
+	sg_json_builder_add_string_or_null(builder, "version", PACKAGE_VERSION);
+	sg_json_builder_add_time(builder, "started_at", started_at_usec);
 	json_builder_end_object(builder);
 	json_builder_set_member_name(builder, "services");
 	json_builder_begin_array(builder);
@@ -409,11 +365,12 @@ sg_status_list(SgSupervisor *supervisor)
 		pid_t pid = sg_service_get_pid(service);
 
 		json_builder_begin_object(builder);
-		add_string_or_null(builder, "name", sg_service_get_name(service));
-		add_string_or_null(builder, "kind", kind_of(service));
-		add_string_or_null(builder, "state",
-		                   sg_service_state_to_string(sg_service_get_state(service)));
-		add_int_or_null(builder, "pid", pid, pid > 0);
+		sg_json_builder_add_string_or_null(builder, "name", sg_service_get_name(service));
+		sg_json_builder_add_string_or_null(builder, "kind", kind_of(service));
+		sg_json_builder_add_string_or_null(
+		        builder, "state",
+		        sg_service_state_to_string(sg_service_get_state(service)));
+		sg_json_builder_add_int_or_null(builder, "pid", pid, pid > 0);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);

@@ -18,6 +18,3 @@ JsonNode *sg_status_all(SgSupervisor *supervisor, const char *config_path, gint6
 
 /* [{"name", "kind", "state", "pid"}]: list_services. */
 JsonNode *sg_status_list(SgSupervisor *supervisor);
-
-/* RFC 3339 UTC with microseconds ("2026-01-31T15:30:00.123456Z"); NULL for usec <= 0. */
-char *sg_status_format_time(gint64 usec);

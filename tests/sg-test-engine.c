@@ -7,8 +7,21 @@
 #include <glib/gstdio.h>
 #include <sys/resource.h>
 
+#include "sg-problem.h"
 #include "sg-proctree.h"
 #include "sg-test.h"
+
+SgReaper *
+sg_test_init_with_reaper(int *argc, char ***argv)
+{
+	g_autoptr(GError) error = NULL;
+	SgReaper *reaper;
+
+	g_test_init(argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	reaper = sg_reaper_new(&error);
+	g_assert_no_error(error);
+	return reaper;
+}
 
 void
 sg_test_engine_init(SgEngine *engine, const char *state_dir, SgReaper *reaper)
@@ -42,8 +55,8 @@ sg_test_engine_clear(SgEngine *engine)
 	sg_engine_clear(engine);
 }
 
-static void
-stopped_cb(SgSupervisor *supervisor, gpointer user_data)
+void
+sg_test_stopped_cb(SgSupervisor *supervisor, gpointer user_data)
 {
 	*(gboolean *)user_data = TRUE;
 }
@@ -53,7 +66,7 @@ sg_test_stop_all(SgSupervisor *supervisor, SgClock *clock)
 {
 	gboolean stopped = FALSE;
 
-	sg_supervisor_stop_all(supervisor, stopped_cb, &stopped);
+	sg_supervisor_stop_all(supervisor, sg_test_stopped_cb, &stopped);
 	for (int i = 0; i < 100 && !stopped; i++) {
 		g_main_context_iteration(NULL, FALSE);
 		sg_clock_fake_advance(clock, 100);
@@ -75,4 +88,41 @@ sg_test_alive(pid_t pid)
 {
 	/* A zombie waiting for the reaper counts as gone. */
 	return pid > 0 && sg_proctree_start_time(pid) != 0;
+}
+
+SgConfig *
+sg_test_load_config(const char *dir, const char *yaml)
+{
+	g_autofree char *path = g_build_filename(dir, "systemg.yaml", NULL);
+	g_autoptr(GPtrArray) problems = sg_problem_list_new();
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) env = g_get_environ();
+	SgConfig *config;
+
+	env = g_environ_setenv(env, "HELPER", sg_test_helper_path(), TRUE);
+	env = g_environ_setenv(env, "DIR", dir, TRUE);
+	g_assert_true(g_file_set_contents(path, yaml, -1, NULL));
+	config = sg_config_load(path, "systemg.yaml", env, problems, &error);
+	for (guint i = 0; config == NULL && i < problems->len; i++) {
+		g_autofree char *line = sg_problem_format(problems->pdata[i]);
+		g_test_message("%s", line);
+	}
+	g_assert_no_error(error);
+	return config;
+}
+
+static void
+transition_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
+              gpointer user_data)
+{
+	g_string_append_printf(user_data, "%s:%s>%s ", sg_service_get_name(service),
+	                       sg_service_state_to_string(old_state),
+	                       sg_service_state_to_string(new_state));
+}
+
+void
+sg_test_record_transitions(SgSupervisor *supervisor, GString *transitions)
+{
+	g_signal_connect(supervisor, "service-state-changed", G_CALLBACK(transition_cb),
+	                 transitions);
 }

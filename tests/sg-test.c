@@ -110,6 +110,40 @@ sg_test_install_abort_cleanup(void)
 	sigaction(SIGINT, &action, NULL);
 }
 
+char *
+sg_test_read_file(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+guint
+sg_test_count_lines(const char *dir, const char *name)
+{
+	g_autofree char *text = sg_test_read_file(dir, name);
+	guint lines = 0;
+
+	for (const char *p = text; *p != '\0'; p++)
+		lines += *p == '\n';
+	return lines;
+}
+
+GFileMonitor *
+sg_test_monitor_dir(const char *dir)
+{
+	g_autoptr(GFile) file = g_file_new_for_path(dir);
+	g_autoptr(GError) error = NULL;
+	GFileMonitor *monitor = g_file_monitor_directory(file, G_FILE_MONITOR_NONE, NULL, &error);
+
+	g_assert_no_error(error);
+	g_file_monitor_set_rate_limit(monitor, 0);
+	return monitor;
+}
+
 gboolean
 sg_test_deadline_cb(gpointer user_data)
 {

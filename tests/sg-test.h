@@ -2,6 +2,7 @@
 /* Helpers every test binary shares: temporary trees and waiting with a deadline. */
 #pragma once
 
+#include <gio/gio.h>
 #include <glib.h>
 
 #define SG_TEST_DEADLINE_S 15
@@ -24,6 +25,15 @@ void sg_test_track_pid(pid_t pid);
 void sg_test_untrack_pid(pid_t pid);
 void sg_test_kill_tracked(void);
 void sg_test_forget_tracked(void);
+
+/* The text of the file name in dir, or "" when it cannot be read. */
+char *sg_test_read_file(const char *dir, const char *name);
+
+/* How many lines the file name in dir holds (0 when it cannot be read). */
+guint sg_test_count_lines(const char *dir, const char *name);
+
+/* A monitor of dir with no rate limit: wakes the loop when a child writes a file there. */
+GFileMonitor *sg_test_monitor_dir(const char *dir);
 
 /* A GSourceFunc that sets the gboolean it points to. */
 gboolean sg_test_deadline_cb(gpointer user_data);

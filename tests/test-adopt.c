@@ -93,12 +93,6 @@ reloaded_cb(SgSupervisor *supervisor, const char *path, gpointer user_data)
 	g_string_append(f->events, "reloaded ");
 }
 
-static void
-stopped_cb(SgSupervisor *supervisor, gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-}
-
 static char *
 write_config(Fixture *f, const char *yaml)
 {
@@ -108,26 +102,11 @@ write_config(Fixture *f, const char *yaml)
 	return path;
 }
 
-static char **
-test_environ(Fixture *f)
-{
-	char **env = g_get_environ();
-
-	env = g_environ_setenv(env, "HELPER", sg_test_helper_path(), TRUE);
-	return g_environ_setenv(env, "DIR", f->dir, TRUE);
-}
-
 /* A new supervisor on the yaml, the state directory and the engine of the test. */
 static void
 load(Fixture *f, const char *yaml)
 {
-	g_autofree char *path = write_config(f, yaml);
-	g_autoptr(GPtrArray) problems = sg_problem_list_new();
-	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) env = test_environ(f);
-
-	f->config = sg_config_load(path, "systemg.yaml", env, problems, &error);
-	g_assert_no_error(error);
+	f->config = sg_test_load_config(f->dir, yaml);
 	f->supervisor = sg_supervisor_new(&f->engine, f->config);
 	f->persist = sg_persist_new(f->supervisor);
 	g_signal_connect(f->supervisor, "service-added", G_CALLBACK(added_cb), f);
@@ -456,8 +435,8 @@ test_final_states_kept(Fixture *f, gconstpointer data)
 	start_running(f);
 	WAIT_FOR(state_of(f, "job") == SG_SERVICE_EXITED);
 	keeper = pid_of(f, "keeper");
-	g_assert_true(
-	        sg_supervisor_stop_service(f->supervisor, "held", stopped_cb, &stopped, NULL));
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "held", sg_test_stopped_cb,
+	                                         &stopped, NULL));
 	WAIT_FOR(stopped);
 	crash(f);
 
@@ -661,12 +640,9 @@ test_reload_plan(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 
 	ADD("adopt/same-process", test_same_process);
 	ADD("adopt/adopted-exit-cascades", test_adopted_exit_cascades);

@@ -14,7 +14,6 @@
 #include "sg-bus-source.h"
 #include "sg-bus.h"
 #include "sg-config.h"
-#include "sg-problem.h"
 #include "sg-supervisor.h"
 #include "sg-test-engine.h"
 #include "sg-test.h"
@@ -42,17 +41,6 @@ typedef struct {
 } Pending;
 
 #define WAIT_FOR(cond) SG_TEST_WAIT_FOR(cond, f->transitions->str)
-
-static void
-transition_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
-              gpointer user_data)
-{
-	Fixture *f = user_data;
-
-	g_string_append_printf(f->transitions, "%s:%s>%s ", sg_service_get_name(service),
-	                       sg_service_state_to_string(old_state),
-	                       sg_service_state_to_string(new_state));
-}
 
 static void
 client_lost_cb(int errno_value, gpointer user_data)
@@ -125,21 +113,13 @@ connect_pair(Fixture *f)
 	f->client_source = sg_bus_source_attach(f->client, client_lost_cb, f);
 }
 
-/* Loads the YAML (with ${HELPER} defined), builds the supervisor and serves it. */
+/* Loads the YAML (with ${HELPER} and ${DIR} defined), builds the supervisor and serves it. */
 static void
 load(Fixture *f, const char *yaml)
 {
-	g_autofree char *path = g_build_filename(f->dir, "systemg.yaml", NULL);
-	g_autoptr(GPtrArray) problems = sg_problem_list_new();
-	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) env = g_get_environ();
-
-	env = g_environ_setenv(env, "HELPER", g_getenv("SG_TEST_HELPER_CHILD"), TRUE);
-	g_assert_true(g_file_set_contents(path, yaml, -1, NULL));
-	f->config = sg_config_load(path, "systemg.yaml", env, problems, &error);
-	g_assert_no_error(error);
+	f->config = sg_test_load_config(f->dir, yaml);
 	f->supervisor = sg_supervisor_new(&f->engine, f->config);
-	g_signal_connect(f->supervisor, "service-state-changed", G_CALLBACK(transition_cb), f);
+	sg_test_record_transitions(f->supervisor, f->transitions);
 	connect_pair(f);
 }
 
@@ -889,13 +869,10 @@ test_peer_lost(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 	signal(SIGPIPE, SIG_IGN);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
 
 	ADD("list-services", test_list_services);
 	ADD("properties", test_properties);

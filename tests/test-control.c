@@ -20,7 +20,6 @@
 #include "sg-config.h"
 #include "sg-control.h"
 #include "sg-persist.h"
-#include "sg-problem.h"
 #include "sg-proctree.h"
 #include "sg-sockaddr.h"
 #include "sg-supervisor.h"
@@ -48,17 +47,6 @@ typedef struct {
 	gboolean closed;
 	guint watch;
 } Conn;
-
-static void
-transition_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
-              gpointer user_data)
-{
-	Fixture *f = user_data;
-
-	g_string_append_printf(f->transitions, "%s:%s>%s ", sg_service_get_name(service),
-	                       sg_service_state_to_string(old_state),
-	                       sg_service_state_to_string(new_state));
-}
 
 static void
 conn_free(Conn *conn)
@@ -123,19 +111,12 @@ shutdown_cb(gpointer user_data)
 static void
 load(Fixture *f, const char *yaml)
 {
-	g_autofree char *path = g_build_filename(f->dir, "systemg.yaml", NULL);
-	g_autoptr(GPtrArray) problems = sg_problem_list_new();
 	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) env = g_get_environ();
 
-	env = g_environ_setenv(env, "HELPER", g_getenv("SG_TEST_HELPER_CHILD"), TRUE);
-	env = g_environ_setenv(env, "DIR", f->dir, TRUE);
-	g_assert_true(g_file_set_contents(path, yaml, -1, NULL));
-	f->config = sg_config_load(path, "systemg.yaml", env, problems, &error);
-	g_assert_no_error(error);
+	f->config = sg_test_load_config(f->dir, yaml);
 	f->supervisor = sg_supervisor_new(&f->engine, f->config);
 	f->persist = sg_persist_new(f->supervisor);
-	g_signal_connect(f->supervisor, "service-state-changed", G_CALLBACK(transition_cb), f);
+	sg_test_record_transitions(f->supervisor, f->transitions);
 	f->control = sg_control_new(f->supervisor, g_get_real_time(), shutdown_cb, f, &error);
 	g_assert_no_error(error);
 }
@@ -964,13 +945,10 @@ test_long_path(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 	signal(SIGPIPE, SIG_IGN);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
 
 	ADD("status", test_status, NULL);
 	ADD("methods", test_methods, NULL);

@@ -10,7 +10,6 @@
 
 #include "sg-config.h"
 #include "sg-paths.h"
-#include "sg-problem.h"
 #include "sg-state.h"
 #include "sg-status.h"
 #include "sg-supervisor.h"
@@ -43,21 +42,9 @@ finished_cb(SgSupervisor *supervisor, SgService *service, const char *result, in
 }
 
 static void
-transition_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
-              gpointer user_data)
-{
-	Fixture *f = user_data;
-
-	g_string_append_printf(f->transitions, "%s:%s>%s ", sg_service_get_name(service),
-	                       sg_service_state_to_string(old_state),
-	                       sg_service_state_to_string(new_state));
-}
-
-static void
 fixture_set_up(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GFile) dir = NULL;
 
 	f->dir = g_dir_make_tmp("sg-cron-jobs-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -65,10 +52,7 @@ fixture_set_up(Fixture *f, gconstpointer data)
 	f->fake = sg_clock_ref(f->engine.clock);
 	f->finished = g_string_new(NULL);
 	f->transitions = g_string_new(NULL);
-	dir = g_file_new_for_path(f->dir);
-	f->monitor = g_file_monitor_directory(dir, G_FILE_MONITOR_NONE, NULL, &error);
-	g_assert_no_error(error);
-	g_file_monitor_set_rate_limit(f->monitor, 0);
+	f->monitor = sg_test_monitor_dir(f->dir);
 }
 
 #define WAIT_FOR(cond) SG_TEST_WAIT_FOR(cond, f->transitions->str)
@@ -93,23 +77,10 @@ fixture_tear_down(Fixture *f, gconstpointer data)
 static void
 load(Fixture *f, const char *yaml)
 {
-	g_autofree char *path = g_build_filename(f->dir, "systemg.yaml", NULL);
-	g_autoptr(GPtrArray) problems = sg_problem_list_new();
-	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) env = g_get_environ();
-
-	env = g_environ_setenv(env, "HELPER", g_getenv("SG_TEST_HELPER_CHILD"), TRUE);
-	env = g_environ_setenv(env, "DIR", f->dir, TRUE);
-	g_assert_true(g_file_set_contents(path, yaml, -1, NULL));
-	f->config = sg_config_load(path, "systemg.yaml", env, problems, &error);
-	for (guint i = 0; f->config == NULL && i < problems->len; i++) {
-		g_autofree char *line = sg_problem_format(problems->pdata[i]);
-		g_test_message("%s", line);
-	}
-	g_assert_no_error(error);
+	f->config = sg_test_load_config(f->dir, yaml);
 	f->supervisor = sg_supervisor_new(&f->engine, f->config);
 	g_signal_connect(f->supervisor, "cron-job-finished", G_CALLBACK(finished_cb), f);
-	g_signal_connect(f->supervisor, "service-state-changed", G_CALLBACK(transition_cb), f);
+	sg_test_record_transitions(f->supervisor, f->transitions);
 }
 
 /* A new supervisor on the same state directory, as after a restart of sysgd. */
@@ -184,28 +155,6 @@ path_in(Fixture *f, const char *name)
 	return g_build_filename(f->dir, name, NULL);
 }
 
-static char *
-read_text(Fixture *f, const char *name)
-{
-	g_autofree char *path = path_in(f, name);
-	char *text = NULL;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return g_strdup("");
-	return text;
-}
-
-static guint
-count_lines(Fixture *f, const char *name)
-{
-	g_autofree char *text = read_text(f, name);
-	guint lines = 0;
-
-	for (const char *p = text; *p != '\0'; p++)
-		lines += *p == '\n';
-	return lines;
-}
-
 static gint64
 parse_instant(const char *text)
 {
@@ -213,12 +162,6 @@ parse_instant(const char *text)
 
 	g_assert_nonnull(time);
 	return g_date_time_to_unix(time) * G_USEC_PER_SEC + g_date_time_get_microsecond(time);
-}
-
-static void
-stopped_cb(SgSupervisor *supervisor, gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
 }
 
 static const char *hooks_yaml =
@@ -265,7 +208,7 @@ test_runs_at_due_times(Fixture *f, gconstpointer data)
 
 	advance_to_next_run(f, "tick");
 	WAIT_FOR(history_len(f, "tick") == 2);
-	g_assert_cmpuint(count_lines(f, "runs"), ==, 2);
+	g_assert_cmpuint(sg_test_count_lines(f->dir, "runs"), ==, 2);
 	g_assert_cmpint(sg_service_get_next_run(tick), ==, first_due + 2 * G_USEC_PER_SEC);
 
 	/* The history keeps the last 10 runs. */
@@ -273,7 +216,7 @@ test_runs_at_due_times(Fixture *f, gconstpointer data)
 		advance_to_next_run(f, "tick");
 		WAIT_FOR(state_of(f, "tick") == SG_SERVICE_SCHEDULED);
 	}
-	g_assert_cmpuint(count_lines(f, "runs"), ==, 12);
+	g_assert_cmpuint(sg_test_count_lines(f->dir, "runs"), ==, 12);
 	g_assert_cmpuint(history_len(f, "tick"), ==, SG_CRON_JOB_HISTORY);
 	g_assert_cmpint(history_at(f, "tick", 0)->started_usec, ==, first_due + 2 * G_USEC_PER_SEC);
 }
@@ -293,11 +236,11 @@ test_environment_and_logs(Fixture *f, gconstpointer data)
 	        "    cron: { expression: \"0 0 * * * *\", timezone: \"UTC\" }\n");
 	advance_to_next_run(f, "report");
 	WAIT_FOR(history_len(f, "report") == 1);
-	out = read_text(f, "logs/report_stdout.log");
+	out = sg_test_read_file(f->dir, "logs/report_stdout.log");
 	expected = g_strdup_printf("SHARED=root\nOWN=mine\nSYSTEMG_SERVICE=report\n%s\n", work);
 	g_assert_cmpstr(out, ==, expected);
 	g_free(out);
-	out = read_text(f, "logs/report_stderr.log");
+	out = sg_test_read_file(f->dir, "logs/report_stderr.log");
 	g_assert_cmpstr(out, ==, "oops\n");
 }
 
@@ -314,12 +257,12 @@ test_hooks_per_run(Fixture *f, gconstpointer data)
 	load(f, yaml);
 	advance_to_next_run(f, "job");
 	WAIT_FOR(history_len(f, "job") == 1);
-	WAIT_FOR(count_lines(f, "hooks") == 1);
+	WAIT_FOR(sg_test_count_lines(f->dir, "hooks") == 1);
 	advance_to_next_run(f, "job");
 	WAIT_FOR(history_len(f, "job") == 2);
-	WAIT_FOR(count_lines(f, "hooks") == 2);
+	WAIT_FOR(sg_test_count_lines(f->dir, "hooks") == 2);
 	/* A run has no readiness: no on_start hook, one on_stop hook per run. */
-	hooks = read_text(f, "hooks");
+	hooks = sg_test_read_file(f->dir, "hooks");
 	g_assert_cmpstr(hooks, ==, "on_stop.error:3\non_stop.success\n");
 	{
 		g_autofree char *text = history_text(f, "job");
@@ -349,8 +292,8 @@ test_overlap(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(sg_service_get_last_result(job(f, "slow")), ==, "overlap");
 
 	/* The operator's stop ends the run: killed, and the job stays in its schedule. */
-	g_assert_true(
-	        sg_supervisor_stop_service(f->supervisor, "slow", stopped_cb, &stopped, NULL));
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "slow", sg_test_stopped_cb,
+	                                         &stopped, NULL));
 	WAIT_FOR(stopped);
 	g_assert_false(sg_test_alive(pid));
 	text = history_text(f, "slow");
@@ -379,17 +322,19 @@ test_stop_kills_run(Fixture *f, gconstpointer data)
 		g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_RUNNING);
 		g_assert_cmpint(sg_service_get_next_run(job(f, "job")), ==, next);
 	}
-	g_assert_true(sg_supervisor_stop_service(f->supervisor, "job", stopped_cb, &stopped, NULL));
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "job", sg_test_stopped_cb, &stopped,
+	                                         NULL));
 	WAIT_FOR(stopped);
 	g_assert_cmpstr(f->finished->str, ==, "job:killed:-1 ");
-	WAIT_FOR(count_lines(f, "hooks") == 1);
-	hooks = read_text(f, "hooks");
+	WAIT_FOR(sg_test_count_lines(f->dir, "hooks") == 1);
+	hooks = sg_test_read_file(f->dir, "hooks");
 	g_assert_cmpstr(hooks, ==, "on_stop.success\n");
 	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_SCHEDULED);
 
 	/* Stopping an idle job changes nothing. */
 	stopped = FALSE;
-	g_assert_true(sg_supervisor_stop_service(f->supervisor, "job", stopped_cb, &stopped, NULL));
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "job", sg_test_stopped_cb, &stopped,
+	                                         NULL));
 	WAIT_FOR(stopped);
 	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_SCHEDULED);
 	g_assert_cmpuint(history_len(f, "job"), ==, 1);
@@ -423,12 +368,12 @@ test_skip_per_run(Fixture *f, gconstpointer data)
 	advance_to_next_run(f, "job");
 	WAIT_FOR(state_of(f, "job") == SG_SERVICE_SCHEDULED);
 	/* Skipped: no run, no history, still scheduled. */
-	g_assert_cmpuint(count_lines(f, "runs"), ==, 0);
+	g_assert_cmpuint(sg_test_count_lines(f->dir, "runs"), ==, 0);
 	g_assert_cmpuint(history_len(f, "job"), ==, 0);
 	g_unlink(flag);
 	advance_to_next_run(f, "job");
 	WAIT_FOR(history_len(f, "job") == 1);
-	g_assert_cmpuint(count_lines(f, "runs"), ==, 1);
+	g_assert_cmpuint(sg_test_count_lines(f->dir, "runs"), ==, 1);
 }
 
 static void
@@ -652,19 +597,12 @@ test_corrupt_state_file(Fixture *f, gconstpointer data)
 
 /* ---- the real clock ---- */
 
-static gboolean
-deadline_cb(gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
 /* Iterates the loop until cond holds or ms have passed; the alarm's timerfd wakes it. */
 #define WAIT_AT_MOST(ms, cond)                                                                     \
 	G_STMT_START                                                                               \
 	{                                                                                          \
 		gboolean over_ = FALSE;                                                            \
-		guint id_ = g_timeout_add(ms, deadline_cb, &over_);                                \
+		guint id_ = g_timeout_add(ms, sg_test_deadline_cb, &over_);                        \
 		while (!(cond) && !over_)                                                          \
 			g_main_context_iteration(NULL, TRUE);                                      \
 		if (!over_)                                                                        \
@@ -693,7 +631,7 @@ test_real_clock_every_second(Fixture *f, gconstpointer data)
 	g_test_message("%u runs after %" G_GINT64_FORMAT " ms", history_len(f, "tick"),
 	               (g_get_monotonic_time() - start) / 1000);
 	g_assert_cmpuint(history_len(f, "tick"), >=, 2);
-	g_assert_cmpuint(count_lines(f, "runs"), >=, 2);
+	g_assert_cmpuint(sg_test_count_lines(f->dir, "runs"), >=, 2);
 	/* Just after whole seconds, one second apart (a loaded machine may be late). */
 	first = history_at(f, "tick", 0)->started_usec;
 	g_assert_cmpint(history_at(f, "tick", 1)->started_usec - first, >=, 500000);
@@ -735,12 +673,9 @@ test_real_clock_overlaps(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 
 	ADD("runs-at-due-times", test_runs_at_due_times);
 	ADD("environment-and-logs", test_environment_and_logs);

@@ -5,6 +5,8 @@
 #include "sg-health.h"
 #include "sg-reaper.h"
 #include "sg-spawn.h"
+#include "sg-test-engine.h"
+#include "sg-test.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,19 +56,12 @@ done_cb(gboolean passed, const char *cause, gpointer user_data)
 	g_assert_true(passed == (cause == NULL));
 }
 
-static gboolean
-deadline_cb(gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
 /* Iterates the loop until cond holds or the deadline passes; returns cond. */
 #define WAIT_FOR(cond)                                                                             \
 	G_STMT_START                                                                               \
 	{                                                                                          \
 		gboolean timed_out_ = FALSE;                                                       \
-		guint id_ = g_timeout_add_seconds(WAIT_SECONDS, deadline_cb, &timed_out_);         \
+		guint id_ = g_timeout_add_seconds(WAIT_SECONDS, sg_test_deadline_cb, &timed_out_); \
 		while (!(cond) && !timed_out_)                                                     \
 			g_main_context_iteration(NULL, TRUE);                                      \
 		if (!timed_out_)                                                                   \
@@ -743,13 +738,9 @@ test_bad_targets(void)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	/* Before any thread exists: the reaper blocks SIGCHLD. */
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 	children = g_array_new(FALSE, FALSE, sizeof(pid_t));
 
 	g_test_add_func("/sg/health/url-pass", test_url_pass);

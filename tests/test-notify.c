@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sg-test.h"
+
 #define WAIT_SECONDS 10
 
 typedef struct {
@@ -68,19 +70,12 @@ new_state_id(void)
 	return g_strdup_printf("test-%d-%u-%u", (int)getpid(), counter++, g_random_int());
 }
 
-static gboolean
-deadline_cb(gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
 /* Iterates the loop until cond holds or the deadline passes; returns cond. */
 #define WAIT_FOR(cond)                                                                             \
 	G_STMT_START                                                                               \
 	{                                                                                          \
 		gboolean timed_out_ = FALSE;                                                       \
-		guint id_ = g_timeout_add_seconds(WAIT_SECONDS, deadline_cb, &timed_out_);         \
+		guint id_ = g_timeout_add_seconds(WAIT_SECONDS, sg_test_deadline_cb, &timed_out_); \
 		while (!(cond) && !timed_out_)                                                     \
 			g_main_context_iteration(NULL, TRUE);                                      \
 		if (!timed_out_)                                                                   \

@@ -16,7 +16,6 @@
 #include "sg-config.h"
 #include "sg-paths.h"
 #include "sg-persist.h"
-#include "sg-problem.h"
 #include "sg-proctree.h"
 #include "sg-state.h"
 #include "sg-supervisor.h"
@@ -37,17 +36,6 @@ typedef struct {
 } Fixture;
 
 static void
-transition_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
-              gpointer user_data)
-{
-	Fixture *f = user_data;
-
-	g_string_append_printf(f->transitions, "%s:%s>%s ", sg_service_get_name(service),
-	                       sg_service_state_to_string(old_state),
-	                       sg_service_state_to_string(new_state));
-}
-
-static void
 fixture_set_up(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
@@ -57,22 +45,11 @@ fixture_set_up(Fixture *f, gconstpointer data)
 	sg_test_engine_init(&f->engine, f->dir, reaper);
 	f->transitions = g_string_new(NULL);
 	f->tracked = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	{
-		g_autoptr(GFile) dir = g_file_new_for_path(f->dir);
-		f->monitor = g_file_monitor_directory(dir, G_FILE_MONITOR_NONE, NULL, &error);
-		g_assert_no_error(error);
-		g_file_monitor_set_rate_limit(f->monitor, 0);
-	}
+	f->monitor = sg_test_monitor_dir(f->dir);
 }
 
 /* Iterates the loop until cond holds; fails the test after a deadline. */
 #define WAIT_FOR(cond) SG_TEST_WAIT_FOR(cond, f->transitions->str)
-
-static void
-stopped_cb(SgSupervisor *supervisor, gpointer user_data)
-{
-	*(gboolean *)user_data = TRUE;
-}
 
 static void
 fixture_tear_down(Fixture *f, gconstpointer data)
@@ -96,25 +73,10 @@ fixture_tear_down(Fixture *f, gconstpointer data)
 static void
 load(Fixture *f, const char *yaml)
 {
-	g_autofree char *path = g_build_filename(f->dir, "systemg.yaml", NULL);
-	g_autoptr(GPtrArray) problems = sg_problem_list_new();
-	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) env = g_get_environ();
-
-	env = g_environ_setenv(env, "HELPER", g_getenv("SG_TEST_HELPER_CHILD"), TRUE);
-	env = g_environ_setenv(env, "DIR", f->dir, TRUE);
-	g_assert_true(g_file_set_contents(path, yaml, -1, NULL));
-	f->config = sg_config_load(path, "systemg.yaml", env, problems, &error);
-	if (f->config == NULL) {
-		for (guint i = 0; i < problems->len; i++) {
-			g_autofree char *line = sg_problem_format(problems->pdata[i]);
-			g_test_message("%s", line);
-		}
-	}
-	g_assert_no_error(error);
+	f->config = sg_test_load_config(f->dir, yaml);
 	f->supervisor = sg_supervisor_new(&f->engine, f->config);
 	f->persist = sg_persist_new(f->supervisor);
-	g_signal_connect(f->supervisor, "service-state-changed", G_CALLBACK(transition_cb), f);
+	sg_test_record_transitions(f->supervisor, f->transitions);
 }
 
 static SgService *
@@ -153,36 +115,11 @@ touch(Fixture *f, const char *name)
 	g_assert_true(g_file_set_contents(path, "", -1, NULL));
 }
 
-static guint
-count_lines(Fixture *f, const char *name)
-{
-	g_autofree char *path = path_in(f, name);
-	g_autofree char *text = NULL;
-	guint lines = 0;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return 0;
-	for (const char *p = text; *p != '\0'; p++)
-		lines += *p == '\n';
-	return lines;
-}
-
-static char *
-read_text(Fixture *f, const char *name)
-{
-	g_autofree char *path = path_in(f, name);
-	char *text = NULL;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return g_strdup("");
-	return text;
-}
-
 /* Reads "MONO_USEC REAL_USEC PID" stamp lines; returns the MONO of line n. */
 static gint64
 stamp(Fixture *f, const char *name, guint n)
 {
-	g_autofree char *text = read_text(f, name);
+	g_autofree char *text = sg_test_read_file(f->dir, name);
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 
 	g_assert_cmpuint(g_strv_length(lines), >, n);
@@ -215,10 +152,10 @@ test_order(Fixture *f, gconstpointer data)
 	g_assert_cmpint(sg_service_get_pid(svc(f, "c")), >, 0);
 
 	/* Independent roots ran together: both began before either finished its 0.5 s. */
-	WAIT_FOR(count_lines(f, "a") == 2 && count_lines(f, "b") == 2);
+	WAIT_FOR(sg_test_count_lines(f->dir, "a") == 2 && sg_test_count_lines(f->dir, "b") == 2);
 	g_assert_cmpint(stamp(f, "a", 0), <, stamp(f, "b", 1));
 	g_assert_cmpint(stamp(f, "b", 0), <, stamp(f, "a", 1));
-	WAIT_FOR(count_lines(f, "c") == 1);
+	WAIT_FOR(sg_test_count_lines(f->dir, "c") == 1);
 }
 
 static void
@@ -427,7 +364,7 @@ test_skip(Fixture *f, gconstpointer data)
 static guint
 read_pids(Fixture *f, const char *name, pid_t *pids, guint max)
 {
-	g_autofree char *text = read_text(f, name);
+	g_autofree char *text = sg_test_read_file(f->dir, name);
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	guint n = 0;
 
@@ -451,13 +388,13 @@ test_stop_leaves_nothing(Fixture *f, gconstpointer data)
 	        "    command: \"${HELPER} pids:${DIR}/pids grandchild:60000 & "
 	        "exec ${HELPER} pids:${DIR}/pids bg:60000 daemon:60000 pause\"\n");
 	sg_supervisor_start_all(f->supervisor);
-	WAIT_FOR(count_lines(f, "pids") == 3);
+	WAIT_FOR(sg_test_count_lines(f->dir, "pids") == 3);
 	n = read_pids(f, "pids", pids, G_N_ELEMENTS(pids));
 	g_assert_cmpuint(n, ==, 3);
 	for (guint i = 0; i < n; i++)
 		g_assert_true(sg_test_alive(pids[i]));
-	g_assert_true(
-	        sg_supervisor_stop_service(f->supervisor, "tree", stopped_cb, &stopped, NULL));
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "tree", sg_test_stopped_cb,
+	                                         &stopped, NULL));
 	WAIT_FOR(stopped);
 	g_assert_cmpint(state_of(f, "tree"), ==, SG_SERVICE_STOPPED);
 	for (guint i = 0; i < n; i++)
@@ -474,10 +411,10 @@ test_stop_timeout_kills(Fixture *f, gconstpointer data)
 	        "  stubborn:\n    exec: [\"${HELPER}\", \"ignore-term\", \"stamp:${DIR}/up\", "
 	        "\"pause\"]\n    stop_timeout: 3s\n");
 	sg_supervisor_start_all(f->supervisor);
-	WAIT_FOR(count_lines(f, "up") == 1);
+	WAIT_FOR(sg_test_count_lines(f->dir, "up") == 1);
 	pid = sg_service_get_pid(svc(f, "stubborn"));
-	g_assert_true(
-	        sg_supervisor_stop_service(f->supervisor, "stubborn", stopped_cb, &stopped, NULL));
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "stubborn", sg_test_stopped_cb,
+	                                         &stopped, NULL));
 	/* SIGTERM is ignored: still alive just before the timeout, killed at it. */
 	sg_clock_fake_advance(f->engine.clock, 2999);
 	for (int i = 0; i < 10; i++)
@@ -519,7 +456,8 @@ test_simple_command_has_one_process(Fixture *f, gconstpointer data)
 	        "  simple:\n    command: \"${HELPER} stamp:${DIR}/simple pause\"\n"
 	        "  compound:\n    command: \"${HELPER} stamp:${DIR}/compound pause; true\"\n");
 	sg_supervisor_start_all(f->supervisor);
-	WAIT_FOR(count_lines(f, "simple") == 1 && count_lines(f, "compound") == 1);
+	WAIT_FOR(sg_test_count_lines(f->dir, "simple") == 1 &&
+	         sg_test_count_lines(f->dir, "compound") == 1);
 	simple_exe = proc_exe(sg_service_get_pid(svc(f, "simple")));
 	compound_exe = proc_exe(sg_service_get_pid(svc(f, "compound")));
 	/* The main PID is the program itself, with no shell at rest. */
@@ -564,7 +502,7 @@ test_leftovers_gone_before_restart(Fixture *f, gconstpointer data)
 	g_signal_connect(f->supervisor, "service-state-changed", G_CALLBACK(leftover_state_cb),
 	                 &check);
 	sg_supervisor_start_all(f->supervisor);
-	WAIT_FOR(count_lines(f, "pids") == 1);
+	WAIT_FOR(sg_test_count_lines(f->dir, "pids") == 1);
 	g_assert_cmpuint(read_pids(f, "pids", pids, 1), ==, 1);
 	g_assert_true(sg_test_alive(pids[0]));
 	check.leftover = pids[0];
@@ -652,9 +590,9 @@ expect_hooks(Fixture *f, const char *expected)
 
 	for (const char *p = expected; *p != '\0'; p++)
 		n += *p == '\n';
-	WAIT_FOR(count_lines(f, "hooks") >= n);
+	WAIT_FOR(sg_test_count_lines(f->dir, "hooks") >= n);
 	{
-		g_autofree char *got = read_text(f, "hooks");
+		g_autofree char *got = sg_test_read_file(f->dir, "hooks");
 		g_assert_cmpstr(got, ==, expected);
 	}
 }
@@ -671,7 +609,8 @@ test_hooks_start_and_stop(Fixture *f, gconstpointer data)
 	sg_supervisor_start_all(f->supervisor);
 	sg_clock_fake_advance(f->engine.clock, 100);
 	expect_hooks(f, "on_start.success\n");
-	g_assert_true(sg_supervisor_stop_service(f->supervisor, "web", stopped_cb, &stopped, NULL));
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "web", sg_test_stopped_cb, &stopped,
+	                                         NULL));
 	WAIT_FOR(stopped);
 	expect_hooks(f, "on_start.success\non_stop.success\n");
 }
@@ -772,7 +711,8 @@ test_state_files(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(json_object_get_string_member(job, "status"), ==, "exited");
 	g_assert_cmpint(json_object_get_int_member(job, "exit_code"), ==, 0);
 
-	g_assert_true(sg_supervisor_stop_service(f->supervisor, "web", stopped_cb, &stopped, NULL));
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "web", sg_test_stopped_cb, &stopped,
+	                                         NULL));
 	WAIT_FOR(stopped);
 	sg_persist_flush(f->persist);
 	g_clear_pointer(&pid_node, json_node_unref);
@@ -829,12 +769,9 @@ test_writes_coalesced(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	int status;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	reaper = sg_reaper_new(&error);
-	g_assert_no_error(error);
+	reaper = sg_test_init_with_reaper(&argc, &argv);
 
 	ADD("order", test_order);
 	ADD("blocked-until-recovered", test_blocked_until_recovered);

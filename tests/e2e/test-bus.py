@@ -12,10 +12,10 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
+import sgtest
 from sgtest import DEADLINE, Results, alive, wait_for
 
 SYSGD = os.environ["SG_TEST_SYSGD"]
-SYSG = os.environ["SG_TEST_SYSG"]
 HELPER = os.environ["SG_TEST_HELPER_CHILD"]
 SERVICE_FILE = os.environ.get("SG_TEST_DBUS_SERVICE_FILE", "")
 DBUS_DIR = os.environ.get("SG_TEST_DBUS_XML_DIR", "")
@@ -66,18 +66,13 @@ class Bus:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Project:
+class Project(sgtest.Project):
     """A configuration, a state directory and a sysgd on a private bus."""
 
     def __init__(self, yaml, bus):
-        self.dir = tempfile.mkdtemp(prefix="sg-bus-e2e-")
-        self.state = os.path.join(self.dir, "state")
-        self.config = os.path.join(self.dir, "systemg.yaml")
+        super().__init__(yaml, "sg-bus-e2e-")
         self.bus = bus
-        with open(self.config, "w") as f:
-            f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
-        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C",
-                        DBUS_SESSION_BUS_ADDRESS=bus.address)
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = bus.address
         self.env.pop("XDG_RUNTIME_DIR", None)
         self.daemon = None
         self.monitors = []
@@ -112,19 +107,8 @@ class Project:
     def service_get(self, name, prop):
         return self.get(service_path(name), "org.systemg.Service", prop)
 
-    def sysg(self, *args):
-        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
-                              text=True, timeout=60, cwd=self.dir)
-
     def state_of(self, name):
         return self.service_get(name, "State")
-
-    def log(self):
-        try:
-            with open(os.path.join(self.state, "supervisor.log")) as f:
-                return f.read()
-        except OSError:
-            return ""
 
     def monitor(self):
         """Starts capturing what org.systemg sends; returns once the capture sees traffic."""
@@ -156,7 +140,7 @@ class Project:
             proc.wait()
             out.close()
         log = self.log()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().close()
         assert status in (None, 0), "sysgd exited with %s: %s" % (status, log[-2000:])
 
 
@@ -540,23 +524,13 @@ def test_one_set_of_operations(p):
     assert p.state_of("api") == "running"
 
 
-def context_switches(pid):
-    total = 0
-    for task in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
-            for line in f:
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-    return total
-
-
 @with_bus_project(TWO)
 def test_idle_on_the_bus(p):
     wait_for(lambda: p.state_of("my-db.x") == "running", "my-db.x to run")
     time.sleep(0.3)  # let the last state write finish
-    before = context_switches(p.daemon.pid)
+    before = sgtest.context_switches(p.daemon.pid)
     time.sleep(1.5)  # the observation window itself
-    after = context_switches(p.daemon.pid)
+    after = sgtest.context_switches(p.daemon.pid)
     assert after == before, "%d context switches while idle" % (after - before)
 
 

@@ -12,9 +12,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
+import sgtest
 from sgtest import DEADLINE, Results, alive, wait_for
 
 SYSGD = os.environ["SG_TEST_SYSGD"]
@@ -30,15 +30,11 @@ def command(args):
     return [SYSG] + args[:1] + (["--bus"] if BUS else []) + args[1:]
 
 
-class Project:
+class Project(sgtest.Project):
     """A temporary project directory and state directory."""
 
     def __init__(self, yaml):
-        self.dir = tempfile.mkdtemp(prefix="sg-cli-")
-        self.state = os.path.join(self.dir, "state")
-        self.config = os.path.join(self.dir, "systemg.yaml")
-        self.write_config(yaml)
-        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
+        super().__init__(yaml, "sg-cli-")
         self.env.pop("NO_COLOR", None)
         if not BUS:
             # Over the socket no bus is wanted: never reach a real session's.
@@ -46,21 +42,13 @@ class Project:
         self.procs = []
         self.pids = set()
 
-    def write_config(self, yaml, path=None):
-        with open(path or self.config, "w") as f:
-            f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
     def sysg(self, *args, timeout=60):
         return subprocess.run(command(args), env=self.env, capture_output=True,
                               text=True, timeout=timeout, cwd=self.dir)
 
     def sysg_socket(self, *args):
         """sysg over the control socket, whatever the matrix runs on."""
-        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
-                              text=True, timeout=60, cwd=self.dir)
+        return super().sysg(*args)
 
     def spawn(self, *args):
         proc = subprocess.Popen(command(args), env=self.env, stdout=subprocess.PIPE,
@@ -74,20 +62,6 @@ class Project:
         self.pids.update(self.pid_json().values())
         return self.supervisor_pid()
 
-    def supervisor_pid(self):
-        try:
-            with open(os.path.join(self.state, "sysg.pid")) as f:
-                return int(f.read())
-        except (OSError, ValueError):
-            return 0
-
-    def pid_json(self):
-        try:
-            with open(os.path.join(self.state, "pid.json")) as f:
-                return json.load(f)["services"]
-        except (OSError, ValueError, KeyError):
-            return {}
-
     def status(self, *args):
         result = self.sysg("status", "--json", *args)
         assert result.returncode == 0, result
@@ -97,32 +71,14 @@ class Project:
         return [s for s in self.status()["services"] if s["name"] == name][0]
 
     def close(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        pid = self.supervisor_pid()
-        if pid and alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            wait_for(lambda: not alive(pid), "the supervisor to exit")
-        self.pids.update(self.pid_json().values())
-        for pid in self.pids:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        sgtest.kill_all(self.procs)
+        self.stop_supervisor()
+        self.kill_services(self.pids)
+        super().close()
 
 
 def with_project(yaml):
-    def decorator(fn):
-        def run():
-            project = Project(yaml)
-            try:
-                return fn(project)
-            finally:
-                project.close()
-        run.__name__ = fn.__name__
-        return run
-    return decorator
+    return sgtest.with_project(Project, yaml)
 
 
 TWO = ('version: "1"\nservices:\n'
@@ -187,8 +143,8 @@ def test_no_supervisor(p):
 
 @with_project(TWO)
 def test_invalid_config(p):
-    p.write_config('version: "1"\nservices:\n  web:\n    restar_policy: always\n',
-                   p.path("bad.yaml"))
+    p.write('version: "1"\nservices:\n  web:\n    restar_policy: always\n',
+            p.path("bad.yaml"))
     for args in (["status", "--config", "bad.yaml"], ["start", "--config", "bad.yaml"],
                  ["logs", "--config", "bad.yaml"], ["status", "--config", "missing.yaml"]):
         result = p.sysg(*args)
@@ -290,7 +246,7 @@ def test_live_commands(p):
     p.pids.update(p.pid_json().values())
     assert p.sysg("start").returncode == 0  # nothing stopped: nothing to do
     # another configuration while this one runs
-    p.write_config(TWO, p.path("other.yaml"))
+    p.write(TWO, p.path("other.yaml"))
     result = p.sysg("start", "--config", "other.yaml")
     assert result.returncode == 5, result
     assert "sysg restart --config" in result.stderr, result
@@ -345,7 +301,7 @@ def test_offline_status_after_stop_and_all(p):
     assert {s["name"]: s["state"] for s in status["services"]} == \
         {"web": "stopped", "worker": "stopped"}, status
     # a service no longer configured shows with --all only
-    p.write_config('version: "1"\nservices:\n  web:\n    exec: ["HELPER", "pause"]\n')
+    p.write('version: "1"\nservices:\n  web:\n    exec: ["HELPER", "pause"]\n')
     assert [s["name"] for s in p.status()["services"]] == ["web"]
     every = p.status("--all")["services"]
     assert [s["name"] for s in every] == ["web", "worker"], every
@@ -385,7 +341,7 @@ def test_logs(p):
     assert result.returncode == 0 and "web" in result.stdout, result
     assert all(" web" in line for line in result.stdout.splitlines()), result.stdout
     # a removed service's logs stay readable
-    p.write_config('version: "1"\nservices: {}\n')
+    p.write('version: "1"\nservices: {}\n')
     assert "hello web" in p.sysg("logs", "web").stdout
 
 
@@ -520,8 +476,8 @@ def test_same_over_both(p):
         if theirs["health"] == "none" or mine["health"] is not None:
             assert mine["health"] == theirs["health"], (mine, theirs)
     # the same words and exit status for the same mistakes
-    p.write_config('version: "1"\nservices:\n  web:\n    restar_policy: always\n',
-                   p.path("bad.yaml"))
+    p.write('version: "1"\nservices:\n  web:\n    restar_policy: always\n',
+            p.path("bad.yaml"))
     for args in (["stop", "--service", "nope"], ["start", "--service", "nope"],
                  ["restart", "--service", "nope"], ["status", "--service", "nope"],
                  ["start", "--service", "job"], ["restart", "--config", "bad.yaml"]):

@@ -5,31 +5,24 @@ status text and JSON, monitor lines, and an idle supervisor with a daily job."""
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
+import sgtest
 from sgtest import Results, alive, wait_for
 
 SYSGD = os.environ["SG_TEST_SYSGD"]
 SYSG = os.environ["SG_TEST_SYSG"]
-HELPER = os.environ["SG_TEST_HELPER_CHILD"]
 RESULTS = Results()
 
 
-class Project:
+class Project(sgtest.Project):
     """A temporary project and state directory, and the supervisors started on it."""
 
     def __init__(self, yaml):
-        self.dir = tempfile.mkdtemp(prefix="sg-cron-")
-        self.state = os.path.join(self.dir, "state")
-        self.config = os.path.join(self.dir, "systemg.yaml")
-        with open(self.config, "w") as f:
-            f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
-        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
+        super().__init__(yaml, "sg-cron-")
         self.procs = []
 
     def sysgd(self):
@@ -44,10 +37,6 @@ class Project:
     def stop_sysgd(self, proc):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
-
-    def sysg(self, *args):
-        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
-                              text=True, timeout=60, cwd=self.dir)
 
     def cron_state(self):
         try:
@@ -67,28 +56,12 @@ class Project:
             return []
 
     def close(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        sgtest.terminate_all(self.procs, 30)
+        super().close()
 
 
 def with_project(yaml):
-    def decorator(fn):
-        def run():
-            project = Project(yaml)
-            try:
-                return fn(project)
-            finally:
-                project.close()
-        run.__name__ = fn.__name__
-        return run
-    return decorator
+    return sgtest.with_project(Project, yaml)
 
 
 @with_project('version: "1"\nservices:\n'
@@ -213,17 +186,6 @@ def test_run_survives_a_supervisor_kill(p):
     p.stop_sysgd(daemon)
 
 
-def context_switches(pid):
-    """Voluntary and involuntary context switches over every thread of pid."""
-    total = 0
-    for task in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
-            for line in f:
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-    return total
-
-
 @with_project('version: "1"\nservices:\n'
               '  backup:\n    exec: ["HELPER", "exit:0"]\n'
               '    cron: { expression: "0 0 3 * * *" }\n')
@@ -232,9 +194,9 @@ def test_idle_with_a_daily_job(p):
     wait_for(lambda: p.cron_state().get("backup", {}).get("next_run"), "the next run recorded")
     next_run = p.cron_state()["backup"]["next_run"]
     time.sleep(0.3)  # lets the last state write finish
-    before = context_switches(daemon.pid)
+    before = sgtest.context_switches(daemon.pid)
     time.sleep(2.0)  # the observation window itself, not a wait for something
-    after = context_switches(daemon.pid)
+    after = sgtest.context_switches(daemon.pid)
     if time.strftime("%H:%M") in ("02:59", "03:00"):
         return "the job is due within the window"
     assert after == before, "%d context switches while idle" % (after - before)

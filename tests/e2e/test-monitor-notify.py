@@ -12,14 +12,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-from sgtest import DEADLINE, Results, alive, wait_for
+import sgtest
+from sgtest import DEADLINE, Results, wait_for
 
 SYSG = os.environ["SG_TEST_SYSG"]
 SYSGD = os.environ["SG_TEST_SYSGD"]
-HELPER = os.environ["SG_TEST_HELPER_CHILD"]
 RESULTS = Results()
 NOTIFICATIONS = ("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
 
@@ -100,13 +99,9 @@ class Mock:
         self.proc.wait(timeout=DEADLINE)
 
 
-class Project:
+class Project(sgtest.Project):
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="sg-notify-")
-        self.state = os.path.join(self.dir, "state")
-        with open(os.path.join(self.dir, "systemg.yaml"), "w") as f:
-            f.write(CONFIG.replace("HELPER", HELPER).replace("DIR", self.dir))
-        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
+        super().__init__(CONFIG, "sg-notify-")
         self.procs = []
         self.pids = set()
 
@@ -121,39 +116,16 @@ class Project:
         self.procs.append(proc)
         return proc
 
-    def pid_json(self):
-        try:
-            with open(os.path.join(self.state, "pid.json")) as f:
-                return json.load(f)["services"]
-        except (OSError, ValueError, KeyError):
-            return {}
-
-    def supervisor_pid(self):
-        try:
-            with open(os.path.join(self.state, "sysg.pid")) as f:
-                return int(f.read())
-        except (OSError, ValueError):
-            return 0
-
     def state_of(self, name):
         result = self.sysg("status", "--json", "--service", name)
         assert result.returncode == 0, result
         return json.loads(result.stdout)["services"][0]
 
     def close(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        pid = self.supervisor_pid()
-        if pid and alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            wait_for(lambda: not alive(pid), "the supervisor to exit")
-        self.pids.update(self.pid_json().values())
-        for pid in self.pids:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        sgtest.kill_all(self.procs)
+        self.stop_supervisor()
+        self.kill_services(self.pids)
+        super().close()
 
 
 def read_output(proc, seen):

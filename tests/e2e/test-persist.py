@@ -3,17 +3,15 @@
 """Surviving a killed supervisor, reload, stale state: the real sysgd and sysg."""
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 
+import sgtest
 from sgtest import DEADLINE, Results, alive, wait_for
 
 SYSGD = os.environ["SG_TEST_SYSGD"]
-SYSG = os.environ["SG_TEST_SYSG"]
 HELPER = os.environ["SG_TEST_HELPER_CHILD"]
 RESULTS = Results()
 
@@ -39,25 +37,12 @@ def marked_processes(state_id):
     return found
 
 
-class Project:
+class Project(sgtest.Project):
     """A project directory with its state directory; every process it started is cleaned."""
 
     def __init__(self, yaml):
-        self.dir = tempfile.mkdtemp(prefix="sg-persist-")
-        self.state = os.path.join(self.dir, "state")
-        self.config = os.path.join(self.dir, "systemg.yaml")
-        self.write(yaml)
-        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
+        super().__init__(yaml, "sg-persist-")
         self.daemons = []
-
-    def write(self, yaml, name="systemg.yaml"):
-        path = os.path.join(self.dir, name)
-        with open(path, "w") as f:
-            f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
-        return path
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
 
     def sysgd(self, *args):
         """A foreground sysgd in its own session: no terminal, so SIGHUP means reload."""
@@ -74,19 +59,12 @@ class Project:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
-    def sysg(self, *args):
-        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
-                              text=True, timeout=60, cwd=self.dir)
-
     def read_json(self, name):
         with open(os.path.join(self.state, name)) as f:
             return json.load(f)
 
     def pids(self):
-        try:
-            return self.read_json("pid.json")["services"]
-        except (OSError, ValueError, KeyError):
-            return {}
+        return self.pid_json()
 
     def states(self):
         try:
@@ -115,22 +93,8 @@ class Project:
     def settled(self, daemon):
         wait_for(lambda: self.settled_since(daemon), "sysgd %d to settle" % daemon.pid)
 
-    def log(self):
-        try:
-            with open(os.path.join(self.state, "supervisor.log")) as f:
-                return f.read()
-        except OSError:
-            return ""
-
     def close(self):
-        for proc in self.daemons:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=DEADLINE)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        sgtest.terminate_all(self.daemons, DEADLINE)
         # whatever a failed test left: the recorded services, then anything marked
         if os.path.isdir(self.state):
             self.sysg("stop")
@@ -139,20 +103,11 @@ class Project:
                     os.kill(pid, signal.SIGKILL)
             except (OSError, ValueError, KeyError):
                 pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().close()
 
 
 def with_project(yaml):
-    def decorator(fn):
-        def run():
-            project = Project(yaml)
-            try:
-                return fn(project)
-            finally:
-                project.close()
-        run.__name__ = fn.__name__
-        return run
-    return decorator
+    return sgtest.with_project(Project, yaml)
 
 
 PAUSE = '    exec: ["HELPER", "pause"]\n'
@@ -476,35 +431,18 @@ def test_offline_stop_finds_unrecorded(p):
     assert marked_processes(state_id) == {}
 
 
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            if fields[sep + 1] == "cgroup2":
-                return fields[4]
-    return None
-
-
 def test_cgroup_adoption():
     """A process with no markers left in a service's cgroup is found and stopped."""
-    mount = cgroup2_mount()
-    if os.geteuid() != 0 or mount is None:
-        return "needs root and a cgroup v2 mount"
-    root = os.path.join(mount, "sg-persist-%d" % os.getpid())
-    try:
-        os.mkdir(root)
-    except OSError as error:
-        return "cannot create a cgroup: %s" % error
+    root, why_not = sgtest.make_cgroup("sg-persist")
+    if root is None:
+        return why_not
     p = Project('version: "1"\nservices:\n  keeper:\n' + PAUSE
                 + '  leaky:\n    exec: ["HELPER", "pids:DIR/pids", "wiped-daemon:60000", '
                 '"pause"]\n    restart_policy: always\n    backoff: 100ms\n')
     try:
         first = p.sysgd("--cgroup", root)
         wait_for(lambda: p.all_running("keeper", "leaky"), "services to run")
-        wait_for(lambda: os.path.exists(p.path("pids")) and
-                 len(open(p.path("pids")).read().split()) == 1, "the wiped daemon")
-        wiped = int(open(p.path("pids")).read().split()[0])
+        wiped = p.wait_for_pids(1, "the wiped daemon")[0]
         leaky = p.pids()["leaky"]
         p.kill9(first)
         # its main process dies while no supervisor watches; the wiped daemon stays

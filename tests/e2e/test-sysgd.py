@@ -10,39 +10,20 @@ import sys
 import tempfile
 import time
 
+import sgtest
 from sgtest import DEADLINE, Results, alive, wait_for
 
 SYSGD = os.environ["SG_TEST_SYSGD"]
 SYSG = os.environ["SG_TEST_SYSG"]
-HELPER = os.environ["SG_TEST_HELPER_CHILD"]
 RESULTS = Results()
 
 
-def context_switches(pid):
-    """Voluntary and involuntary context switches over every thread of pid."""
-    total = 0
-    for task in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
-            for line in f:
-                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                    total += int(line.split()[1])
-    return total
-
-
-class Project:
-    """A temporary project directory and state directory."""
+class Project(sgtest.Project):
+    """A temporary project directory and state directory, and the sysgd started on it."""
 
     def __init__(self, yaml):
-        self.dir = tempfile.mkdtemp(prefix="sg-e2e-")
-        self.state = os.path.join(self.dir, "state")
-        self.config = os.path.join(self.dir, "systemg.yaml")
-        with open(self.config, "w") as f:
-            f.write(yaml.replace("HELPER", HELPER).replace("DIR", self.dir))
-        self.env = dict(os.environ, SYSTEMG_STATE_DIR=self.state, LANG="C")
+        super().__init__(yaml, "sg-e2e-")
         self.daemons = []
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
 
     def sysgd(self, *args, **kwargs):
         proc = subprocess.Popen([SYSGD, "--config", self.config] + list(args), env=self.env,
@@ -51,22 +32,12 @@ class Project:
         self.daemons.append(proc)
         return proc
 
-    def sysg(self, *args):
-        return subprocess.run([SYSG] + list(args), env=self.env, capture_output=True,
-                              text=True, timeout=60, cwd=self.dir)
-
-    def supervisor_pid(self):
-        try:
-            with open(os.path.join(self.state, "sysg.pid")) as f:
-                return int(f.read())
-        except (OSError, ValueError):
-            return 0
-
     def state_json(self):
         with open(os.path.join(self.state, "state.json")) as f:
             return json.load(f)
 
     def pid_json(self):
+        """The services of pid.json; unlike sgtest's, a missing file fails the test."""
         with open(os.path.join(self.state, "pid.json")) as f:
             return json.load(f)["services"]
 
@@ -76,36 +47,14 @@ class Project:
         except (OSError, KeyError, ValueError):
             return False
 
-    def log(self):
-        try:
-            with open(os.path.join(self.state, "supervisor.log")) as f:
-                return f.read()
-        except OSError:
-            return ""
-
     def close(self):
-        pid = self.supervisor_pid()
-        if pid and alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            wait_for(lambda: not alive(pid), "the supervisor to exit")
-        for proc in self.daemons:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.stop_supervisor()
+        sgtest.kill_all(self.daemons)
+        super().close()
 
 
 def with_project(yaml):
-    def decorator(fn):
-        def run():
-            project = Project(yaml)
-            try:
-                return fn(project)
-            finally:
-                project.close()
-        run.__name__ = fn.__name__
-        return run
-    return decorator
+    return sgtest.with_project(Project, yaml)
 
 
 @with_project('version: "1"\nservices:\n'
@@ -160,9 +109,9 @@ def test_idle_supervisor_sleeps(p):
     wait_for(lambda: all(p.running("s%d" % i) for i in range(20)), "services to run")
     pid = p.supervisor_pid()
     time.sleep(0.3)  # let the last state write finish
-    before = context_switches(pid)
+    before = sgtest.context_switches(pid)
     time.sleep(2.0)  # the observation window itself, not a wait for something
-    after = context_switches(pid)
+    after = sgtest.context_switches(pid)
     assert after == before, "%d context switches while idle" % (after - before)
 
 
@@ -200,9 +149,7 @@ def test_daemonize_all_up(p):
               '"pause"]\n')
 def test_stop_without_supervisor(p):
     assert p.sysg("start", "--daemonize", "--config", p.config).returncode == 0
-    wait_for(lambda: os.path.exists(p.path("pids")) and
-             len(open(p.path("pids")).read().split()) == 2, "the tree")
-    tree = [int(x) for x in open(p.path("pids")).read().split()]
+    tree = p.wait_for_pids(2, "the tree")
     main = p.pid_json()["tree"]
     os.kill(p.supervisor_pid(), signal.SIGKILL)
     wait_for(lambda: p.sysg("stop").returncode == 0 and not alive(main), "offline stop")
@@ -226,33 +173,16 @@ def test_open_file_limit_restored(p):
     assert int(line.split()[3]) == hard, line
 
 
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            if fields[sep + 1] == "cgroup2":
-                return fields[4]
-    return None
-
-
 def test_cgroup_containment():
-    mount = cgroup2_mount()
-    if os.geteuid() != 0 or mount is None:
-        return "needs root and a cgroup v2 mount"
-    root = os.path.join(mount, "sg-e2e-%d" % os.getpid())
-    try:
-        os.mkdir(root)
-    except OSError as error:
-        return "cannot create a cgroup: %s" % error
+    root, why_not = sgtest.make_cgroup("sg-e2e")
+    if root is None:
+        return why_not
     p = Project('version: "1"\nservices:\n'
                 '  escapes:\n    exec: ["HELPER", "pids:DIR/pids", "wiped-daemon:60000", '
                 '"daemon:60000", "pause"]\n    stop_timeout: 2s\n')
     try:
         daemon = p.sysgd("--cgroup", root)
-        wait_for(lambda: os.path.exists(p.path("pids")) and
-                 len(open(p.path("pids")).read().split()) == 2, "the escapees")
-        pids = [int(x) for x in open(p.path("pids")).read().split()]
+        pids = p.wait_for_pids(2, "the escapees")
         procs = open(os.path.join(root, "svc-escapes", "cgroup.procs")).read().split()
         assert all(str(pid) in procs for pids_ in [pids] for pid in pids_), procs
         daemon.send_signal(signal.SIGTERM)
