@@ -992,7 +992,8 @@ adopt_live(SgService *service, const SgServiceAdoption *adoption, GError **error
 	if (!open_logs(service, &log_error))
 		sg_engine_log(engine, SG_LOG_WARN, "%s: %s", service->cfg->name,
 		              log_error->message);
-	if (adoption->ready) {
+	/* A cron run has no readiness: it runs from its spawn. */
+	if (adoption->ready || service->cfg->cron != NULL) {
 		guint64 stable_ms =
 		        MAX((guint64)STABLE_MIN_MS, STABLE_BACKOFFS * service->cfg->backoff_ms);
 

@@ -661,7 +661,8 @@ test_real_clock_overlaps(Fixture *f, gconstpointer data)
 	}
 	g_assert_nonnull(run);
 	g_assert_cmpint(run->result, ==, SG_CRON_RESULT_SUCCESS);
-	g_assert_cmpint(run->finished_usec - run->started_usec, >=, 2500000);
+	/* It ran its whole 2.5 s (wall-clock stamps: a slewed clock may shave a little). */
+	g_assert_cmpint(run->finished_usec - run->started_usec, >=, 2400000);
 	/* Due at least twice during its 2.5 s. */
 	g_assert_cmpuint(overlaps, >=, 2);
 	g_assert_true(g_str_has_prefix(f->finished->str, "slow:overlap:-1 slow:overlap:-1 "));

@@ -450,12 +450,14 @@ def test_cron_job_on_the_bus(p):
     assert p.service_get("tick", "LastResult") == "failed"
     next_run = p.service_get("tick", "NextRun")
     assert next_run > ended, (next_run, ended)
-    changed = [m for m in signals(out, "PropertiesChanged", "org.freedesktop.DBus.Properties")
-               if m["path"] == path]
-    announced = set()
-    for m in changed:
-        announced |= set(m["payload"]["data"][1])
-    assert {"LastResult", "NextRun"} <= announced, announced
+
+    def announced():
+        names = set()
+        for m in signals(out, "PropertiesChanged", "org.freedesktop.DBus.Properties"):
+            if m["path"] == path:
+                names |= set(m["payload"]["data"][1])
+        return {"LastResult", "NextRun"} <= names
+    wait_for(announced, "PropertiesChanged for LastResult and NextRun")
 
 
 MANY = 200

@@ -20,10 +20,12 @@ RESULTS = Results()
 PAUSE = '    exec: ["HELPER", "pause"]\n'
 SLOW = ('    command: "sleep 0.3; touch DIR/ready-$$; exec HELPER pause"\n'
         '    health_check: { command: "test -f DIR/ready-$SYSTEMG_PID", interval: "100ms" }\n')
+# The cron job runs every 3 s, so that most consistency checks (state files, status and
+# /proc read one after the other) fall between two of its transitions.
 PROJECT = ('version: "1"\nservices:\n'
            '  long1:\n' + PAUSE + '  long2:\n' + PAUSE
            + '  tick:\n    exec: ["HELPER", "sleep:400"]\n'
-           '    cron: { expression: "* * * * * *" }\n'
+           '    cron: { expression: "*/3 * * * * *" }\n'
            + '  crash1:\n    exec: ["HELPER", "sleep:1500", "exit:1"]\n'
            '    restart_policy: always\n    backoff: 100ms\n'
            + '  crash2:\n    exec: ["HELPER", "sleep:2500", "exit:3"]\n'
