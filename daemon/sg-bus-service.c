@@ -32,6 +32,10 @@ typedef struct {
 	char *restart_policy;
 	char *depends_on;
 	char *cron_expression;
+	/* MemoryBytes and CpuUsec come from one reading per main-loop turn: GetAll and
+	 * GetManagedObjects ask for both of every service at once. */
+	gboolean usage_read;
+	SgContainUsage usage;
 } Object;
 
 struct _SgBusServices {
@@ -41,6 +45,7 @@ struct _SgBusServices {
 	sd_bus_slot *vtable_slot;
 	sd_bus_slot *enumerator_slot;
 	GHashTable *objects; /* name -> Object* */
+	guint usage_idle;    /* forgets the usage read during this turn */
 };
 
 static void
@@ -130,6 +135,38 @@ depends_on_joined(SgService *service)
 	}                                                                                          \
 	G_STMT_END
 
+static gboolean
+forget_usage_cb(gpointer user_data)
+{
+	SgBusServices *self = user_data;
+	GHashTableIter iter;
+	gpointer value;
+
+	self->usage_idle = 0;
+	g_hash_table_iter_init(&iter, self->objects);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		((Object *)value)->usage_read = FALSE;
+	return G_SOURCE_REMOVE;
+}
+
+/* Read live, never announced; shared by the properties asked in the same turn. */
+static SgContainUsage *
+object_usage(SgBusServices *self, Object *object, SgService *service)
+{
+	SgEngine *engine = sg_supervisor_get_engine(self->supervisor);
+
+	if (object->usage_read)
+		return &object->usage;
+	object->usage = (SgContainUsage){ 0, 0, 0 };
+	if (sg_service_is_active(service))
+		sg_contain_usage(engine->contain, sg_service_get_name(service),
+		                 sg_service_get_pid(service), &object->usage);
+	object->usage_read = TRUE;
+	if (self->usage_idle == 0)
+		self->usage_idle = g_idle_add(forget_usage_cb, self);
+	return &object->usage;
+}
+
 static int
 property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
              sd_bus_message *reply, void *userdata, sd_bus_error *error)
@@ -187,16 +224,12 @@ property_get(sd_bus *bus, const char *path, const char *interface, const char *p
 		return sd_bus_message_append(reply, "s", result != NULL ? result : "");
 	}
 	if (strcmp(property, "MemoryBytes") == 0 || strcmp(property, "CpuUsec") == 0) {
-		SgEngine *engine = sg_supervisor_get_engine(self->supervisor);
-		SgContainUsage usage = { 0, 0, 0 };
+		SgContainUsage *usage = object_usage(self, object, service);
 
-		/* Read now, never cached nor announced. */
-		if (sg_service_is_active(service))
-			sg_contain_usage(engine->contain, sg_service_get_name(service),
-			                 sg_service_get_pid(service), &usage);
 		return sd_bus_message_append(
 		        reply, "t",
-		        (uint64_t)MAX(property[0] == 'M' ? usage.memory_bytes : usage.cpu_usec, 0));
+		        (uint64_t)MAX(property[0] == 'M' ? usage->memory_bytes : usage->cpu_usec,
+		                      0));
 	}
 	return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "unknown property %s",
 	                         property);
@@ -424,6 +457,7 @@ sg_bus_services_free(SgBusServices *self)
 {
 	if (self == NULL)
 		return;
+	g_clear_handle_id(&self->usage_idle, g_source_remove);
 	sd_bus_slot_unref(self->vtable_slot);
 	sd_bus_slot_unref(self->enumerator_slot);
 	sd_bus_unref(self->bus);
