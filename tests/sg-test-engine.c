@@ -18,6 +18,8 @@ sg_test_init_with_reaper(int *argc, char ***argv)
 	SgReaper *reaper;
 
 	g_test_init(argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	/* A failed assertion skips the teardown: the services must not outlive the test. */
+	sg_test_install_abort_cleanup_children();
 	reaper = sg_reaper_new(&error);
 	g_assert_no_error(error);
 	return reaper;

@@ -4,11 +4,15 @@
 
 #include "sg-test.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/stat.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 void
 sg_test_remove_tree(const char *path)
@@ -89,14 +93,89 @@ sg_test_forget_tracked(void)
 	memset(tracked_pids, 0, sizeof tracked_pids);
 }
 
+static gboolean kill_all_children;
+
+/* The parent PID in a /proc/PID/stat line (after the last ')'), or -1. */
+static pid_t
+stat_ppid(const char *line)
+{
+	const char *p = strrchr(line, ')');
+
+	if (p == NULL || p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
+		return -1;
+	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+/*
+ * SIGKILLs every child of this process, with raw system calls only (it runs from a signal
+ * handler); a few passes catch what the killed ones leave to a subreaper.
+ */
+static void
+kill_children(void)
+{
+	static char entries[8192];
+	static char line[512];
+	pid_t self = getpid();
+
+	for (int pass = 0; pass < 3; pass++) {
+		int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		long n;
+
+		if (dir < 0)
+			return;
+		while ((n = syscall(SYS_getdents64, dir, entries, sizeof(entries))) > 0) {
+			for (long off = 0; off < n;) {
+				struct {
+					guint64 ino;
+					gint64 off;
+					unsigned short reclen;
+					unsigned char type;
+					char name[];
+				} *entry = (void *)(entries + off);
+				char path[64];
+				pid_t pid = (pid_t)strtol(entry->name, NULL, 10);
+				ssize_t got;
+				int fd;
+
+				off += entry->reclen;
+				if (pid <= 0 || pid == self)
+					continue;
+				g_snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+				fd = open(path, O_RDONLY | O_CLOEXEC);
+				if (fd < 0)
+					continue;
+				got = read(fd, line, sizeof(line) - 1);
+				close(fd);
+				if (got <= 0)
+					continue;
+				line[got] = '\0';
+				if (stat_ppid(line) == self)
+					kill(pid, SIGKILL);
+			}
+		}
+		close(dir);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
 static void
 abort_cleanup_cb(int sig)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(tracked_pids); i++)
 		if (tracked_pids[i] > 0)
 			kill(tracked_pids[i], SIGKILL);
+	if (kill_all_children)
+		kill_children();
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+void
+sg_test_install_abort_cleanup_children(void)
+{
+	kill_all_children = TRUE;
+	sg_test_install_abort_cleanup();
 }
 
 void

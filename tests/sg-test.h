@@ -21,6 +21,9 @@ const char *sg_test_helper_path(void);
  * reaped. sg_test_kill_tracked() kills and reaps those still tracked (teardown).
  */
 void sg_test_install_abort_cleanup(void);
+/* The same, and every child of the test process is killed too: for tests whose children
+ * are started by the engine (a subreaper), not tracked one by one. */
+void sg_test_install_abort_cleanup_children(void);
 void sg_test_track_pid(pid_t pid);
 void sg_test_untrack_pid(pid_t pid);
 void sg_test_kill_tracked(void);
