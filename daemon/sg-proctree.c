@@ -34,6 +34,7 @@ typedef struct {
 	guint64 utime;
 	guint64 stime;
 	guint64 start_time;
+	gint64 rss_pages;
 } ProcStat;
 
 void
@@ -103,8 +104,8 @@ parse_stat(const char *line, ProcStat *ret_stat)
 		return FALSE;
 	stat.state = close_paren[2];
 	p = close_paren + 3;
-	/* Fields 4 (ppid) to 22 (starttime). */
-	for (int field = 4; field <= 22; field++) {
+	/* Fields 4 (ppid) to 24 (rss). */
+	for (int field = 4; field <= 24; field++) {
 		gint64 value;
 
 		if (*p != ' ')
@@ -133,6 +134,9 @@ parse_stat(const char *line, ProcStat *ret_stat)
 			break;
 		case 22:
 			stat.start_time = (guint64)value;
+			break;
+		case 24:
+			stat.rss_pages = value;
 			break;
 		default:
 			break;
@@ -187,24 +191,18 @@ sg_proctree_start_time(pid_t pid)
 gboolean
 sg_proctree_read_usage(pid_t pid, gint64 *ret_cpu_usec, gint64 *ret_rss_bytes)
 {
-	char path[32];
-	char buf[256];
 	ProcStat stat;
 	long ticks = sysconf(_SC_CLK_TCK);
 	long page_size = sysconf(_SC_PAGESIZE);
-	unsigned long long size_pages, resident_pages;
 
+	/* One read of stat, whose RSS is also what status's own /proc scan counts. */
 	if (pid <= 0 || !read_stat_at(AT_FDCWD, pid, &stat) || stat.state == 'Z' ||
 	    stat.state == 'X')
-		return FALSE;
-	g_snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	if (read_small_file_at(AT_FDCWD, path, buf, sizeof(buf)) <= 0 ||
-	    sscanf(buf, "%llu %llu", &size_pages, &resident_pages) != 2)
 		return FALSE;
 	if (ticks <= 0)
 		ticks = 100;
 	*ret_cpu_usec = (gint64)((stat.utime + stat.stime) * G_USEC_PER_SEC / (guint64)ticks);
-	*ret_rss_bytes = (gint64)(resident_pages * (unsigned long long)page_size);
+	*ret_rss_bytes = MAX(stat.rss_pages, 0) * (gint64)page_size;
 	return TRUE;
 }
 
