@@ -5,13 +5,7 @@
 #include <glib.h>
 
 #include "sg-cron.h"
-
-/* Limits on what one file may declare (the file itself is capped by sg-yaml.h). */
-#define SG_CONFIG_MAX_SERVICES 10000
-#define SG_CONFIG_MAX_ITEMS    4096 /* exec arguments, dependencies, env vars per block */
-#define SG_SERVICE_NAME_MAX    64
-#define SG_DURATION_MAX_MS     ((guint64)30 * 24 * 3600 * 1000)
-#define SG_LOG_FILES_MAX       100
+#include "sg-limits.h"
 
 typedef enum {
 	SG_RESTART_NEVER,

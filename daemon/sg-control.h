@@ -4,13 +4,8 @@
 
 #include <glib.h>
 
+#include "sg-limits.h"
 #include "sg-supervisor.h"
-
-/* Limits on what one client may make the daemon hold. */
-#define SG_CONTROL_LINE_MAX      (1024 * 1024)     /* one request line */
-#define SG_CONTROL_OUTPUT_MAX    (4 * 1024 * 1024) /* unread output before a disconnect */
-#define SG_CONTROL_CLIENTS_MAX   1024
-#define SG_CONTROL_LOG_LINES_MAX 10000
 
 typedef struct _SgControl SgControl;
 

@@ -4,8 +4,7 @@
 
 #include <glib.h>
 
-/* At most this many bytes per env file, and this many bytes per line. */
-#define SG_ENVFILE_MAX_BYTES (1024 * 1024)
+#include "sg-limits.h"
 
 /*
  * Parses an env file into an ordered list of (key, value) pairs, the last duplicate

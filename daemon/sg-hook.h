@@ -6,8 +6,7 @@
 
 #include "sg-config.h"
 #include "sg-engine.h"
-
-#define SG_HOOK_QUEUE_MAX 16
+#include "sg-limits.h"
 
 typedef struct _SgHookQueue SgHookQueue;
 

@@ -4,9 +4,7 @@
 
 #include <glib.h>
 
-/* Rotation defaults of SPEC section 2: past 10 MiB, keeping supervisor.log.1 ... .5. */
-#define SG_LOG_MAX_BYTES ((guint64)10 * 1024 * 1024)
-#define SG_LOG_MAX_FILES 5
+#include "sg-limits.h"
 
 /* The numeric values are those of `--log-level 0-5`. */
 typedef enum {

@@ -5,10 +5,8 @@
 #include <glib.h>
 
 #include "sg-engine.h"
+#include "sg-limits.h"
 #include "sg-service.h"
-
-#define SG_LOGS_LINES_DEFAULT 50
-#define SG_LOGS_BYTES_MAX     (4 * 1024 * 1024) /* of one answer */
 
 typedef struct {
 	GPtrArray *lines;     /* char*, oldest first, file by file */

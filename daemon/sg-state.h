@@ -6,8 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <sys/types.h>
 
-/* A state file larger than this is not read: it is reported as corrupt. */
-#define SG_STATE_MAX_FILE_SIZE (64 * 1024 * 1024)
+#include "sg-limits.h"
 
 typedef enum {
 	SG_STATE_READ_NONE = 0,

@@ -4,12 +4,7 @@
 
 #include <glib.h>
 
-/* Limits of SPEC section 3, against hostile or accidental inputs. */
-#define SG_YAML_MAX_FILE_BYTES (8 * 1024 * 1024)
-#define SG_YAML_MAX_DEPTH      64
-/* Total nodes of the tree once every alias is counted as a copy of its anchor, against
- * "billion laughs". */
-#define SG_YAML_MAX_EXPANDED_NODES 100000
+#include "sg-limits.h"
 
 typedef enum {
 	SG_YAML_SCALAR,

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* Every limit on user-controlled sizes and counts, in one place (docs/limits.md lists them). */
+#pragma once
+
+#include <glib.h>
+
+/* The configuration file (SPEC section 3): bytes, nesting, and nodes once every alias is
+ * counted as a copy of its anchor (against "billion laughs"). */
+#define SG_YAML_MAX_FILE_BYTES     (8 * 1024 * 1024)
+#define SG_YAML_MAX_DEPTH          64
+#define SG_YAML_MAX_EXPANDED_NODES 100000
+
+/* What one configuration may declare. */
+#define SG_CONFIG_MAX_SERVICES 10000
+#define SG_CONFIG_MAX_ITEMS    4096 /* exec arguments, dependencies, env vars per block */
+#define SG_SERVICE_NAME_MAX    64
+#define SG_DURATION_MAX_MS     ((guint64)30 * 24 * 3600 * 1000)
+#define SG_LOG_FILES_MAX       100
+
+/* One env file, and one line of it. */
+#define SG_ENVFILE_MAX_BYTES (1024 * 1024)
+
+/* A state file larger than this is not read: it is reported as corrupt. */
+#define SG_STATE_MAX_FILE_SIZE (64 * 1024 * 1024)
+
+/* supervisor.log rotation (SPEC section 2): past 10 MiB, keeping .1 ... .5. */
+#define SG_LOG_MAX_BYTES ((guint64)10 * 1024 * 1024)
+#define SG_LOG_MAX_FILES 5
+
+/* What one control-socket client may make the daemon hold. */
+#define SG_CONTROL_LINE_MAX      (1024 * 1024)     /* one request line */
+#define SG_CONTROL_OUTPUT_MAX    (4 * 1024 * 1024) /* unread output before a disconnect */
+#define SG_CONTROL_CLIENTS_MAX   1024
+#define SG_CONTROL_LOG_LINES_MAX 10000
+
+/* One answer of `logs` (socket and GetLogs). */
+#define SG_LOGS_LINES_DEFAULT 50
+#define SG_LOGS_BYTES_MAX     (4 * 1024 * 1024)
+
+/* Hook runs queued per service while one runs. */
+#define SG_HOOK_QUEUE_MAX 16
