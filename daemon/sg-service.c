@@ -120,19 +120,26 @@ emit_changed(SgService *service)
 
 /* ---- environment and hooks ---- */
 
+/*
+ * The instance gets every marker. Helpers (hooks, health-check commands, skip, pre_start)
+ * get SYSTEMG_SERVICE, so that one script can serve several services, but never the state
+ * id or an invocation id: the marker scan must never take them for the service.
+ */
 static char **
 service_environ(SgService *service, gboolean with_markers)
 {
 	char **env = sg_config_service_environ(service->config, service->cfg);
 
-	if (with_markers) {
-		env = g_environ_setenv(env, "SYSTEMG_SERVICE", service->cfg->name, TRUE);
-		env = g_environ_setenv(env, "SYSTEMG_STATE_ID", service->engine->state_id, TRUE);
-		env = g_environ_setenv(env, "SYSTEMG_INVOCATION_ID", service->invocation_id, TRUE);
-		if (service->notify != NULL)
-			env = g_environ_setenv(env, "NOTIFY_SOCKET",
-			                       sg_notify_socket_address(service->notify), TRUE);
+	env = g_environ_setenv(env, "SYSTEMG_SERVICE", service->cfg->name, TRUE);
+	if (!with_markers) {
+		env = g_environ_unsetenv(env, "SYSTEMG_STATE_ID");
+		return g_environ_unsetenv(env, "SYSTEMG_INVOCATION_ID");
 	}
+	env = g_environ_setenv(env, "SYSTEMG_STATE_ID", service->engine->state_id, TRUE);
+	env = g_environ_setenv(env, "SYSTEMG_INVOCATION_ID", service->invocation_id, TRUE);
+	if (service->notify != NULL)
+		env = g_environ_setenv(env, "NOTIFY_SOCKET",
+		                       sg_notify_socket_address(service->notify), TRUE);
 	return env;
 }
 
@@ -144,7 +151,6 @@ run_hook(SgService *service, SgHookKind kind)
 
 	if (hook->command == NULL)
 		return;
-	/* Hooks are helpers: the service's environment without its markers. */
 	env = service_environ(service, FALSE);
 	sg_hook_queue_push(service->hooks, kind, hook, env, service->cfg->working_dir,
 	                   service->exit_code, service->exit_signal);
@@ -641,6 +647,8 @@ after_instance(SgService *service, int wait_status)
 		restart = FALSE;
 	if (!service->ready && failure)
 		service->failed_before_ready = TRUE;
+	/* The instance is over and has had its last hook: a later stop runs none for it. */
+	service->ready = FALSE;
 
 	if (restart && service->cfg->max_restarts >= 0 &&
 	    service->restart_count >= (guint)service->cfg->max_restarts) {
