@@ -428,7 +428,8 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *scan, gboolean color
 		state_text = annotated;
 	}
 	print_field(stream, _("State"), state_text);
-	if (cause != NULL && !active)
+	/* Also while starting or stopping: "waiting for db", "stopping processes left behind". */
+	if (cause != NULL)
 		print_field(stream, _("Cause"), cause);
 	if (has_pid) {
 		g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, pid);

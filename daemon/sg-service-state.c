@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Service state names, shared by the engine, the state files, the socket and the bus. */
+/* Service state and health names, shared by the engine, the state files, the socket and the bus. */
 #include "config.h"
 
 #include "sg-service-state.h"
@@ -30,4 +30,20 @@ sg_service_state_from_string(const char *name, SgServiceState *ret_state)
 		}
 	}
 	return FALSE;
+}
+
+const char *
+sg_health_status_to_string(SgHealthStatus status)
+{
+	switch (status) {
+	case SG_HEALTH_STARTING:
+		return "starting";
+	case SG_HEALTH_HEALTHY:
+		return "healthy";
+	case SG_HEALTH_UNHEALTHY:
+		return "unhealthy";
+	case SG_HEALTH_NONE:
+	default:
+		return "none";
+	}
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The states of a service (SPEC section 4): the one place their names are spelled. */
+/* The states of a service (SPEC section 4) and of its health: the one place their names are
+ * spelled. */
 #pragma once
 
 #include <glib.h>
@@ -22,3 +23,12 @@ typedef enum {
 const char *sg_service_state_to_string(SgServiceState state);
 /* FALSE for an unknown name. */
 gboolean sg_service_state_from_string(const char *name, SgServiceState *ret_state);
+
+typedef enum {
+	SG_HEALTH_NONE,     /* no check configured */
+	SG_HEALTH_STARTING, /* the check has not passed yet for this instance */
+	SG_HEALTH_HEALTHY,
+	SG_HEALTH_UNHEALTHY,
+} SgHealthStatus;
+
+const char *sg_health_status_to_string(SgHealthStatus status);

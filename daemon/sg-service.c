@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "sg-service.h"
+#include "sg-service-private.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -28,63 +29,6 @@
 #define STABLE_BACKOFFS 10
 #define STABLE_MIN_MS   10000
 
-typedef enum {
-	INTENT_NONE,
-	INTENT_STOP,         /* the operator's stop: ends stopped */
-	INTENT_BLOCK,        /* a dependency failed: ends blocked */
-	INTENT_CHECK_FAILED, /* the health check failed: ends as a failed instance */
-} StopIntent;
-
-struct _SgService {
-	SgEngine *engine;
-	SgConfig *config;
-	const SgServiceConfig *cfg;
-	SgServiceEvents events;
-	gpointer events_data;
-
-	SgServiceState state;
-	char *cause;
-	guint restart_count;
-	int exit_code;
-	int exit_signal;
-	SgHealthStatus health;
-	gboolean failed_before_ready;
-	gboolean orphaned;
-	/* The instance was started by an earlier supervisor: its exit status is unknown. */
-	gboolean adopted;
-
-	/* The current instance. */
-	pid_t pid;
-	guint64 proc_start_time;
-	char *invocation_id;
-	gint64 started_at_usec;
-	gboolean ready;
-	gboolean automatic; /* started by the restart policy, not by the operator */
-	gboolean exec_failed;
-	int status_fd;
-	guint status_source;
-	char *spawn_error;
-
-	SgLogFile *stdout_log;
-	SgLogFile *stderr_log;
-	SgNotifySocket *notify;
-	SgHealthProbe *probe;
-	SgCommand *helper; /* skip or pre_start */
-	SgHookQueue *hooks;
-	guint settle_timer;
-	guint backoff_timer;
-	guint stable_timer;
-	SgCronJob *cron_job; /* cron jobs: their record, kept by the scheduler */
-
-	/* Stopping: processes are being stopped, either after an exit (leftovers) or on request. */
-	StopIntent intent;
-	SgContainStop *contain_stop;
-	gboolean contain_pending;
-	gboolean main_gone; /* the main process has been reaped (or there was none) */
-	int last_wait_status;
-	GSList *stop_waiters; /* StopWaiter* */
-};
-
 typedef struct {
 	SgServiceDoneFunc done;
 	gpointer user_data;
@@ -106,6 +50,9 @@ set_state(SgService *service, SgServiceState state, const char *cause)
 	g_free(service->cause);
 	service->cause = new_cause;
 	service->state = state;
+	if (state != SG_SERVICE_BACKOFF && state != SG_SERVICE_STARTING &&
+	    state != SG_SERVICE_STOPPING)
+		service->recovering = FALSE;
 	if (old != state)
 		service->events.state_changed(service, old, service->events_data);
 	else
@@ -550,6 +497,7 @@ sg_service_start(SgService *service)
 		emit_changed(service);
 	}
 	service->failed_before_ready = FALSE;
+	service->recovering = FALSE;
 	start_instance(service, FALSE);
 }
 
@@ -616,6 +564,17 @@ backoff_cb(gpointer user_data)
 	start_instance(service, TRUE);
 }
 
+/* The restart policy's next start; until then the service is in backoff, recovering. */
+static void
+arm_backoff(SgService *service, guint64 delay_ms)
+{
+	service->recovering = TRUE;
+	service->restart_due_usec =
+	        sg_clock_monotonic_usec(service->engine->clock) + (gint64)delay_ms * 1000;
+	service->backoff_timer =
+	        sg_clock_add_timeout(service->engine->clock, delay_ms, backoff_cb, service);
+}
+
 /* The instance is over and nothing of it is left: restart, or settle in a final state. */
 static void
 after_instance(SgService *service, int wait_status)
@@ -664,8 +623,7 @@ after_instance(SgService *service, int wait_status)
 		sg_engine_log(service->engine, SG_LOG_INFO,
 		              "%s will restart in %" G_GUINT64_FORMAT " ms (restart %u)",
 		              service->cfg->name, delay, service->restart_count);
-		service->backoff_timer =
-		        sg_clock_add_timeout(service->engine->clock, delay, backoff_cb, service);
+		arm_backoff(service, delay);
 		set_state(service, SG_SERVICE_BACKOFF, cause);
 		return;
 	}
@@ -1064,8 +1022,7 @@ sg_service_adopt(SgService *service, const SgServiceAdoption *adoption, GError *
 		              "%s was waiting to be restarted: restart in %" G_GUINT64_FORMAT
 		              " ms (restart %u)",
 		              service->cfg->name, delay, service->restart_count);
-		service->backoff_timer =
-		        sg_clock_add_timeout(engine->clock, delay, backoff_cb, service);
+		arm_backoff(service, delay);
 		set_state(service, SG_SERVICE_BACKOFF, adoption->cause);
 		return TRUE;
 	}
@@ -1121,7 +1078,7 @@ sg_service_set_config(SgService *service, SgConfig *config, const SgServiceConfi
 	}
 }
 
-/* ---- life and accessors ---- */
+/* ---- life ---- */
 
 SgService *
 sg_service_new(SgEngine *engine, SgConfig *config, const SgServiceConfig *service_config,
@@ -1171,90 +1128,6 @@ sg_service_free(SgService *service)
 	g_free(service);
 }
 
-const char *
-sg_service_get_name(SgService *service)
-{
-	return service->cfg->name;
-}
-
-const SgServiceConfig *
-sg_service_get_config(SgService *service)
-{
-	return service->cfg;
-}
-
-SgServiceState
-sg_service_get_state(SgService *service)
-{
-	return service->state;
-}
-
-pid_t
-sg_service_get_pid(SgService *service)
-{
-	return service->pid;
-}
-
-guint64
-sg_service_get_proc_start_time(SgService *service)
-{
-	return service->pid > 0 ? service->proc_start_time : 0;
-}
-
-const char *
-sg_service_get_invocation_id(SgService *service)
-{
-	return service->invocation_id;
-}
-
-gint64
-sg_service_get_started_at(SgService *service)
-{
-	return service->started_at_usec;
-}
-
-guint
-sg_service_get_restart_count(SgService *service)
-{
-	return service->restart_count;
-}
-
-int
-sg_service_get_exit_code(SgService *service)
-{
-	return service->exit_code;
-}
-
-int
-sg_service_get_exit_signal(SgService *service)
-{
-	return service->exit_signal;
-}
-
-const char *
-sg_service_get_cause(SgService *service)
-{
-	return service->cause;
-}
-
-gint64
-sg_service_get_next_run(SgService *service)
-{
-	return service->cron_job != NULL ? sg_cron_job_get_next_run(service->cron_job) : 0;
-}
-
-const char *
-sg_service_get_last_result(SgService *service)
-{
-	return service->cron_job != NULL ? sg_cron_job_get_last_result(service->cron_job) : NULL;
-}
-
-gboolean
-sg_service_is_orphaned(SgService *service)
-{
-	return service->orphaned;
-}
-
 void
 sg_service_set_orphaned(SgService *service, gboolean orphaned)
 {
@@ -1264,52 +1137,4 @@ sg_service_set_orphaned(SgService *service, gboolean orphaned)
 		set_state(service, SG_SERVICE_ORPHANED, NULL);
 	else if (!orphaned && service->state == SG_SERVICE_ORPHANED)
 		set_state(service, SG_SERVICE_RUNNING, NULL);
-}
-
-SgHealthStatus
-sg_service_get_health(SgService *service)
-{
-	return service->health;
-}
-
-const char *
-sg_health_status_to_string(SgHealthStatus status)
-{
-	switch (status) {
-	case SG_HEALTH_STARTING:
-		return "starting";
-	case SG_HEALTH_HEALTHY:
-		return "healthy";
-	case SG_HEALTH_UNHEALTHY:
-		return "unhealthy";
-	case SG_HEALTH_NONE:
-	default:
-		return "none";
-	}
-}
-
-gboolean
-sg_service_failed_before_ready(SgService *service)
-{
-	return service->failed_before_ready;
-}
-
-gboolean
-sg_service_satisfies(SgService *service, SgCondition condition)
-{
-	switch (service->state) {
-	case SG_SERVICE_EXITED:
-	case SG_SERVICE_SKIPPED:
-		return TRUE;
-	case SG_SERVICE_RUNNING:
-		return condition == SG_CONDITION_READY && service->ready;
-	default:
-		return FALSE;
-	}
-}
-
-gboolean
-sg_service_is_active(SgService *service)
-{
-	return service->pid > 0 || service->contain_pending;
 }

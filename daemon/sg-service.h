@@ -12,13 +12,6 @@
 
 typedef struct _SgService SgService;
 
-typedef enum {
-	SG_HEALTH_NONE,     /* no check configured */
-	SG_HEALTH_STARTING, /* the check has not passed yet for this instance */
-	SG_HEALTH_HEALTHY,
-	SG_HEALTH_UNHEALTHY,
-} SgHealthStatus;
-
 typedef struct {
 	/* Every state change, after the service's fields are updated. */
 	void (*state_changed)(SgService *service, SgServiceState old_state, gpointer user_data);
@@ -52,7 +45,6 @@ const char *sg_service_get_last_result(SgService *service);
 gboolean sg_service_is_orphaned(SgService *service);
 /* A running orphan's state is SG_SERVICE_ORPHANED; taken back, it is running again. */
 void sg_service_set_orphaned(SgService *service, gboolean orphaned);
-const char *sg_health_status_to_string(SgHealthStatus status);
 /* The last instance crashed or failed before it was ready (sysg start's exit status). */
 gboolean sg_service_failed_before_ready(SgService *service);
 
@@ -60,6 +52,13 @@ gboolean sg_service_failed_before_ready(SgService *service);
 gboolean sg_service_satisfies(SgService *service, SgCondition condition);
 /* A process of the service exists (or is being stopped). */
 gboolean sg_service_is_active(SgService *service);
+/* Active, or a helper (skip, pre_start) prepares an instance. */
+gboolean sg_service_is_busy(SgService *service);
+/* An instance ended on its own and a restart is coming or under way (backoff, then starting
+ * again); FALSE once it is ready, in a final state, or started by the operator. */
+gboolean sg_service_is_recovering(SgService *service);
+/* When the pending restart is due (monotonic usec on the engine's clock); 0: none. */
+gint64 sg_service_get_restart_due(SgService *service);
 
 /* Starts an instance now (dependencies are the caller's business): skip, pre_start, spawn. */
 void sg_service_start(SgService *service);

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "sg-adopt.h"
+#include "sg-depends.h"
 #include "sg-error.h"
 #include "sg-scheduler.h"
 #include "sg-problem.h"
@@ -75,6 +76,12 @@ lookup(SgSupervisor *supervisor, const char *name)
 	return g_hash_table_lookup(supervisor->by_name, name);
 }
 
+static SgService *
+lookup_cb(const char *name, gpointer user_data)
+{
+	return lookup(user_data, name);
+}
+
 static GPtrArray *
 dependents_of(SgSupervisor *supervisor, SgService *service)
 {
@@ -90,7 +97,8 @@ waits_for_dependencies(SgService *service)
 	case SG_SERVICE_BLOCKED:
 		return TRUE;
 	case SG_SERVICE_STARTING:
-		return !sg_service_is_active(service) && sg_service_get_pid(service) == 0;
+		/* Waiting, not preparing an instance (skip, pre_start). */
+		return !sg_service_is_busy(service) && sg_service_get_pid(service) == 0;
 	default:
 		return FALSE;
 	}
@@ -103,8 +111,7 @@ waits_for_dependencies(SgService *service)
 static void
 evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request)
 {
-	const SgServiceConfig *cfg = sg_service_get_config(service);
-	g_autoptr(GString) waiting = g_string_new(NULL);
+	g_autofree char *cause = NULL;
 	SgServiceState state = sg_service_get_state(service);
 
 	if (supervisor->stopping_all || !g_hash_table_contains(supervisor->wanted, service))
@@ -116,30 +123,21 @@ evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request
 	if (state == SG_SERVICE_BACKOFF && !explicit_request)
 		return;
 
-	for (guint i = 0; i < cfg->n_depends_on; i++) {
-		SgService *dep = lookup(supervisor, cfg->depends_on[i].service);
-		SgServiceState dep_state = sg_service_get_state(dep);
-
-		if (sg_service_satisfies(dep, cfg->depends_on[i].condition))
-			continue;
-		if (dep_state == SG_SERVICE_FAILED || dep_state == SG_SERVICE_BLOCKED) {
-			g_autofree char *cause =
-			        g_strdup_printf("dependency %s is %s", sg_service_get_name(dep),
-			                        sg_service_state_to_string(dep_state));
-			if (state != SG_SERVICE_BLOCKED ||
-			    g_strcmp0(sg_service_get_cause(service), cause) != 0)
-				sg_service_block(service, cause);
-			return;
-		}
-		g_string_append_printf(waiting, "%s%s", waiting->len > 0 ? ", " : "",
-		                       sg_service_get_name(dep));
-	}
-	if (waiting->len > 0) {
-		g_autofree char *cause = g_strdup_printf("waiting for %s", waiting->str);
+	switch (sg_depends_judge(sg_service_get_config(service), lookup_cb, supervisor,
+	                         sg_clock_monotonic_usec(supervisor->engine->clock), &cause)) {
+	case SG_DEPENDS_BLOCKED:
+		if (state != SG_SERVICE_BLOCKED ||
+		    g_strcmp0(sg_service_get_cause(service), cause) != 0)
+			sg_service_block(service, cause);
+		break;
+	case SG_DEPENDS_WAITING:
 		sg_service_set_waiting(service, cause);
-		return;
+		break;
+	case SG_DEPENDS_SATISFIED:
+	default:
+		sg_service_start(service);
+		break;
 	}
-	sg_service_start(service);
 }
 
 /* Marks a service and the stopped or failed services it depends on as wanted. */
@@ -293,9 +291,7 @@ service_state_changed_cb(SgService *service, SgServiceState old_state, gpointer 
 		if (state == SG_SERVICE_FAILED || state == SG_SERVICE_BLOCKED) {
 			/* No restart is coming: the dependents go down too, and come back
 			 * when it is ready again. */
-			g_autofree char *cause =
-			        g_strdup_printf("dependency %s is %s", sg_service_get_name(service),
-			                        sg_service_state_to_string(state));
+			g_autofree char *cause = sg_depends_failed_cause(service);
 			if (sg_service_get_state(dependent) != SG_SERVICE_BLOCKED) {
 				if (sg_service_is_active(dependent))
 					sg_engine_log(supervisor->engine, SG_LOG_WARN,
@@ -303,8 +299,8 @@ service_state_changed_cb(SgService *service, SgServiceState old_state, gpointer 
 					              sg_service_get_name(dependent), cause);
 				sg_service_block(dependent, cause);
 			}
-		} else if (sg_service_satisfies(service, SG_CONDITION_READY) ||
-		           sg_service_satisfies(service, SG_CONDITION_COMPLETED)) {
+		} else {
+			/* Ready, or a change that waiting dependents tell (backoff blocks them). */
 			evaluate(supervisor, dependent, FALSE);
 		}
 	}

@@ -41,11 +41,15 @@ class Project(sgtest.Project):
         with open(os.path.join(self.state, "pid.json")) as f:
             return json.load(f)["services"]
 
-    def running(self, name):
+    def recorded(self, name):
+        """The status state.json records for name, or None."""
         try:
-            return self.state_json()["services"][name]["status"] == "running"
+            return self.state_json()["services"][name]["status"]
         except (OSError, KeyError, ValueError):
-            return False
+            return None
+
+    def running(self, name):
+        return self.recorded(name) == "running"
 
     def close(self):
         self.stop_supervisor()
@@ -131,6 +135,30 @@ def test_daemonize_reports_failures(p):
     assert stop.returncode == 0, stop
     # stop returns once the supervisor released its lock; its exit follows at once
     wait_for(lambda: not alive(pid), "the supervisor to exit")
+
+
+@with_project('version: "1"\nservices:\n'
+              '  db:\n    command: "test -f DIR/ok && exec HELPER pause; exit 3"\n'
+              '    restart_policy: on-failure\n    backoff: 1s\n'
+              '  api:\n    exec: ["HELPER", "pause"]\n    depends_on: [db]\n'
+              '  slow:\n    exec: ["HELPER", "pause"]\n    health_check: { notify: true }\n'
+              '  web:\n    exec: ["HELPER", "pause"]\n    depends_on: [slow]\n')
+def test_dependents_say_why_they_wait(p):
+    p.sysgd()
+    # db keeps failing before it is ready: api is blocked, and says by what
+    wait_for(lambda: p.recorded("api") == "blocked", "api to be blocked")
+    status = {s["name"]: s for s in json.loads(p.sysg("status", "--json").stdout)["services"]}
+    assert status["api"]["state"] == "blocked" and status["api"]["pid"] is None, status["api"]
+    assert status["api"]["cause"].startswith("waiting for db: "), status["api"]
+    # web waits for slow's first readiness: starting, with the cause in the text status too
+    assert status["web"]["state"] == "starting", status["web"]
+    assert status["web"]["cause"] == "waiting for slow", status["web"]
+    text = p.sysg("status").stdout
+    assert "waiting for slow" in text, text
+    assert "waiting for db: " in text, text
+    # db recovers: api starts by itself
+    p.write("", "ok")
+    wait_for(lambda: p.running("api"), "api to run once db is ready")
 
 
 @with_project('version: "1"\nservices:\n'
@@ -233,7 +261,8 @@ def test_example_runs():
 def main():
     tests = [test_sigterm_stops_everything, test_second_supervisor_refused,
              test_stale_pid_file_removed, test_idle_supervisor_sleeps,
-             test_daemonize_reports_failures, test_daemonize_all_up,
+             test_daemonize_reports_failures, test_dependents_say_why_they_wait,
+             test_daemonize_all_up,
              test_stop_without_supervisor, test_open_file_limit_restored,
              test_cgroup_containment, test_example_runs]
     for test in tests:
