@@ -9,6 +9,7 @@
 
 #include "sg-envfile.h"
 #include "sg-error.h"
+#include "sg-expand.h"
 #include "sg-problem.h"
 #include "sg-yaml.h"
 
@@ -28,6 +29,7 @@ typedef struct {
 	const char *dir;
 	char **base_env;
 	GHashTable *layers[N_LAYERS]; /* name -> value; the root layers are shared */
+	const char *service;          /* the service being loaded; NULL at the top level */
 } Loader;
 
 static const char *const top_keys[] = { "version", "env", "logs", "services", NULL };
@@ -363,58 +365,34 @@ layered_lookup(Loader *loader, EnvLayer below, const char *name)
 	return NULL;
 }
 
-static gboolean
-is_name_char(char c, gboolean first)
+typedef struct {
+	Loader *loader;
+	EnvLayer below; /* the layers a value sees: those below its own */
+} Scope;
+
+/* The markers first: they are the last layer, whatever the layers below say. */
+static const char *
+scope_lookup_cb(const char *name, gpointer user_data, char **ret_refusal)
 {
-	return c == '_' || g_ascii_isalpha(c) || (!first && g_ascii_isdigit(c));
+	Scope *scope = user_data;
+	const char *value;
+
+	if (sg_expand_marker(name, scope->loader->service, &value, ret_refusal))
+		return value;
+	return layered_lookup(scope->loader, scope->below, name);
 }
 
-/*
- * Expands ${NAME} from the layers below `below`; $$ is a literal $ and any other $ stays
- * as written. Reports an undefined or malformed reference at node.
- */
+/* Expands text from the layers below `below`, reporting a bad reference at node. */
 static char *
 expand(Loader *loader, const SgYamlNode *node, const char *path, const char *text, EnvLayer below)
 {
-	GString *out = g_string_sized_new(strlen(text));
+	Scope scope = { loader, below };
+	g_autofree char *message = NULL;
+	char *expanded = sg_expand(text, scope_lookup_cb, &scope, &message);
 
-	for (const char *p = text; *p != '\0'; p++) {
-		const char *end, *value;
-		g_autofree char *name = NULL;
-
-		if (p[0] != '$' || (p[1] != '$' && p[1] != '{')) {
-			g_string_append_c(out, *p);
-			continue;
-		}
-		if (p[1] == '$') {
-			g_string_append_c(out, '$');
-			p++;
-			continue;
-		}
-		end = strchr(p + 2, '}');
-		if (end == NULL) {
-			error_at(loader, node, path, _("unterminated \"${\" in \"%s\""), text);
-			return g_string_free(out, TRUE), NULL;
-		}
-		name = g_strndup(p + 2, (gsize)(end - p - 2));
-		for (const char *c = name; *c != '\0' || c == name; c++) {
-			if (!is_name_char(*c, c == name)) {
-				error_at(loader, node, path,
-				         _("invalid variable name \"${%s}\" (use $$ for a "
-				           "literal $)"),
-				         name);
-				return g_string_free(out, TRUE), NULL;
-			}
-		}
-		value = layered_lookup(loader, below, name);
-		if (value == NULL) {
-			error_at(loader, node, path, _("undefined variable \"%s\""), name);
-			return g_string_free(out, TRUE), NULL;
-		}
-		g_string_append(out, value);
-		p = end;
-	}
-	return g_string_free(out, FALSE);
+	if (expanded == NULL)
+		error_at(loader, node, path, "%s", message);
+	return expanded;
 }
 
 static char *
@@ -1451,7 +1429,9 @@ load_services(Loader *loader, const SgYamlNode *root, const SgLogLimits *root_lo
 		draft->config->column = service_pair->key->column;
 		draft->key = service_pair->key;
 		draft->dep_refs = g_ptr_array_new_with_free_func((GDestroyNotify)dep_ref_free);
+		loader->service = name;
 		load_service(loader, service_pair->key, service_pair->value, root_logs, draft);
+		loader->service = NULL;
 		draft->config->env = flatten_file_layers(loader);
 		clear_layer(loader, LAYER_SERVICE_FILE);
 		clear_layer(loader, LAYER_SERVICE_VARS);

@@ -9,138 +9,8 @@
 #include "sg-config.h"
 #include "sg-error.h"
 #include "sg-problem.h"
+#include "sg-test-config.h"
 #include "sg-test.h"
-
-/* The supervisor's environment as the tests pretend it to be. */
-static char *base_env[] = {
-	"PATH=/usr/bin:/bin",
-	"HOME=/home/tester",
-	"BASE=from-supervisor",
-	"NOTIFY_SOCKET=/run/user/1000/systemd/notify",
-	"INVOCATION_ID=0123",
-	"LISTEN_FDS=3",
-	"WATCHDOG_USEC=1000",
-	"JOURNAL_STREAM=8:1",
-	NULL,
-};
-
-typedef struct {
-	char *dir;
-	char *path;
-	GPtrArray *problems;
-	SgConfig *config;
-	GError *error;
-} Fixture;
-
-static void
-fixture_set_up(Fixture *f, gconstpointer data)
-{
-	g_autoptr(GError) error = NULL;
-
-	f->dir = g_dir_make_tmp("sg-config-XXXXXX", &error);
-	g_assert_no_error(error);
-	f->path = g_build_filename(f->dir, "systemg.yaml", NULL);
-	f->problems = sg_problem_list_new();
-}
-
-static void
-fixture_tear_down(Fixture *f, gconstpointer data)
-{
-	sg_test_remove_tree(f->dir);
-	g_free(f->dir);
-	g_free(f->path);
-	g_ptr_array_unref(f->problems);
-	g_clear_pointer(&f->config, sg_config_unref);
-	g_clear_error(&f->error);
-}
-
-static void
-write_file(Fixture *f, const char *name, const char *content)
-{
-	g_autofree char *path = g_build_filename(f->dir, name, NULL);
-	g_autoptr(GError) error = NULL;
-
-	g_file_set_contents(path, content, -1, &error);
-	g_assert_no_error(error);
-}
-
-static SgConfig *
-load(Fixture *f, const char *yaml)
-{
-	g_ptr_array_set_size(f->problems, 0);
-	g_clear_pointer(&f->config, sg_config_unref);
-	g_clear_error(&f->error);
-	g_file_set_contents(f->path, yaml, -1, NULL);
-	f->config = sg_config_load(f->path, "c.yaml", base_env, f->problems, &f->error);
-	return f->config;
-}
-
-/* The problems of one severity as "LINE:COLUMN: PATH: message" lines. */
-static char *
-problems_text(Fixture *f, SgProblemSeverity severity)
-{
-	GString *out = g_string_new(NULL);
-
-	for (guint i = 0; i < f->problems->len; i++) {
-		const SgProblem *p = g_ptr_array_index(f->problems, i);
-		g_autofree char *line = NULL;
-
-		if (p->severity != severity)
-			continue;
-		line = sg_problem_format(p);
-		g_assert_true(g_str_has_prefix(line, "c.yaml"));
-		g_string_append_printf(out, "%s%s", out->len > 0 ? "\n" : "",
-		                       line + strlen("c.yaml:"));
-	}
-	return g_string_free(out, FALSE);
-}
-
-static void
-assert_valid(Fixture *f, const char *yaml)
-{
-	if (load(f, yaml) == NULL) {
-		g_autofree char *text = problems_text(f, SG_PROBLEM_ERROR);
-		g_test_message("unexpected problems:\n%s", text);
-		g_assert_not_reached();
-	}
-	g_assert_no_error(f->error);
-}
-
-/*
- * Asserts the file is refused with exactly these problems, one per line, each written as
- * "LINE:COLUMN: PATH: start of message".
- */
-static void
-assert_refused(Fixture *f, const char *yaml, const char *expected)
-{
-	g_auto(GStrv) want = g_strsplit(expected, "\n", -1);
-	g_autofree char *text = NULL;
-	g_auto(GStrv) got = NULL;
-
-	g_assert_null(load(f, yaml));
-	g_assert_error(f->error, SG_ERROR, SG_ERROR_INVALID_CONFIG);
-	text = problems_text(f, SG_PROBLEM_ERROR);
-	got = g_strsplit(text, "\n", -1);
-	if (g_strv_length(got) != g_strv_length(want))
-		g_error("expected %u problems:\n%s\ngot:\n%s", g_strv_length(want), expected, text);
-	for (guint i = 0; want[i] != NULL; i++)
-		if (!g_str_has_prefix(got[i], want[i]))
-			g_error("problem %u: expected\n  %s\ngot\n  %s", i, want[i], got[i]);
-}
-
-static const SgServiceConfig *
-service(Fixture *f, const char *name)
-{
-	const SgServiceConfig *s = sg_config_lookup(f->config, name);
-	g_assert_nonnull(s);
-	return s;
-}
-
-static const char *
-env_value(const SgServiceConfig *s, const char *name)
-{
-	return g_environ_getenv(s->env, name);
-}
 
 /* ---- version and top level ---- */
 
@@ -210,33 +80,6 @@ test_booleans(Fixture *f, gconstpointer data)
 	               "    health_check: { notify: on }\n",
 	               "5:29: services.a.health_check.notify: \"on\" is not a boolean");
 }
-
-static void
-test_env_scalars_become_strings(Fixture *f, gconstpointer data)
-{
-	assert_valid(f,
-	             "version: \"1\"\n"
-	             "services:\n"
-	             "  a:\n"
-	             "    command: x\n"
-	             "    env:\n"
-	             "      vars: { PORT: 8080, DEBUG: true, RATIO: 0.5, EMPTY: ~, Q: \"7\" }\n");
-	g_assert_cmpstr(env_value(service(f, "a"), "PORT"), ==, "8080");
-	g_assert_cmpstr(env_value(service(f, "a"), "DEBUG"), ==, "true");
-	g_assert_cmpstr(env_value(service(f, "a"), "RATIO"), ==, "0.5");
-	g_assert_cmpstr(env_value(service(f, "a"), "EMPTY"), ==, "");
-	g_assert_cmpstr(env_value(service(f, "a"), "Q"), ==, "7");
-	assert_refused(f,
-	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
-	               "    env: { vars: { L: [1, 2] } }\n",
-	               "5:23: services.a.env.vars.L: expected a value, found a sequence");
-	assert_refused(f,
-	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
-	               "    env: { vars: { 1BAD: x } }\n",
-	               "5:20: services.a.env.vars.1BAD: invalid variable name \"1BAD\"");
-}
-
-/* ---- names ---- */
 
 static void
 test_names(Fixture *f, gconstpointer data)
@@ -390,113 +233,6 @@ test_shell_commands_untouched(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(service(f, "a")->hooks[SG_HOOK_ON_START_SUCCESS].command, ==,
 	                "echo ${NOPE}");
 }
-
-static void
-test_expansion(Fixture *f, gconstpointer data)
-{
-	write_file(f, "root.env", "ROOT_FILE=rf\nSHARED=root-file\n");
-	write_file(f, "svc-from-supervisor.env", "SVC_FILE=sf\nSHARED=service-file\n");
-	assert_valid(f,
-	             "version: \"1\"\n"
-	             "env:\n"
-	             "  file: \"root.env\"\n"
-	             "  vars: { ROOT_VAR: \"${ROOT_FILE}-rv\", SHARED: root-vars }\n"
-	             "services:\n"
-	             "  a:\n"
-	             "    exec: [\"/bin/echo\", \"${SHARED}\", \"$${BASE}\", \"$BASE\", \"${A}\"]\n"
-	             "    working_dir: \"${HOME}/work\"\n"
-	             "    env:\n"
-	             "      file: \"svc-${BASE}.env\"\n"
-	             "      vars:\n"
-	             "        A: \"${SHARED}+${SVC_FILE}\"\n"
-	             "        SHARED: \"${SHARED}!\"\n"
-	             "        HOME: \"/elsewhere\"\n"
-	             "        PORT: 9\n"
-	             "    health_check: { url: \"http://127.0.0.1:${PORT}/health\" }\n"
-	             "  b:\n"
-	             "    exec: [\"/bin/true\"]\n"
-	             "    env: { vars: { PORT: 1 } }\n"
-	             "    health_check: { tcp: \"localhost:${PORT}\" }\n");
-	/* exec sees every layer: the service's vars win */
-	g_assert_cmpstr(service(f, "a")->argv[1], ==, "service-file!");
-	g_assert_cmpstr(service(f, "a")->argv[2], ==, "${BASE}");
-	g_assert_cmpstr(service(f, "a")->argv[3], ==, "$BASE");
-	g_assert_cmpstr(service(f, "a")->argv[4], ==, "service-file+sf");
-	/* a service var sees only the layers below it */
-	g_assert_cmpstr(env_value(service(f, "a"), "ROOT_VAR"), ==, "rf-rv");
-	g_assert_cmpstr(env_value(service(f, "a"), "A"), ==, "service-file+sf");
-	g_assert_cmpstr(service(f, "a")->working_dir, ==, "/elsewhere/work");
-	g_assert_cmpstr(service(f, "a")->health_check.target, ==, "http://127.0.0.1:9/health");
-	g_assert_cmpstr(service(f, "b")->health_check.target, ==, "localhost:1");
-	g_assert_cmpstr(env_value(service(f, "b"), "SHARED"), ==, "root-vars");
-	g_assert_null(env_value(service(f, "b"), "SVC_FILE"));
-}
-
-static void
-test_expansion_refused(Fixture *f, gconstpointer data)
-{
-	assert_refused(
-	        f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${MISSING}\"]\n",
-	        "4:25: services.a.exec[1]: undefined variable \"MISSING\"");
-	/* no self-reference inside one layer */
-	assert_refused(f,
-	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
-	               "    env: { vars: { X: \"1\", Y: \"${X}\" } }\n",
-	               "5:31: services.a.env.vars.Y: undefined variable \"X\"");
-	assert_refused(f,
-	               "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${OPEN\"]\n",
-	               "4:25: services.a.exec[1]: unterminated \"${\"");
-	assert_refused(f, "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", \"${1X}\"]\n",
-	               "4:25: services.a.exec[1]: invalid variable name \"${1X}\"");
-	/* the supervisor's manager variables are gone before expansion */
-	assert_refused(f,
-	               "version: \"1\"\nservices:\n  a:\n    exec: [\"/bin/echo\", "
-	               "\"${NOTIFY_SOCKET}\"]\n",
-	               "4:25: services.a.exec[1]: undefined variable \"NOTIFY_SOCKET\"");
-}
-
-static void
-test_environment_layers(Fixture *f, gconstpointer data)
-{
-	g_auto(GStrv) env = NULL;
-
-	write_file(f, "common.env", "LEVEL=file\nONLY_FILE=1\nBASE=overridden-by-file\n");
-	assert_valid(f, "version: \"1\"\n"
-	                "env: { file: common.env, vars: { LEVEL: root } }\n"
-	                "services:\n"
-	                "  a:\n"
-	                "    command: x\n"
-	                "    env: { vars: { LEVEL: service } }\n"
-	                "  b:\n"
-	                "    command: x\n");
-	env = sg_config_service_environ(f->config, service(f, "a"));
-	g_assert_cmpstr(g_environ_getenv(env, "LEVEL"), ==, "service");
-	g_assert_cmpstr(g_environ_getenv(env, "ONLY_FILE"), ==, "1");
-	g_assert_cmpstr(g_environ_getenv(env, "BASE"), ==, "overridden-by-file");
-	g_assert_cmpstr(g_environ_getenv(env, "PATH"), ==, "/usr/bin:/bin");
-	g_assert_null(g_environ_getenv(env, "NOTIFY_SOCKET"));
-	g_assert_null(g_environ_getenv(env, "INVOCATION_ID"));
-	g_assert_null(g_environ_getenv(env, "LISTEN_FDS"));
-	g_assert_null(g_environ_getenv(env, "WATCHDOG_USEC"));
-	g_assert_null(g_environ_getenv(env, "JOURNAL_STREAM"));
-	g_assert_cmpstr(env_value(service(f, "b"), "LEVEL"), ==, "root");
-}
-
-static void
-test_env_files(Fixture *f, gconstpointer data)
-{
-	assert_refused(f,
-	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
-	               "    env: { file: \"missing.env\" }\n",
-	               "5:18: services.a.env.file: missing.env: No such file or directory");
-	write_file(f, "bad.env", "GOOD=1\n1BAD=2\n");
-	assert_refused(f,
-	               "version: \"1\"\nservices:\n  a:\n    command: x\n"
-	               "    env: { file: bad.env }\n",
-	               "5:18: services.a.env.file: bad.env:2: invalid key \"1BAD\"");
-}
-
-/* ---- paths ---- */
 
 static void
 test_paths_and_warnings(Fixture *f, gconstpointer data)
@@ -840,7 +576,8 @@ test_limits(Fixture *f, gconstpointer data)
 }
 
 #define ADD(path, func)                                                                            \
-	g_test_add("/sg/config/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+	g_test_add("/sg/config/" path, Fixture, NULL, config_fixture_set_up, func,                 \
+	           config_fixture_tear_down)
 
 int
 main(int argc, char **argv)
@@ -851,17 +588,12 @@ main(int argc, char **argv)
 	ADD("anchors-and-merge", test_anchors_and_merge);
 	ADD("duplicate-keys", test_duplicate_keys);
 	ADD("booleans", test_booleans);
-	ADD("env-scalars-become-strings", test_env_scalars_become_strings);
 	ADD("names", test_names);
 	ADD("unknown-keys", test_unknown_keys);
 	ADD("wrong-types", test_wrong_types);
 	ADD("durations", test_durations);
 	ADD("command-exec", test_command_exec);
 	ADD("shell-commands-untouched", test_shell_commands_untouched);
-	ADD("expansion", test_expansion);
-	ADD("expansion-refused", test_expansion_refused);
-	ADD("environment-layers", test_environment_layers);
-	ADD("env-files", test_env_files);
 	ADD("paths-and-warnings", test_paths_and_warnings);
 	ADD("dependencies", test_dependencies);
 	ADD("cycles", test_cycles);
