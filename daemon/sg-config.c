@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "sg-config.h"
+#include "sg-config-hash.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -32,7 +33,7 @@ typedef struct {
 	const char *service;          /* the service being loaded; NULL at the top level */
 } Loader;
 
-static const char *const top_keys[] = { "version", "env", "logs", "services", NULL };
+static const char *const top_keys[] = { "version", "project_dir", "env", "logs", "services", NULL };
 static const char *const env_keys[] = { "file", "vars", NULL };
 static const char *const logs_keys[] = { "max_bytes", "max_files", NULL };
 static const char *const service_keys[] = {
@@ -1289,53 +1290,6 @@ check_cycles(Loader *loader, GPtrArray *drafts, GHashTable *by_name)
 			visit(loader, drafts, by_name, i, colour, stack);
 }
 
-/* ---- the per-service hash ---- */
-
-static void
-canon_string(GString *out, const char *field, const char *value)
-{
-	if (value == NULL)
-		g_string_append_printf(out, "%s -\n", field);
-	else
-		g_string_append_printf(out, "%s %zu:%s\n", field, strlen(value), value);
-}
-
-static void
-canon_check(GString *out, const char *field, const SgHealthCheck *check)
-{
-	g_string_append_printf(out, "%s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %u\n", field,
-	                       sg_check_kind_to_string(check->kind), check->interval_ms,
-	                       check->timeout_ms, check->retries);
-	canon_string(out, "target", check->target);
-}
-
-/*
- * The canonical form of what the running process sees (docs/configuration.md): a change
- * to any of these restarts the service on reload; everything else applies in place.
- */
-static void
-compute_hash(SgServiceConfig *service)
-{
-	g_autoptr(GString) canon = g_string_new("systemg-service-v1\n");
-	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
-
-	canon_string(canon, "command", service->command);
-	if (service->argv != NULL) {
-		g_string_append_printf(canon, "exec %u\n", g_strv_length(service->argv));
-		for (guint i = 0; service->argv[i] != NULL; i++)
-			canon_string(canon, "arg", service->argv[i]);
-	}
-	canon_string(canon, "working_dir", service->working_dir);
-	g_string_append_printf(canon, "env %u\n", g_strv_length(service->env));
-	for (guint i = 0; service->env[i] != NULL; i++)
-		canon_string(canon, "var", service->env[i]);
-	g_string_append_printf(canon, "stop_timeout_ms %" G_GUINT64_FORMAT "\n",
-	                       service->stop_timeout_ms);
-	canon_check(canon, "health_check", &service->health_check);
-	g_checksum_update(checksum, (const guchar *)canon->str, (gssize)canon->len);
-	g_strlcpy(service->hash, g_checksum_get_string(checksum), sizeof(service->hash));
-}
-
 /* ---- the whole file ---- */
 
 static char **
@@ -1435,11 +1389,31 @@ load_services(Loader *loader, const SgYamlNode *root, const SgLogLimits *root_lo
 		draft->config->env = flatten_file_layers(loader);
 		clear_layer(loader, LAYER_SERVICE_FILE);
 		clear_layer(loader, LAYER_SERVICE_VARS);
-		compute_hash(draft->config);
+		sg_config_hash_service(draft->config);
 		g_hash_table_insert(by_name, draft->config->name, GUINT_TO_POINTER(drafts->len));
 		g_ptr_array_add(drafts, draft);
 	}
 	return drafts;
+}
+
+/* Where relative paths resolve and services run by default; it sees only the supervisor's
+ * environment, since the root env.file itself resolves against it. */
+static void
+load_project_dir(Loader *loader, const SgYamlNode *node, SgConfig *config)
+{
+	g_autofree char *expanded = NULL;
+	char *text, *dir;
+
+	if (!read_string(loader, node, "project_dir", FALSE, &text) ||
+	    (expanded = expand(loader, node, "project_dir", text, LAYER_ROOT_FILE)) == NULL)
+		return;
+	/* Relative to the file's directory, which loader->dir and config->dir are until now. */
+	dir = resolve_path(config->dir, expanded);
+	g_free(config->dir);
+	loader->dir = config->dir = dir;
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+		warning_at(loader, node, "project_dir",
+		           _("project directory %s does not exist (yet)"), dir);
 }
 
 static void
@@ -1456,6 +1430,8 @@ load_root(Loader *loader, const SgYamlNode *root, SgConfig *config)
 		return;
 	check_keys(loader, root, "", top_keys);
 	load_version(loader, root);
+	if ((pair = sg_yaml_mapping_lookup(root, "project_dir")) != NULL)
+		load_project_dir(loader, pair->value, config);
 	if ((pair = sg_yaml_mapping_lookup(root, "env")) != NULL)
 		load_env_block(loader, pair->value, "env", LAYER_ROOT_FILE);
 	if ((pair = sg_yaml_mapping_lookup(root, "logs")) != NULL)

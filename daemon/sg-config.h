@@ -104,7 +104,7 @@ typedef struct {
 	int refcount;
 	char *path;          /* absolute */
 	char *display_name;  /* as given, for messages */
-	char *dir;           /* the file's directory: base of relative paths */
+	char *dir;           /* project_dir, or the file's directory: base of relative paths */
 	char **base_env;     /* the supervisor's environment minus its manager's variables */
 	SgLogLimits logs;    /* root defaults */
 	GPtrArray *services; /* SgServiceConfig*, in file order */

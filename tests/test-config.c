@@ -266,6 +266,49 @@ test_paths_and_warnings(Fixture *f, gconstpointer data)
 	                     "\"no-such-program-here\" is not in the service's PATH") != NULL);
 }
 
+/* project_dir: where relative paths resolve and services run, itself relative to the file. */
+static void
+test_project_dir(Fixture *f, gconstpointer data)
+{
+	g_autofree char *project = g_build_filename(f->dir, "project", NULL);
+	g_autofree char *api = g_build_filename(project, "api", NULL);
+	g_autofree char *text = NULL;
+	char hash[65];
+
+	g_mkdir_with_parents(api, 0755);
+	write_file(f, "project/common.env", "FROM=project\n");
+	assert_valid(f, "version: \"1\"\nproject_dir: project\n"
+	                "env: { file: common.env }\n"
+	                "services:\n"
+	                "  api:\n    exec: [\"./run\"]\n    working_dir: api\n"
+	                "  web:\n    command: x\n"
+	                "  abs:\n    command: x\n    working_dir: /tmp\n");
+	g_assert_cmpstr(f->config->dir, ==, project);
+	g_assert_cmpstr(service(f, "api")->working_dir, ==, api);
+	g_assert_cmpstr(service(f, "web")->working_dir, ==, project);
+	g_assert_cmpstr(service(f, "abs")->working_dir, ==, "/tmp");
+	g_assert_cmpstr(env_value(service(f, "web"), "FROM"), ==, "project");
+	g_strlcpy(hash, service(f, "web")->hash, sizeof(hash));
+
+	/* Absolute, expanded from the supervisor's environment; the process runs elsewhere,
+	 * so the hash changes. */
+	write_file(f, "common.env", "FROM=project\n");
+	assert_valid(f, "version: \"1\"\nproject_dir: \"${HOME}/elsewhere\"\n"
+	                "services:\n  web:\n    command: x\n");
+	g_assert_cmpstr(service(f, "web")->working_dir, ==, "/home/tester/elsewhere");
+	g_assert_cmpstr(service(f, "web")->hash, !=, hash);
+	text = problems_text(f, SG_PROBLEM_WARNING);
+	g_assert_true(g_str_has_prefix(text, "2:14: project_dir: warning: project directory "));
+
+	/* The default is the file's own directory, as "." says. */
+	assert_valid(f, "version: \"1\"\nproject_dir: .\nservices:\n  web:\n    command: x\n");
+	g_assert_cmpstr(service(f, "web")->working_dir, ==, f->dir);
+	assert_refused(f, "version: \"1\"\nproject_dir: [a]\nservices: {}\n",
+	               "2:14: project_dir: expected a string");
+	assert_refused(f, "version: \"1\"\nproject_dir: \"${SYSTEMG_SERVICE}\"\nservices: {}\n",
+	               "2:14: project_dir: \"SYSTEMG_SERVICE\" differs per service");
+}
+
 /* ---- dependencies ---- */
 
 static void
@@ -595,6 +638,7 @@ main(int argc, char **argv)
 	ADD("command-exec", test_command_exec);
 	ADD("shell-commands-untouched", test_shell_commands_untouched);
 	ADD("paths-and-warnings", test_paths_and_warnings);
+	ADD("project-dir", test_project_dir);
 	ADD("dependencies", test_dependencies);
 	ADD("cycles", test_cycles);
 	ADD("cron", test_cron);
