@@ -112,6 +112,66 @@ marked_services(const char *state_id)
 	return names;
 }
 
+/* What an offline stop did, for the next supervisor (docs/persistence.md). */
+typedef struct {
+	GPtrArray *names; /* the services stopped */
+	gboolean all;     /* every service: the run is over */
+} OfflineRecord;
+
+static gboolean
+record_in_pid_json_cb(JsonObject *root, gpointer user_data, GError **error)
+{
+	OfflineRecord *record = user_data;
+	JsonNode *services = json_object_get_member(root, "services");
+
+	if (services == NULL || !JSON_NODE_HOLDS_OBJECT(services))
+		return TRUE;
+	for (guint i = 0; i < record->names->len; i++)
+		json_object_remove_member(json_node_get_object(services), record->names->pdata[i]);
+	return TRUE;
+}
+
+static gboolean
+record_in_state_json_cb(JsonObject *root, gpointer user_data, GError **error)
+{
+	OfflineRecord *record = user_data;
+	JsonNode *services = json_object_get_member(root, "services");
+
+	/* Stopped on purpose: not crashes; and when all were, not held stopped either. */
+	if (record->all)
+		json_object_set_boolean_member(root, "run_ended", TRUE);
+	if (services == NULL || !JSON_NODE_HOLDS_OBJECT(services))
+		return TRUE;
+	for (guint i = 0; i < record->names->len; i++) {
+		JsonNode *node = json_object_get_member(json_node_get_object(services),
+		                                        record->names->pdata[i]);
+		JsonObject *state;
+
+		if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+			continue;
+		state = json_node_get_object(node);
+		json_object_set_string_member(state, "status", "stopped");
+		json_object_set_null_member(state, "pid");
+		json_object_set_null_member(state, "process_start_time");
+		json_object_set_null_member(state, "invocation_id");
+	}
+	return TRUE;
+}
+
+/* Only files that could be read are updated: a corrupt one is the supervisor's to set aside. */
+static void
+record_offline_stop(const char *state_dir, OfflineRecord *record, gboolean has_pids,
+                    gboolean has_states)
+{
+	g_autoptr(GError) error = NULL;
+
+	if ((has_pids && !sg_state_update_json(state_dir, SG_STATE_PID_JSON, record_in_pid_json_cb,
+	                                       record, NULL, &error)) ||
+	    (has_states && !sg_state_update_json(state_dir, SG_STATE_STATE_JSON,
+	                                         record_in_state_json_cb, record, NULL, &error)))
+		sg_cli_error(_("warning: the stop is not recorded: %s"), error->message);
+}
+
 /* With no supervisor: every recorded service, by its session and its markers. */
 static int
 stop_offline(const char *state_dir, const char *only)
@@ -125,6 +185,8 @@ stop_offline(const char *state_dir, const char *only)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_autoptr(GHashTable) marked = NULL;
 	OfflineStop stop = { loop, 1, 0 };
+	g_autoptr(GPtrArray) stopped = g_ptr_array_new_with_free_func(g_free);
+	OfflineRecord record = { stopped, only == NULL };
 	JsonObject *services = NULL, *state_services = NULL;
 	const char *state_id = NULL;
 	const char *cgroup_root = NULL;
@@ -151,6 +213,7 @@ stop_offline(const char *state_dir, const char *only)
 	if (services == NULL && g_hash_table_size(marked) == 0) {
 		if (only != NULL)
 			return no_such_service(state_dir, only);
+		record_offline_stop(state_dir, &record, FALSE, state_services != NULL);
 		printf("%s\n", _("no supervisor is running and no service is recorded"));
 		return 0;
 	}
@@ -164,6 +227,9 @@ stop_offline(const char *state_dir, const char *only)
 	    !g_hash_table_contains(marked, only)) {
 		if (state_services == NULL || !json_object_has_member(state_services, only))
 			return no_such_service(state_dir, only);
+		/* Asked to be stopped: the next supervisor leaves it stopped. */
+		g_ptr_array_add(stopped, g_strdup(only));
+		record_offline_stop(state_dir, &record, FALSE, TRUE);
 		printf(_("%s is not running\n"), only);
 		return 0;
 	}
@@ -177,6 +243,7 @@ stop_offline(const char *state_dir, const char *only)
 			if (only != NULL && g_strcmp0(only, name) != 0)
 				continue;
 			stop.pending++;
+			g_ptr_array_add(stopped, g_strdup(name));
 			sg_contain_stop(contain, name, pid, OFFLINE_STOP_TIMEOUT_MS,
 			                offline_done_cb, &stop);
 		}
@@ -186,10 +253,12 @@ stop_offline(const char *state_dir, const char *only)
 		if (only != NULL && g_strcmp0(only, key) != 0)
 			continue;
 		stop.pending++;
+		g_ptr_array_add(stopped, g_strdup(key));
 		sg_contain_stop(contain, key, 0, OFFLINE_STOP_TIMEOUT_MS, offline_done_cb, &stop);
 	}
 	if (--stop.pending > 0)
 		g_main_loop_run(loop);
+	record_offline_stop(state_dir, &record, services != NULL, state_services != NULL);
 	if (stop.stopped == 0)
 		printf("%s\n", _("no recorded process was running"));
 	return 0;

@@ -196,6 +196,8 @@ stopped_all_cb(SgSupervisor *supervisor, gpointer user_data)
 	Daemon *daemon = user_data;
 
 	sg_engine_log(&daemon->engine, SG_LOG_INFO, "every service is stopped");
+	/* The next supervisor starts afresh: nothing it finds stopped is a crash or held. */
+	sg_persist_end_run(daemon->persist);
 	g_main_loop_quit(daemon->loop);
 }
 

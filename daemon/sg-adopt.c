@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sg-boot.h"
 #include "sg-paths.h"
 #include "sg-proctree.h"
 #include "sg-state.h"
@@ -318,6 +319,33 @@ decide(SgEngine *engine, GHashTable *by_pid, GPtrArray *scan, const char *name,
 	return NULL;
 }
 
+/*
+ * Whether the run that wrote state.json is over: it ended (every service stopped on
+ * purpose), or it was another boot. A file with no boot id (an older writer): over when
+ * nothing of it lives. Sets *ret_why for the log.
+ */
+static gboolean
+earlier_run_is_over(JsonNode *state_root, guint n_live, const char **ret_why)
+{
+	JsonObject *root = state_root != NULL && JSON_NODE_HOLDS_OBJECT(state_root)
+	                           ? json_node_get_object(state_root)
+	                           : NULL;
+	const char *recorded = member_string(root, "boot_id");
+	JsonNode *ended = root != NULL ? json_object_get_member(root, "run_ended") : NULL;
+
+	if (ended != NULL && json_node_get_value_type(ended) == G_TYPE_BOOLEAN &&
+	    json_node_get_boolean(ended)) {
+		*ret_why = "the earlier supervisor stopped every service";
+		return TRUE;
+	}
+	if (sg_boot_id_is_valid(recorded) && sg_boot_id() != NULL) {
+		*ret_why = "it was another boot";
+		return !g_str_equal(recorded, sg_boot_id());
+	}
+	*ret_why = "none of its processes is alive";
+	return n_live == 0;
+}
+
 static void
 collect_names(JsonObject *services, GHashTable *names, GPtrArray *order)
 {
@@ -342,6 +370,7 @@ sg_adopt_find(SgEngine *engine)
 	GPtrArray *result = g_ptr_array_new_with_free_func((GDestroyNotify)sg_adopt_found_free);
 	g_autoptr(GString) gone = g_string_new(NULL);
 	guint n_live = 0, n_gone = 0;
+	const char *why = NULL;
 
 	for (guint i = 0; i < scan->len; i++) {
 		SgProcInfo *info = scan->pdata[i];
@@ -372,15 +401,16 @@ sg_adopt_find(SgEngine *engine)
 		}
 		g_ptr_array_add(result, found);
 	}
-	if (n_live == 0 && result->len > 0) {
-		/* Nothing of the earlier run is alive: it is over, and everything starts afresh
-		 * (a crash of each service while no supervisor watched is not believable). */
-		if (n_gone > 0)
-			sg_engine_log(engine, SG_LOG_INFO,
-			              "state from an earlier run: none of its processes is alive "
-			              "(%s); starting afresh",
-			              gone->str);
-		g_ptr_array_set_size(result, 0);
+	if (result->len > n_live && earlier_run_is_over(state_root, n_live, &why)) {
+		/* What is left of it is no crash: every service without a live process starts
+		 * afresh (live ones are still adopted, never started twice). */
+		sg_engine_log(engine, SG_LOG_INFO,
+		              "state from an earlier run (%s): starting afresh", why);
+		for (guint i = result->len; i > 0; i--) {
+			SgAdoptFound *found = result->pdata[i - 1];
+			if (found->kind != SG_ADOPT_LIVE && found->kind != SG_ADOPT_LEFTOVERS)
+				g_ptr_array_remove_index(result, i - 1);
+		}
 	} else if (n_gone > 0) {
 		sg_engine_log(engine, SG_LOG_WARN,
 		              "exited while no supervisor was watching (exit status unknown), "

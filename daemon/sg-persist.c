@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "sg-boot.h"
 #include "sg-json.h"
 #include "sg-paths.h"
 #include "sg-state.h"
@@ -18,6 +19,7 @@ struct _SgPersist {
 	gulong removed_handler;
 	guint idle_id;
 	guint writes;
+	gboolean run_ended; /* every service was stopped on purpose: the next run starts afresh */
 };
 
 static JsonNode *
@@ -42,7 +44,7 @@ build_pid_json(SgSupervisor *supervisor)
 }
 
 static JsonNode *
-build_state_json(SgSupervisor *supervisor)
+build_state_json(SgSupervisor *supervisor, gboolean run_ended)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	GPtrArray *services = sg_supervisor_get_services(supervisor);
@@ -51,6 +53,13 @@ build_state_json(SgSupervisor *supervisor)
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "state_id");
 	json_builder_add_string_value(builder, engine->state_id);
+	/* Within one boot a process gone while no supervisor watched is a crash; after a
+	 * reboot it is not (docs/persistence.md). */
+	sg_json_builder_add_string_or_null(builder, "boot_id", sg_boot_id());
+	if (run_ended) {
+		json_builder_set_member_name(builder, "run_ended");
+		json_builder_add_boolean_value(builder, TRUE);
+	}
 	/* Where the services' cgroups are, so that sysg stop finds them with no supervisor. */
 	sg_json_builder_add_string_or_null(builder, "cgroup_root",
 	                                   sg_contain_cgroup_root(engine->contain));
@@ -104,7 +113,7 @@ sg_persist_flush(SgPersist *persist)
 		return;
 	g_clear_handle_id(&persist->idle_id, g_source_remove);
 	pids = build_pid_json(persist->supervisor);
-	states = build_state_json(persist->supervisor);
+	states = build_state_json(persist->supervisor, persist->run_ended);
 	lock = sg_state_lock(engine->state_dir, &error);
 	if (lock < 0) {
 		sg_engine_log(engine, SG_LOG_ERROR, "cannot lock the state files: %s",
@@ -186,6 +195,13 @@ sg_persist_free(SgPersist *persist)
 	g_clear_signal_handler(&persist->removed_handler, persist->supervisor);
 	g_object_unref(persist->supervisor);
 	g_free(persist);
+}
+
+void
+sg_persist_end_run(SgPersist *persist)
+{
+	persist->run_ended = TRUE;
+	mark_dirty(persist);
 }
 
 guint

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sg-boot.h"
 #include "sg-config.h"
 #include "sg-error.h"
 #include "sg-paths.h"
@@ -270,24 +271,117 @@ test_gone_is_a_crash(Fixture *f, gconstpointer data)
 	g_assert_cmpint(pid_of(f, "worker"), !=, worker);
 }
 
-/* Nothing of the earlier run lives: a reboot, not crashes. Everything starts afresh. */
+/* Sets a top-level member of state.json, as another boot (or an older writer) would. */
 static void
-test_earlier_run_over(Fixture *f, gconstpointer data)
+edit_state_root(Fixture *f, const char *member, const char *value)
 {
-	static const char *const yaml = "version: \"1\"\nservices:\n"
-	                                "  once:\n    exec: [\"${HELPER}\", \"pause\"]\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) root =
+	        sg_state_read_json(f->dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, &error);
+
+	g_assert_no_error(error);
+	if (value == NULL)
+		json_object_remove_member(json_node_get_object(root), member);
+	else
+		json_object_set_string_member(json_node_get_object(root), member, value);
+	g_assert_true(sg_state_write_json(f->dir, SG_STATE_STATE_JSON, root, &error));
+}
+
+#define NEVER_AND_JOB                                                                              \
+	"version: \"1\"\nservices:\n"                                                              \
+	"  once:\n    exec: [\"${HELPER}\", \"pause\"]\n"                                          \
+	"  job:\n    exec: [\"${HELPER}\", \"exit:0\"]\n"
+
+/*
+ * Within one boot, a process that died while no supervisor watched is a crash, even when
+ * nothing of the earlier run is left: a restart_policy: never service stays failed, a
+ * completed job stays completed.
+ */
+static void
+test_gone_in_same_boot_is_a_crash(Fixture *f, gconstpointer data)
+{
+	g_autoptr(JsonNode) node = NULL;
 	pid_t once;
 
-	load(f, yaml);
+	load(f, NEVER_AND_JOB);
+	start_running(f);
+	once = pid_of(f, "once");
+	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_EXITED);
+	sg_persist_flush(f->persist);
+	node = sg_state_read_json(f->dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, NULL);
+	g_assert_cmpstr(json_object_get_string_member(json_node_get_object(node), "boot_id"), ==,
+	                sg_boot_id());
+	crash(f);
+	kill_and_wait(once);
+
+	restart_supervisor(f, NEVER_AND_JOB);
+	g_assert_cmpint(state_of(f, "once"), ==, SG_SERVICE_FAILED);
+	g_assert_nonnull(strstr(sg_service_get_cause(svc(f, "once")), "exit status unknown"));
+	g_assert_cmpint(pid_of(f, "once"), ==, 0);
+	g_assert_cmpint(state_of(f, "job"), ==, SG_SERVICE_EXITED);
+}
+
+/* State from another boot: nothing of it is a crash, everything starts afresh. */
+static void
+test_other_boot_starts_afresh(Fixture *f, gconstpointer data)
+{
+	gint64 job_started;
+	pid_t once;
+
+	load(f, NEVER_AND_JOB);
+	start_running(f);
+	once = pid_of(f, "once");
+	job_started = sg_service_get_started_at(svc(f, "job"));
+	crash(f);
+	kill_and_wait(once);
+	edit_state_root(f, "boot_id", "00000000-0000-0000-0000-000000000000");
+
+	restart_supervisor(f, NEVER_AND_JOB);
+	g_assert_cmpint(state_of(f, "once"), ==, SG_SERVICE_STARTING);
+	g_assert_cmpint(pid_of(f, "once"), >, 0);
+	g_assert_cmpint(pid_of(f, "once"), !=, once);
+	/* The job runs again. */
+	WAIT_FOR(state_of(f, "job") == SG_SERVICE_EXITED);
+	g_assert_cmpint(sg_service_get_started_at(svc(f, "job")), >, job_started);
+}
+
+/* A supervisor that stopped every service and exited ended its run: the next starts afresh. */
+static void
+test_ended_run_starts_afresh(Fixture *f, gconstpointer data)
+{
+	gboolean stopped = FALSE;
+
+	load(f, NEVER_AND_JOB);
+	start_running(f);
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "once", sg_test_stopped_cb,
+	                                         &stopped, NULL));
+	WAIT_FOR(stopped);
+	sg_test_stop_all(f->supervisor, f->engine.clock);
+	sg_persist_end_run(f->persist);
+	crash(f);
+
+	restart_supervisor(f, NEVER_AND_JOB);
+	/* Not held as stopped by the operator: the operator stopped everything. */
+	g_assert_cmpint(pid_of(f, "once"), >, 0);
+	g_assert_cmpint(state_of(f, "once"), ==, SG_SERVICE_STARTING);
+}
+
+/* A state.json of a writer that recorded no boot id: a run none of whose processes lives is
+ * over. */
+static void
+test_unknown_boot_starts_afresh_when_nothing_lives(Fixture *f, gconstpointer data)
+{
+	pid_t once;
+
+	load(f, NEVER_AND_JOB);
 	start_running(f);
 	once = pid_of(f, "once");
 	crash(f);
 	kill_and_wait(once);
+	edit_state_root(f, "boot_id", NULL);
 
-	restart_supervisor(f, yaml);
-	g_assert_cmpint(state_of(f, "once"), ==, SG_SERVICE_STARTING);
+	restart_supervisor(f, NEVER_AND_JOB);
 	g_assert_cmpint(pid_of(f, "once"), >, 0);
-	g_assert_cmpint(pid_of(f, "once"), !=, once);
 }
 
 /* Spawned just before the kill: not in pid.json, found by its markers, not started twice. */
@@ -647,7 +741,11 @@ main(int argc, char **argv)
 	ADD("adopt/same-process", test_same_process);
 	ADD("adopt/adopted-exit-cascades", test_adopted_exit_cascades);
 	ADD("adopt/gone-is-a-crash", test_gone_is_a_crash);
-	ADD("adopt/earlier-run-over", test_earlier_run_over);
+	ADD("adopt/gone-in-same-boot-is-a-crash", test_gone_in_same_boot_is_a_crash);
+	ADD("adopt/other-boot-starts-afresh", test_other_boot_starts_afresh);
+	ADD("adopt/ended-run-starts-afresh", test_ended_run_starts_afresh);
+	ADD("adopt/unknown-boot-starts-afresh-when-nothing-lives",
+	    test_unknown_boot_starts_afresh_when_nothing_lives);
 	ADD("adopt/found-by-markers", test_found_by_markers);
 	ADD("adopt/other-instances-stopped", test_other_instances_stopped);
 	ADD("adopt/orphan", test_orphan);

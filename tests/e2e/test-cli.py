@@ -276,19 +276,23 @@ def test_offline_status_after_kill(p):
     assert by_name["web"]["tasks"] == 1, by_name["web"]
     text = p.sysg("status").stdout
     assert "systemg is not running" in text and "its process still runs" in text, text
-    before = open(os.path.join(p.state, "state.json")).read()
-    # stop with no supervisor, then the recorded processes are gone
+    # stop with no supervisor: recorded as stopped
     result = p.sysg("stop", "--service", "web")
     assert result.returncode == 0, result
     assert not alive(pids["web"]) and alive(pids["worker"])
     status = p.status()
     by_name = {s["name"]: s for s in status["services"]}
-    assert by_name["web"]["pid"] is None and by_name["worker"]["pid"] == pids["worker"]
-    assert "its process is gone" in p.sysg("status", "--service", "web").stdout
-    assert p.sysg("stop").returncode == 0
-    assert not alive(pids["worker"])
+    assert by_name["web"]["pid"] is None and by_name["web"]["state"] == "stopped", by_name
+    assert by_name["worker"]["pid"] == pids["worker"]
+    # a recorded process that died on its own is told as gone
+    os.kill(pids["worker"], signal.SIGKILL)
+    wait_for(lambda: not alive(pids["worker"]), "worker to die")
+    before = open(os.path.join(p.state, "state.json")).read()
+    assert "its process is gone" in p.sysg("status", "--service", "worker").stdout
+    p.status()
     # an offline status changes nothing
     assert open(os.path.join(p.state, "state.json")).read() == before
+    assert p.sysg("stop").returncode == 0
 
 
 @with_project(TWO)

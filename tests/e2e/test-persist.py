@@ -384,20 +384,102 @@ def test_corrupt_state_files_set_aside(p):
     assert p.pids().keys() == {"web"}
 
 
-@with_project('version: "1"\nservices:\n  web:\n' + PAUSE + '  job:\n' + PAUSE)
-def test_old_state_dir_starts_afresh(p):
+def boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+ONCE_AND_JOB = ('version: "1"\nservices:\n  once:\n' + PAUSE
+                + '  job:\n    exec: ["HELPER", "stamp:DIR/job-runs"]\n')
+
+
+def job_runs(p):
+    try:
+        with open(os.path.join(p.dir, "job-runs")) as f:
+            return len(f.read().splitlines())
+    except OSError:
+        return 0
+
+
+@with_project(ONCE_AND_JOB)
+def test_gone_in_same_boot_stays_failed(p):
+    """Killed while no supervisor ran, with nothing of the run left: a crash, not a reboot."""
     first = p.sysgd()
-    wait_for(lambda: p.all_running("web", "job"), "services to run")
-    before = p.pids()
+    p.settled(first)
+    wait_for(lambda: p.all_running("once"), "once to run")
+    assert p.read_json("state.json")["boot_id"] == boot_id()
+    once = p.pids()["once"]
     p.kill9(first)
-    for pid in before.values():
-        os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not any(alive(pid) for pid in before.values()), "the services to die")
+    os.kill(once, signal.SIGKILL)
+    wait_for(lambda: not alive(once), "once to die")
     p.settled(p.sysgd())
-    wait_for(lambda: p.all_running("web", "job"), "services to run")
+    status = p.status()
+    # restart_policy never: it stays failed, and says why; the job is not run again
+    assert status["once"]["state"] == "failed", status["once"]
+    assert "exit status unknown" in status["once"]["cause"], status["once"]
+    assert status["once"]["pid"] is None, status["once"]
+    assert status["job"]["state"] == "exited", status["job"]
+    assert job_runs(p) == 1
+    assert "handled as crashes: once" in p.log()
+
+
+@with_project(ONCE_AND_JOB)
+def test_other_boot_starts_afresh(p):
+    """state.json written under another boot id: a reboot, everything starts afresh."""
+    first = p.sysgd()
+    p.settled(first)
+    once = p.pids()["once"]
+    p.kill9(first)
+    os.kill(once, signal.SIGKILL)
+    wait_for(lambda: not alive(once), "once to die")
+    state = p.read_json("state.json")
+    state["boot_id"] = "00000000-0000-0000-0000-000000000000"
+    with open(os.path.join(p.state, "state.json"), "w") as f:
+        json.dump(state, f)
+    p.settled(p.sysgd())
+    wait_for(lambda: p.all_running("once"), "once to run again")
+    assert p.pids()["once"] != once
+    wait_for(lambda: job_runs(p) == 2, "the job to run again")
     log = p.log()
-    assert "stale sysg.pid" in log and "starting afresh" in log, log
-    assert sorted(svc for svc, _ in marked_processes(p.state_id()).values()) == ["job", "web"]
+    assert "stale sysg.pid" in log, log
+    assert "state from an earlier run (it was another boot): starting afresh" in log, log
+    assert p.read_json("state.json")["boot_id"] == boot_id()
+
+
+@with_project(ONCE_AND_JOB)
+def test_clean_stop_starts_afresh(p):
+    """A supervisor that stopped everything ended its run: the next one starts it all."""
+    first = p.sysgd()
+    p.settled(first)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=DEADLINE) == 0
+    assert p.read_json("state.json").get("run_ended") is True
+    p.settled(p.sysgd())
+    wait_for(lambda: p.all_running("once"), "once to run again")
+    wait_for(lambda: job_runs(p) == 2, "the job to run again")
+    assert "run_ended" not in p.read_json("state.json")
+
+
+@with_project('version: "1"\nservices:\n  web:\n' + PAUSE + '  api:\n' + PAUSE)
+def test_offline_stops_recorded(p):
+    """sysg stop with no supervisor says so in the state files: no crash for the next one."""
+    first = p.sysgd()
+    wait_for(lambda: p.all_running("web", "api"), "services to run")
+    api = p.pids()["api"]
+    p.kill9(first)
+    assert p.sysg("stop", "--service", "web").returncode == 0
+    assert "web" not in p.pids() and p.states()["web"]["status"] == "stopped"
+    second = p.sysgd()
+    p.settled(second)
+    status = p.status()
+    # the operator stopped web: it stays stopped; api is adopted, same process
+    assert status["web"]["state"] == "stopped", status["web"]
+    assert status["api"]["pid"] == api, status["api"]
+    p.kill9(second)
+    assert p.sysg("stop").returncode == 0
+    assert not alive(api)
+    p.settled(p.sysgd())
+    wait_for(lambda: p.all_running("web", "api"), "every service to start afresh")
 
 
 @with_project('version: "1"\nservices:\n  web:\n' + PAUSE)
