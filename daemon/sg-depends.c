@@ -41,14 +41,13 @@ recovering_cause(SgService *dependency, gint64 now_usec)
 }
 
 SgDependsVerdict
-sg_depends_judge(const SgServiceConfig *cfg, SgDependsLookupFunc lookup, gpointer user_data,
-                 gint64 now_usec, char **ret_cause)
+sg_depends_judge(const SgServiceConfig *cfg, GHashTable *by_name, gint64 now_usec, char **ret_cause)
 {
 	g_autoptr(GString) waiting = g_string_new(NULL);
 
 	*ret_cause = NULL;
 	for (guint i = 0; i < cfg->n_depends_on; i++) {
-		SgService *dep = lookup(cfg->depends_on[i].service, user_data);
+		SgService *dep = g_hash_table_lookup(by_name, cfg->depends_on[i].service);
 		SgServiceState dep_state = sg_service_get_state(dep);
 
 		if (sg_service_satisfies(dep, cfg->depends_on[i].condition))
@@ -60,7 +59,7 @@ sg_depends_judge(const SgServiceConfig *cfg, SgDependsLookupFunc lookup, gpointe
 		/* Failed, with a restart coming: not a first start that takes its time. */
 		if (sg_service_is_recovering(dep)) {
 			*ret_cause = recovering_cause(dep, now_usec);
-			return SG_DEPENDS_BLOCKED;
+			return SG_DEPENDS_RECOVERING;
 		}
 		g_string_append_printf(waiting, "%s%s", waiting->len > 0 ? ", " : "",
 		                       sg_service_get_name(dep));

@@ -76,12 +76,6 @@ lookup(SgSupervisor *supervisor, const char *name)
 	return g_hash_table_lookup(supervisor->by_name, name);
 }
 
-static SgService *
-lookup_cb(const char *name, gpointer user_data)
-{
-	return lookup(user_data, name);
-}
-
 static GPtrArray *
 dependents_of(SgSupervisor *supervisor, SgService *service)
 {
@@ -123,8 +117,13 @@ evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request
 	if (state == SG_SERVICE_BACKOFF && !explicit_request)
 		return;
 
-	switch (sg_depends_judge(sg_service_get_config(service), lookup_cb, supervisor,
+	switch (sg_depends_judge(sg_service_get_config(service), supervisor->by_name,
 	                         sg_clock_monotonic_usec(supervisor->engine->clock), &cause)) {
+	case SG_DEPENDS_RECOVERING:
+		/* A crash that a restart follows leaves alone what is already under way. */
+		if (sg_service_is_busy(service))
+			break;
+		G_GNUC_FALLTHROUGH;
 	case SG_DEPENDS_BLOCKED:
 		if (state != SG_SERVICE_BLOCKED ||
 		    g_strcmp0(sg_service_get_cause(service), cause) != 0)

@@ -161,6 +161,29 @@ test_dependent_added_while_dependency_restarts(Fixture *f, gconstpointer data)
 	                "waiting for db: backoff, next try in 15 s");
 }
 
+/* A dependent already preparing its instance (pre_start) is left alone by such a crash. */
+static void
+test_crash_leaves_preparing_dependent(Fixture *f, gconstpointer data)
+{
+	load(f, "version: \"1\"\nservices:\n"
+	        "  db:\n    exec: [\"${HELPER}\", \"wait-file:${DIR}/crash\", \"exit:3\"]\n"
+	        "    restart_policy: on-failure\n    backoff: 20s\n"
+	        "  api:\n    exec: [\"${HELPER}\", \"pause\"]\n    depends_on: [db]\n"
+	        "    deployment: { pre_start: \"${HELPER} wait-file:${DIR}/built\" }\n");
+	sg_supervisor_start_all(f->supervisor);
+	sg_clock_fake_advance(f->engine.clock, 100);
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_STARTING);
+	g_assert_cmpstr(sg_service_get_cause(svc(f, "api")), ==, "running pre_start");
+	touch(f, "crash");
+	WAIT_FOR(state_of(f, "db") == SG_SERVICE_BACKOFF);
+	/* Even asked to start again: it is on its way already. */
+	g_assert_true(sg_supervisor_start_service(f->supervisor, "api", NULL));
+	g_assert_cmpint(state_of(f, "api"), ==, SG_SERVICE_STARTING);
+	g_assert_cmpstr(sg_service_get_cause(svc(f, "api")), ==, "running pre_start");
+	touch(f, "built");
+	WAIT_FOR(sg_service_get_pid(svc(f, "api")) > 0);
+}
+
 #define ADD(path, func)                                                                            \
 	g_test_add("/sg/dependencies/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -175,6 +198,7 @@ main(int argc, char **argv)
 	ADD("crash-looping-dependency-blocks", test_crash_looping_dependency_blocks);
 	ADD("dependent-added-while-dependency-restarts",
 	    test_dependent_added_while_dependency_restarts);
+	ADD("crash-leaves-preparing-dependent", test_crash_leaves_preparing_dependent);
 	status = g_test_run();
 	sg_reaper_free(reaper);
 	return status;
