@@ -593,8 +593,9 @@ test_never_fires(void)
 		{ "0 0 31 4,6,9,11 *",
 		  "cron expression never fires: no month of its month field (APR, JUN, SEP, NOV) "
 		  "has a day of its day-of-month field (31)" },
-		{ "* * * 30-31 feb */7", "cron expression never fires: no month of its month "
-		                         "field (FEB) has a day of its day-of-month field (30, 31)" },
+		{ "* * * 30-31 feb */7",
+		  "cron expression never fires: no month of its month "
+		  "field (FEB) has a day of its day-of-month field (30, 31)" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -620,8 +621,8 @@ test_never_fires_agrees_with_next(void)
 	for (guint month = 1; month <= 12; month++) {
 		for (guint day = 1; day <= 31; day++) {
 			for (guint w = 0; w < G_N_ELEMENTS(weekdays); w++) {
-				g_autofree char *expression = g_strdup_printf(
-				        "0 0 0 %u %u %s", day, month, weekdays[w]);
+				g_autofree char *expression =
+				        g_strdup_printf("0 0 0 %u %u %s", day, month, weekdays[w]);
 				g_autoptr(GError) error = NULL;
 				g_autoptr(SgCronSchedule) schedule =
 				        sg_cron_parse(expression, &error);
@@ -639,9 +640,9 @@ test_never_fires_agrees_with_next(void)
 					continue;
 				}
 				for (guint f = 0; f < G_N_ELEMENTS(from); f++)
-					g_assert_cmpint(sg_cron_next(schedule, utc,
-					                             parse_instant(from[f])),
-					                >, parse_instant(from[f]));
+					g_assert_cmpint(
+					        sg_cron_next(schedule, utc, parse_instant(from[f])),
+					        >, parse_instant(from[f]));
 			}
 		}
 	}
