@@ -409,6 +409,7 @@ static void
 test_reload(Fixture *f, gconstpointer data)
 {
 	g_autofree char *v2 = path_in(f, "v2.yaml");
+	g_autofree char *stamps = path_in(f, "gone");
 	g_autoptr(GError) error = NULL;
 	gint64 kept_next;
 
@@ -435,7 +436,7 @@ test_reload(Fixture *f, gconstpointer data)
 	g_assert_cmpint(sg_service_get_next_run(job(f, "changed")), <=,
 	                sg_clock_realtime_usec(f->fake) + (gint64)3600 * G_USEC_PER_SEC);
 	sg_clock_fake_advance(f->fake, 3000);
-	g_assert_false(g_file_test(path_in(f, "gone"), G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(stamps, G_FILE_TEST_EXISTS));
 	g_assert_cmpuint(sg_clock_fake_armed_alarms(f->fake), ==, 1);
 }
 
