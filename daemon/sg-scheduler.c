@@ -27,7 +27,7 @@ struct _SgScheduler {
 	/* name -> SgCronJob* (owned): the cron jobs of the configuration, and before the first
 	 * reschedule the histories read from cron_state.json */
 	GHashTable *jobs;
-	SgCronQueue *queue; /* the jobs of jobs that have a next run */
+	SgCronQueue *queue; /* those of them that have a next run */
 	GHashTable *zones;  /* IANA name -> GTimeZone* */
 	guint write_id;
 	gboolean dirty;
