@@ -37,6 +37,8 @@ struct _SgClockAlarm {
 	gint64 deadline_usec; /* realtime; 0: disarmed */
 	int timer_fd;         /* real clocks: created when first armed */
 	guint source_id;
+	gboolean clock_changed;  /* the last firing came from a change of the wall clock */
+	gboolean change_pending; /* real clocks: fired at once for a change seen when armed */
 };
 
 static SgClock *
@@ -232,6 +234,7 @@ sg_clock_fake_advance(SgClock *clock, guint64 ms)
 		    (timeout == NULL || alarm_due_monotonic(clock, alarm) < timeout->due_usec)) {
 			fake_move_to(clock, alarm_due_monotonic(clock, alarm));
 			alarm->deadline_usec = 0;
+			alarm->clock_changed = FALSE;
 			alarm->func(alarm->user_data);
 		} else if (timeout != NULL) {
 			SgClockFunc func = timeout->func;
@@ -265,6 +268,7 @@ sg_clock_fake_set_realtime(SgClock *clock, gint64 realtime_usec)
 		if (g_list_find(clock->alarms, alarm) == NULL || alarm->deadline_usec <= 0)
 			continue;
 		alarm->deadline_usec = 0;
+		alarm->clock_changed = TRUE;
 		alarm->func(alarm->user_data);
 	}
 }
@@ -293,9 +297,13 @@ alarm_fd_cb(int fd, GIOCondition condition, gpointer user_data)
 		/* The wall clock changed: the caller recomputes, so stop the old deadline. */
 		struct itimerspec off = { 0 };
 		timerfd_settime(fd, 0, &off, NULL);
+		alarm->clock_changed = TRUE;
 	} else if (n != (ssize_t)sizeof(expirations)) {
 		return G_SOURCE_CONTINUE;
+	} else {
+		alarm->clock_changed = alarm->change_pending;
 	}
+	alarm->change_pending = FALSE;
 	alarm->deadline_usec = 0;
 	alarm->func(alarm->user_data);
 	return G_SOURCE_CONTINUE;
@@ -349,6 +357,7 @@ sg_clock_alarm_set(SgClockAlarm *alarm, gint64 realtime_usec, GError **error)
 		 * but the caller's deadline predates the change, so fire now to recompute. */
 		struct itimerspec now = { .it_value = { 0, 1 } };
 		timerfd_settime(alarm->timer_fd, TFD_TIMER_ABSTIME, &now, NULL);
+		alarm->change_pending = TRUE;
 		return TRUE;
 	}
 	if (errno == ECANCELED)
@@ -366,6 +375,12 @@ gint64
 sg_clock_alarm_get(SgClockAlarm *alarm)
 {
 	return alarm->deadline_usec;
+}
+
+gboolean
+sg_clock_alarm_clock_changed(SgClockAlarm *alarm)
+{
+	return alarm->clock_changed;
 }
 
 void

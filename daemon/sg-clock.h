@@ -40,6 +40,9 @@ SgClockAlarm *sg_clock_alarm_new(SgClock *clock, SgClockFunc func, gpointer user
 gboolean sg_clock_alarm_set(SgClockAlarm *alarm, gint64 realtime_usec, GError **error);
 /* The instant the alarm is armed for, or 0. */
 gint64 sg_clock_alarm_get(SgClockAlarm *alarm);
+/* In func: whether the alarm fired because the wall clock was set or jumped (then every
+ * instant computed before may be wrong), rather than because its instant came. */
+gboolean sg_clock_alarm_clock_changed(SgClockAlarm *alarm);
 void sg_clock_alarm_free(SgClockAlarm *alarm);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgClockAlarm, sg_clock_alarm_free)
 

@@ -33,8 +33,12 @@
  * its start) and a repeated hour's local times to the interval before it (run once, first).
  */
 
-/* Nothing due within 8 years of 365.25 days means never (30 February). */
-#define HORIZON_SECONDS ((gint64)2922 * 24 * 3600)
+/*
+ * The longest wait between two due times of a schedule that fires at all is 40 years: 29
+ * February on a given weekday (on a Sunday: 2088, then 2128, 2100 not being a leap year).
+ * The search stops a year past it; what never fires is refused when parsed.
+ */
+#define HORIZON_SECONDS ((gint64)41 * 36525 * 24 * 36)
 /* 365.2425 days, the Gregorian average: enough to bound the search by years. */
 #define SECONDS_PER_AVERAGE_YEAR ((gint64)31556952)
 /* UTC offsets stay within a day and a few hours, so transitions further back do not matter. */
@@ -389,6 +393,19 @@ parse_fields(GPtrArray *words, GError **error)
 	return g_steal_pointer(&schedule);
 }
 
+static gboolean check_fires(const SgCronSchedule *schedule, GError **error);
+
+/* The fields of an expression or of a macro, refused when no date ever matches. */
+static SgCronSchedule *
+parse_schedule(GPtrArray *words, GError **error)
+{
+	g_autoptr(SgCronSchedule) schedule = parse_fields(words, error);
+
+	if (schedule == NULL || !check_fires(schedule, error))
+		return NULL;
+	return g_steal_pointer(&schedule);
+}
+
 SgCronSchedule *
 sg_cron_parse(const char *expression, GError **error)
 {
@@ -400,7 +417,7 @@ sg_cron_parse(const char *expression, GError **error)
 
 	words = split_words(expression);
 	if (words->len == 0 || ((const char *)g_ptr_array_index(words, 0))[0] != '@')
-		return parse_fields(words, error);
+		return parse_schedule(words, error);
 
 	macro = g_ptr_array_index(words, 0);
 	if (words->len > 1) {
@@ -412,7 +429,7 @@ sg_cron_parse(const char *expression, GError **error)
 	for (guint i = 0; i < G_N_ELEMENTS(macros); i++) {
 		if (g_ascii_strcasecmp(macro, macros[i].name) == 0) {
 			g_autoptr(GPtrArray) fields = split_words(macros[i].fields);
-			return parse_fields(fields, error);
+			return parse_schedule(fields, error);
 		}
 	}
 	g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG,
@@ -523,6 +540,63 @@ day_matches(const SgCronSchedule *schedule, gint64 year, guint month, guint day)
 	gboolean dow = has_bit(schedule->masks[FIELD_DAY_OF_WEEK], weekday);
 
 	return days_need_both(schedule) ? dom && dow : dom || dow;
+}
+
+/* The most days a month has in any year: 29 February exists in leap years. */
+static guint
+longest_month(guint month)
+{
+	return month == 2 ? 29 : days_in_month(1970, month);
+}
+
+/* The set bits of mask from first to last as "a, b, c", with month names for months. */
+static char *
+describe_mask(guint64 mask, guint first, guint last, gboolean months)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	for (guint value = first; value <= last; value++) {
+		if (!has_bit(mask, value))
+			continue;
+		if (text->len > 0)
+			g_string_append(text, ", ");
+		if (months)
+			g_string_append(text, month_names[value - 1]);
+		else
+			g_string_append_printf(text, "%u", value);
+	}
+	return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+/*
+ * A schedule fires unless no date matches: the time fields always hold a value, every month
+ * has every weekday, and over the 400 years of the Gregorian cycle every date (29 February
+ * included) falls on every weekday. So it never fires only when the day of the month must
+ * match (Vixie's rule) and no month of the month field has a day of the day-of-month field.
+ */
+static gboolean
+check_fires(const SgCronSchedule *schedule, GError **error)
+{
+	const guint64 *masks = schedule->masks;
+	g_autofree char *days = NULL;
+	g_autofree char *months = NULL;
+
+	if (!days_need_both(schedule))
+		return TRUE;
+	for (guint month = 1; month <= 12; month++) {
+		guint64 days_of_month = (G_GUINT64_CONSTANT(1) << (longest_month(month) + 1)) - 2;
+
+		if (has_bit(masks[FIELD_MONTH], month) &&
+		    (masks[FIELD_DAY_OF_MONTH] & days_of_month) != 0)
+			return TRUE;
+	}
+	days = describe_mask(masks[FIELD_DAY_OF_MONTH], 1, 31, FALSE);
+	months = describe_mask(masks[FIELD_MONTH], 1, 12, TRUE);
+	g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG,
+	            _("cron expression never fires: no month of its month field (%s) has a day "
+	              "of its day-of-month field (%s)"),
+	            months, days);
+	return FALSE;
 }
 
 /*

@@ -13,7 +13,9 @@ typedef struct _SgCronSchedule SgCronSchedule;
  * weekdays 0-7 with 0 and 7 both Sunday (a weekday range may end on Sunday: FRI-SUN). A
  * step after a single value runs to the field's end (5/10 is 5-59/10). On failure returns
  * NULL with an error (SG_ERROR_INVALID_CONFIG) naming the field and the bad token, e.g.
- * "minute field: 61 is out of range 0-59".
+ * "minute field: 61 is out of range 0-59". An expression that never fires (0 0 0 30 2 *: no
+ * month of its month field has a day of its day-of-month field, both needed) is refused:
+ * "cron expression never fires: ...".
  */
 SgCronSchedule *sg_cron_parse(const char *expression, GError **error);
 void sg_cron_schedule_free(SgCronSchedule *schedule);
@@ -35,7 +37,8 @@ gboolean sg_cron_timezone_is_valid(const char *name);
  * skipped local hour runs once at the end of the gap (the first instant after it); in a
  * repeated hour it runs once, at the first occurrence. Any other job follows the wall
  * clock: matching local times in a gap never show and are skipped, and those in a repeated
- * hour show twice and run twice. Due times are whole seconds. Returns -1 when nothing is
- * due within the next 8 years (e.g. 30 February).
+ * hour show twice and run twice. Due times are whole seconds. Returns -1 only when nothing is
+ * due within 41 years, which a parsed schedule never is (at most 40 years pass between two
+ * due times), or past the end of representable time.
  */
 gint64 sg_cron_next(const SgCronSchedule *schedule, GTimeZone *tz, gint64 after);

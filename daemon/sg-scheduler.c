@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The cron scheduler: each wake runs what is due, records overlaps, computes every job's next
- * due time and arms one realtime alarm for the soonest; nothing polls. */
+/* The cron scheduler: a queue of next runs, soonest first, and one realtime alarm for the
+ * soonest; a wake runs what is due and plans those jobs again, a change plans one job. */
 #include "config.h"
 
 #include "sg-scheduler.h"
 
 #include "sg-cron-job.h"
+#include "sg-cron-queue.h"
+#include "sg-local-zone.h"
 #include "sg-paths.h"
 #include "sg-state.h"
 #include "sg-json.h"
@@ -21,12 +23,29 @@ struct _SgScheduler {
 	SgSupervisor *supervisor;
 	SgEngine *engine;
 	SgClockAlarm *alarm;
-	GHashTable *jobs;  /* name -> SgCronJob* (owned) */
-	GHashTable *zones; /* IANA name -> GTimeZone* */
+	SgLocalZone *local_zone;
+	/* name -> SgCronJob* (owned): the cron jobs of the configuration, and before the first
+	 * reschedule the histories read from cron_state.json */
+	GHashTable *jobs;
+	SgCronQueue *queue; /* those of them that have a next run */
+	GHashTable *zones;  /* IANA name -> GTimeZone* */
 	guint write_id;
 	gboolean dirty;
-	gboolean planning;
+	gboolean running; /* in a pass that starts runs */
 };
+
+/* The job's service, while the job is one of the configuration. */
+static SgService *
+service_of(SgScheduler *scheduler, SgCronJob *job)
+{
+	const char *name = sg_cron_job_get_name(job);
+	SgService *service = sg_supervisor_lookup(scheduler->supervisor, name);
+
+	if (service == NULL || sg_service_get_cron_job(service) != job ||
+	    g_hash_table_lookup(scheduler->jobs, name) != job)
+		return NULL;
+	return service;
+}
 
 /* ---- cron_state.json ---- */
 
@@ -39,10 +58,11 @@ build_state(SgScheduler *scheduler)
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "jobs");
 	json_builder_begin_object(builder);
+	/* In the configuration's order; a job a reload removed is gone at once. */
 	for (guint i = 0; i < services->len; i++) {
 		SgCronJob *job = sg_service_get_cron_job(services->pdata[i]);
 
-		if (job == NULL)
+		if (job == NULL || service_of(scheduler, job) == NULL)
 			continue;
 		json_builder_set_member_name(builder, sg_cron_job_get_name(job));
 		sg_cron_job_build_json(job, builder);
@@ -135,26 +155,7 @@ load_state(SgScheduler *scheduler)
 	}
 }
 
-/* ---- runs ---- */
-
-static void plan(SgScheduler *scheduler, gboolean run);
-
-static void
-job_finished_cb(SgCronJob *job, const SgCronRun *run, gpointer user_data)
-{
-	SgScheduler *scheduler = user_data;
-	SgService *service = sg_supervisor_lookup(scheduler->supervisor, sg_cron_job_get_name(job));
-
-	mark_dirty(scheduler);
-	/* Re-armed after every run; runs due meanwhile start from the alarm, not from inside
-	 * the service's own callback. */
-	plan(scheduler, FALSE);
-	if (service == NULL)
-		return;
-	g_signal_emit_by_name(scheduler->supervisor, "cron-job-finished", service,
-	                      sg_cron_result_to_string(run->result), run->exit_code,
-	                      run->started_usec, run->finished_usec);
-}
+/* ---- planning ---- */
 
 static GTimeZone *
 zone_of(SgScheduler *scheduler, const SgServiceConfig *cfg)
@@ -162,7 +163,7 @@ zone_of(SgScheduler *scheduler, const SgServiceConfig *cfg)
 	GTimeZone *tz;
 
 	if (cfg->cron_timezone == NULL)
-		return NULL;
+		return sg_local_zone_get(scheduler->local_zone);
 	tz = g_hash_table_lookup(scheduler->zones, cfg->cron_timezone);
 	if (tz == NULL) {
 		tz = g_time_zone_new_identifier(cfg->cron_timezone);
@@ -180,11 +181,13 @@ next_due(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 now)
 	const SgServiceConfig *cfg = sg_service_get_config(service);
 	gint64 last_due = sg_cron_job_get_last_due(job);
 	gint64 after = now;
+	GTimeZone *tz;
 	gint64 next;
 
 	if (cfg->cron == NULL)
 		return 0;
-	if (cfg->cron_timezone != NULL && zone_of(scheduler, cfg) == NULL) {
+	tz = zone_of(scheduler, cfg);
+	if (tz == NULL) {
 		sg_engine_log(scheduler->engine, SG_LOG_ERROR,
 		              "cron job %s: time zone %s is not installed: not scheduled",
 		              cfg->name, cfg->cron_timezone);
@@ -192,9 +195,55 @@ next_due(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 now)
 	}
 	if (last_due > now && last_due - now <= BACKWARD_JUMP_USEC)
 		after = last_due;
-	next = sg_cron_next(cfg->cron, zone_of(scheduler, cfg), after);
+	next = sg_cron_next(cfg->cron, tz, after);
 	return next > 0 ? next : 0;
 }
+
+/* Stopping every service takes cron jobs out of their schedule until they are started. */
+static gboolean
+in_schedule(SgService *service)
+{
+	SgServiceState state = sg_service_get_state(service);
+
+	return state != SG_SERVICE_STOPPED && state != SG_SERVICE_SKIPPED;
+}
+
+/* Sets a job's next run (0: none) in its record and in the queue; announced when it moved. */
+static void
+set_next_run(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 next)
+{
+	sg_cron_queue_set(scheduler->queue, job, next);
+	if (next == sg_cron_job_get_next_run(job))
+		return;
+	sg_cron_job_set_next_run(job, next);
+	mark_dirty(scheduler);
+	g_signal_emit_by_name(scheduler->supervisor, "service-changed", service);
+}
+
+/* Plans one job again from now. */
+static void
+plan_job(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 now)
+{
+	set_next_run(scheduler, service, job,
+	             in_schedule(service) ? next_due(scheduler, service, job, now) : 0);
+}
+
+/* Arms the alarm for the soonest next run, or disarms it. */
+static void
+arm(SgScheduler *scheduler)
+{
+	gint64 soonest = 0;
+	g_autoptr(GError) error = NULL;
+
+	sg_cron_queue_peek(scheduler->queue, &soonest);
+	if (soonest != sg_clock_alarm_get(scheduler->alarm) &&
+	    !sg_clock_alarm_set(scheduler->alarm, soonest, &error))
+		sg_engine_log(scheduler->engine, SG_LOG_ERROR,
+		              "cannot arm the cron timer: %s; cron jobs will not run",
+		              error->message);
+}
+
+/* ---- runs ---- */
 
 static void
 run_due(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 due)
@@ -219,115 +268,190 @@ run_due(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 due)
 	sg_cron_job_record(job, &overlap);
 }
 
-/* One pass over every cron job: due ones run (or overlap) when run is TRUE, next runs, the
- * alarm. */
+/* Runs (or records as overlaps) the jobs whose next run has come, soonest first, each once
+ * however many of its due times were missed, and plans each of them again. */
 static void
-plan(SgScheduler *scheduler, gboolean run)
+run_due_jobs(SgScheduler *scheduler, gint64 now)
+{
+	SgCronJob *job;
+	gint64 due;
+
+	while ((job = sg_cron_queue_peek(scheduler->queue, &due)) != NULL && due <= now) {
+		SgService *service = service_of(scheduler, job);
+
+		if (service == NULL) {
+			sg_cron_queue_remove(scheduler->queue, job);
+			continue;
+		}
+		if (in_schedule(service))
+			run_due(scheduler, service, job, due);
+		plan_job(scheduler, service, job, now);
+	}
+}
+
+/*
+ * Every job planned again from now (the wall clock jumped, the local time zone changed):
+ * the ones due run first when run is TRUE, and keep their next run for the alarm otherwise.
+ */
+static void
+plan_all(SgScheduler *scheduler, gint64 now, gboolean run)
 {
 	GPtrArray *services = sg_supervisor_get_services(scheduler->supervisor);
-	gint64 now = sg_clock_realtime_usec(scheduler->engine->clock);
-	gint64 soonest = 0;
-	g_autoptr(GError) error = NULL;
 
-	/* A run started here can end at once (spawn failure) and land back here. */
-	if (scheduler->planning)
-		return;
-	scheduler->planning = TRUE;
 	for (guint i = 0; i < services->len; i++) {
 		SgService *service = services->pdata[i];
 		SgCronJob *job = sg_service_get_cron_job(service);
-		SgServiceState state = sg_service_get_state(service);
 		gint64 next;
 
-		if (job == NULL)
+		if (job == NULL || service_of(scheduler, job) != service)
 			continue;
-		next = sg_cron_job_get_next_run(job);
-		if (state == SG_SERVICE_STOPPED || state == SG_SERVICE_SKIPPED) {
-			next = 0; /* out of its schedule until started again */
-		} else if (next > 0 && next <= now) {
-			/* Due: a run, or an overlap. Once, however many due times were missed
-			 * (the machine slept, the clock jumped). */
-			if (run) {
-				run_due(scheduler, service, job, next);
-				next = next_due(scheduler, service, job, now);
-			}
-		} else {
-			next = next_due(scheduler, service, job, now);
+		next = sg_cron_queue_get_due(scheduler->queue, job);
+		if (next > 0 && next <= now) {
+			if (!run)
+				continue;
+			run_due(scheduler, service, job, next);
 		}
-		if (next != sg_cron_job_get_next_run(job)) {
-			sg_cron_job_set_next_run(job, next);
-			mark_dirty(scheduler);
-			g_signal_emit_by_name(scheduler->supervisor, "service-changed", service);
-		}
-		if (next > 0 && (soonest == 0 || next < soonest))
-			soonest = next;
+		plan_job(scheduler, service, job, now);
 	}
-	if (soonest != sg_clock_alarm_get(scheduler->alarm) &&
-	    !sg_clock_alarm_set(scheduler->alarm, soonest, &error))
-		sg_engine_log(scheduler->engine, SG_LOG_ERROR,
-		              "cannot arm the cron timer: %s; cron jobs will not run",
-		              error->message);
-	scheduler->planning = FALSE;
 }
 
 static void
 alarm_cb(gpointer user_data)
 {
-	/* Due, or the wall clock was set or jumped: plan() reads the time and sorts it out. */
-	plan(user_data, TRUE);
+	SgScheduler *scheduler = user_data;
+	gint64 now = sg_clock_realtime_usec(scheduler->engine->clock);
+
+	/* A run started here can end at once (spawn failure): nothing here re-enters. */
+	if (scheduler->running)
+		return;
+	scheduler->running = TRUE;
+	if (sg_clock_alarm_clock_changed(scheduler->alarm)) {
+		/* Every next run was computed on the old time, maybe in an old time zone. */
+		sg_local_zone_refresh(scheduler->local_zone);
+		plan_all(scheduler, now, TRUE);
+	} else {
+		run_due_jobs(scheduler, now);
+	}
+	scheduler->running = FALSE;
+	arm(scheduler);
+}
+
+static void
+local_zone_changed_cb(gpointer user_data)
+{
+	SgScheduler *scheduler = user_data;
+
+	sg_engine_log(scheduler->engine, SG_LOG_INFO,
+	              "the local time zone changed: cron jobs are planned again");
+	plan_all(scheduler, sg_clock_realtime_usec(scheduler->engine->clock), FALSE);
+	arm(scheduler);
+}
+
+static void
+job_finished_cb(SgCronJob *job, const SgCronRun *run, gpointer user_data)
+{
+	SgScheduler *scheduler = user_data;
+	SgService *service = sg_supervisor_lookup(scheduler->supervisor, sg_cron_job_get_name(job));
+
+	/* Its next run was planned when it fell due; runs due meanwhile come from the alarm. */
+	mark_dirty(scheduler);
+	if (service == NULL)
+		return;
+	g_signal_emit_by_name(scheduler->supervisor, "cron-job-finished", service,
+	                      sg_cron_result_to_string(run->result), run->exit_code,
+	                      run->started_usec, run->finished_usec);
 }
 
 static void
 state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
                  gpointer user_data)
 {
-	/* Taken out of its schedule (stop-all) or put back: the next run and the alarm follow. */
-	if (sg_service_get_cron_job(service) != NULL &&
-	    (old_state == SG_SERVICE_STOPPED || new_state == SG_SERVICE_STOPPED))
-		plan(user_data, FALSE);
+	SgScheduler *scheduler = user_data;
+	SgCronJob *job = sg_service_get_cron_job(service);
+
+	/* Taken out of its schedule (stop-all) or put back: that job's next run and the alarm. */
+	if (job == NULL || service_of(scheduler, job) != service)
+		return;
+	if (old_state != SG_SERVICE_STOPPED && new_state != SG_SERVICE_STOPPED &&
+	    old_state != SG_SERVICE_SKIPPED && new_state != SG_SERVICE_SKIPPED)
+		return;
+	plan_job(scheduler, service, job, sg_clock_realtime_usec(scheduler->engine->clock));
+	arm(scheduler);
 }
 
 /* ---- the jobs of the configuration ---- */
 
+/* The record of a configured cron job: kept by name, or the one its service still holds. */
+static SgCronJob *
+take_job(SgScheduler *scheduler, SgService *service, GHashTable *jobs)
+{
+	const char *name = sg_service_get_name(service);
+	SgCronJob *job = g_hash_table_lookup(scheduler->jobs, name);
+
+	if (job == NULL)
+		job = g_hash_table_lookup(jobs, name);
+	if (job == NULL)
+		job = sg_service_get_cron_job(service);
+	return job != NULL ? sg_cron_job_ref(job) : sg_cron_job_new(name);
+}
+
 void
 sg_scheduler_reschedule(SgScheduler *scheduler)
 {
-	GPtrArray *services = sg_supervisor_get_services(scheduler->supervisor);
+	SgConfig *config = sg_supervisor_get_config(scheduler->supervisor);
+	gint64 now = sg_clock_realtime_usec(scheduler->engine->clock);
 	g_autoptr(GHashTable) jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 	                                                   (GDestroyNotify)sg_cron_job_unref);
+	g_autoptr(GHashTable) old_jobs = NULL;
+	g_autoptr(GPtrArray) to_plan = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer value;
 
-	for (guint i = 0; i < services->len; i++) {
-		SgService *service = services->pdata[i];
-		const SgServiceConfig *cfg = sg_service_get_config(service);
+	for (guint i = 0; i < config->services->len; i++) {
+		const SgServiceConfig *cfg = g_ptr_array_index(config->services, i);
+		SgService *service = sg_supervisor_lookup(scheduler->supervisor, cfg->name);
 		SgCronJob *job;
+		gboolean changed;
 
-		if (cfg->cron == NULL)
+		if (cfg->cron == NULL || service == NULL)
 			continue;
-		job = g_hash_table_lookup(scheduler->jobs, cfg->name);
-		if (job == NULL)
-			job = g_hash_table_lookup(jobs, cfg->name);
-		if (job == NULL)
-			job = sg_cron_job_new(cfg->name);
-		else
-			sg_cron_job_ref(job);
-		if (g_strcmp0(sg_cron_job_get_expression(job), cfg->cron_expression) != 0 ||
-		    g_strcmp0(sg_cron_job_get_timezone(job), cfg->cron_timezone) != 0) {
+		job = take_job(scheduler, service, jobs);
+		changed = g_strcmp0(sg_cron_job_get_expression(job), cfg->cron_expression) != 0 ||
+		          g_strcmp0(sg_cron_job_get_timezone(job), cfg->cron_timezone) != 0;
+		if (changed) {
 			/* A new schedule: its times start from now. */
 			sg_cron_job_set_schedule(job, cfg->cron_expression, cfg->cron_timezone);
-			sg_cron_job_set_next_run(job, 0);
 			sg_cron_job_set_last_due(job, 0);
 			mark_dirty(scheduler);
 		}
+		/* Only new and changed jobs are planned: the others keep their next run. */
+		if (changed || sg_cron_queue_get_due(scheduler->queue, job) == 0)
+			g_ptr_array_add(to_plan, job);
 		sg_cron_job_set_finished_func(job, job_finished_cb, scheduler);
 		sg_service_set_cron_job(service, job);
 		g_hash_table_replace(jobs, (gpointer)sg_cron_job_get_name(job), job);
 	}
-	/* Records of jobs that are gone: their runs in progress still hold them. */
-	if (g_hash_table_size(scheduler->jobs) != g_hash_table_size(jobs))
-		mark_dirty(scheduler);
-	g_hash_table_unref(scheduler->jobs);
+	old_jobs = g_steal_pointer(&scheduler->jobs);
 	scheduler->jobs = g_steal_pointer(&jobs);
-	plan(scheduler, TRUE);
+
+	/* Jobs that are gone leave the schedule (their runs in progress still hold them). */
+	g_hash_table_iter_init(&iter, old_jobs);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		SgCronJob *job = value;
+
+		if (g_hash_table_lookup(scheduler->jobs, sg_cron_job_get_name(job)) == job)
+			continue;
+		sg_cron_queue_remove(scheduler->queue, job);
+		mark_dirty(scheduler);
+	}
+	for (guint i = 0; i < to_plan->len; i++) {
+		SgCronJob *job = to_plan->pdata[i];
+		SgService *service = service_of(scheduler, job);
+
+		if (service != NULL)
+			plan_job(scheduler, service, job, now);
+	}
+	arm(scheduler);
 }
 
 static void
@@ -347,7 +471,9 @@ sg_scheduler_new(SgSupervisor *supervisor)
 	                                        (GDestroyNotify)sg_cron_job_unref);
 	scheduler->zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                         (GDestroyNotify)g_time_zone_unref);
+	scheduler->queue = sg_cron_queue_new();
 	scheduler->alarm = sg_clock_alarm_new(scheduler->engine->clock, alarm_cb, scheduler);
+	scheduler->local_zone = sg_local_zone_new(local_zone_changed_cb, scheduler);
 	load_state(scheduler);
 	/* Connected for the supervisor's life: it frees the scheduler in its finalize, after
 	 * its handlers are gone. */
@@ -361,17 +487,26 @@ sg_scheduler_new(SgSupervisor *supervisor)
 void
 sg_scheduler_free(SgScheduler *scheduler)
 {
+	GPtrArray *services;
 	GHashTableIter iter;
 	gpointer value;
 
 	if (scheduler == NULL)
 		return;
 	sg_scheduler_flush(scheduler);
-	/* Runs still in progress outlive the scheduler in their services. */
+	/* Runs still in progress outlive the scheduler in their services, removed jobs too. */
+	services = sg_supervisor_get_services(scheduler->supervisor);
+	for (guint i = 0; i < services->len; i++) {
+		SgCronJob *job = sg_service_get_cron_job(services->pdata[i]);
+		if (job != NULL)
+			sg_cron_job_set_finished_func(job, NULL, NULL);
+	}
 	g_hash_table_iter_init(&iter, scheduler->jobs);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		sg_cron_job_set_finished_func(value, NULL, NULL);
 	g_clear_pointer(&scheduler->alarm, sg_clock_alarm_free);
+	g_clear_pointer(&scheduler->local_zone, sg_local_zone_free);
+	g_clear_pointer(&scheduler->queue, sg_cron_queue_free);
 	g_hash_table_unref(scheduler->jobs);
 	g_hash_table_unref(scheduler->zones);
 	g_free(scheduler);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Cron scheduling: one wall-clock alarm for the soonest due job, runs and overlaps, and
- * cron_state.json. */
+/* Cron scheduling: a queue of next runs, one wall-clock alarm for the soonest, runs and
+ * overlaps, and cron_state.json. */
 #pragma once
 
 #include <glib.h>
@@ -20,8 +20,10 @@ SgScheduler *sg_scheduler_new(SgSupervisor *supervisor);
 void sg_scheduler_free(SgScheduler *scheduler);
 
 /*
- * Takes the supervisor's current services again (after a reload: new, changed and removed
- * cron jobs), recomputes every next run and re-arms the alarm. Cheap; idempotent.
+ * Takes the cron jobs of the supervisor's configuration again (after a reload: new, changed
+ * and removed ones): new and changed jobs are planned from now, the others keep their next
+ * run, removed ones leave the queue and cron_state.json; then the alarm is re-armed.
+ * O(jobs); idempotent.
  */
 void sg_scheduler_reschedule(SgScheduler *scheduler);
 

@@ -236,7 +236,11 @@ removal_cb(gpointer user_data)
 		SgService *service = g_ptr_array_index(supervisor->services, i - 1);
 		g_autofree char *name = NULL;
 
-		if (!g_hash_table_contains(supervisor->detached, service) || !is_removable(service))
+		if (!g_hash_table_contains(supervisor->detached, service))
+			continue;
+		/* A cron job no longer configured is out of its schedule once its run is over. */
+		sg_service_set_scheduled(service, FALSE);
+		if (!is_removable(service))
 			continue;
 		name = g_strdup(sg_service_get_name(service));
 		sg_engine_log(supervisor->engine, SG_LOG_INFO,
@@ -770,6 +774,7 @@ sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError *
 			              "stopping %s: it is no longer in the configuration",
 			              sg_service_get_name(service));
 		sg_service_stop(service, NULL, NULL);
+		sg_service_set_scheduled(service, FALSE);
 	}
 	schedule_removal(supervisor);
 	for (guint i = 0; i < plan->added->len; i++) {

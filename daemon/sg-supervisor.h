@@ -69,10 +69,10 @@ gboolean sg_supervisor_is_settled(SgSupervisor *supervisor, gboolean *ret_all_up
 gboolean sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError **error);
 
 /*
- * Cron jobs: takes the current services again (new, changed and removed cron jobs; their
- * histories are kept by name), recomputes every next run and re-arms the one wall-clock
- * alarm. The scheduler does it by itself on "reloaded"; call it after any other change of
- * the service list.
+ * Cron jobs: takes the configuration's cron jobs again (new, changed and removed ones;
+ * histories are kept by name), plans the new and changed ones and re-arms the one
+ * wall-clock alarm. The scheduler does it by itself on "reloaded"; call it after any other change
+ * of the service list.
  */
 void sg_supervisor_reschedule_cron(SgSupervisor *supervisor);
 /* Writes cron_state.json now if anything changed (writes are otherwise coalesced). */

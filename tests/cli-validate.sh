@@ -50,6 +50,17 @@ assert (p["line"], p["column"], p["path"], p["severity"]) == (5, 5, "services.ap
 PY
 ok $? "--json lists the problems with their places"
 
+"$sysg" validate --config "$src/data/cron-never.yaml" >"$tmp/out" 2>"$tmp/err"
+ok $(($? != 3)) "a cron expression that never fires exits 3"
+f="$src/data/cron-never.yaml"
+cat >"$tmp/want" <<WANT
+$f:8:25: services.february.cron.expression: cron expression never fires: no month of its month field (FEB) has a day of its day-of-month field (30)
+$f:12:19: services.short-months.cron.expression: cron expression never fires: no month of its month field (APR, JUN, SEP, NOV) has a day of its day-of-month field (31)
+WANT
+diff -u "$tmp/want" "$tmp/err" >"$tmp/diff"
+ok $? "a cron expression that never fires is named at its line and column"
+[ ! -s "$tmp/diff" ] || sed 's/^/# /' "$tmp/diff"
+
 "$sysg" validate --config "$tmp/none.yaml" >"$tmp/out" 2>"$tmp/err"
 ok $(($? != 3)) "a missing file exits 3"
 grep -q "none.yaml" "$tmp/err"

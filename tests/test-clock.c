@@ -114,6 +114,7 @@ test_fake_alarm(void)
 	g_assert_cmpuint(sg_clock_fake_armed_alarms(r.clock), ==, 1);
 	sg_clock_fake_advance(r.clock, 100);
 	g_assert_cmpstr(r.log->str, ==, "a@10 b@25 a@30 ");
+	g_assert_false(sg_clock_alarm_clock_changed(alarm));
 	/* Fired alarms are disarmed until set again. */
 	g_assert_cmpint(sg_clock_alarm_get(alarm), ==, 0);
 	g_assert_cmpuint(sg_clock_fake_armed_alarms(r.clock), ==, 0);
@@ -123,6 +124,8 @@ test_fake_alarm(void)
 	g_assert_true(sg_clock_alarm_set(other, 5000000000, NULL));
 	sg_clock_fake_set_realtime(r.clock, 2000000000);
 	g_assert_cmpuint(count, ==, 1);
+	/* It says why it fired: the clock changed, its instant did not come. */
+	g_assert_true(sg_clock_alarm_clock_changed(other));
 	g_assert_cmpint(sg_clock_realtime_usec(r.clock), ==, 2000000000);
 	g_assert_cmpint(sg_clock_monotonic_usec(r.clock), ==, 100000);
 	/* A deadline already past fires on the next advance; a disarmed alarm never. */
@@ -131,6 +134,7 @@ test_fake_alarm(void)
 	g_assert_true(sg_clock_alarm_set(alarm, 0, NULL));
 	sg_clock_fake_advance(r.clock, 0);
 	g_assert_cmpuint(count, ==, 2);
+	g_assert_false(sg_clock_alarm_clock_changed(other));
 	g_assert_cmpstr(r.log->str, ==, "a@10 b@25 a@30 ");
 	g_clear_pointer(&alarm, sg_clock_alarm_free);
 	g_clear_pointer(&other, sg_clock_alarm_free);
@@ -155,6 +159,7 @@ test_real_alarm(void)
 	while (!fired && g_get_monotonic_time() < deadline)
 		g_main_context_iteration(NULL, TRUE);
 	g_assert_true(fired);
+	g_assert_false(sg_clock_alarm_clock_changed(alarm));
 	g_assert_cmpint(g_get_real_time(), >=, due);
 	g_assert_cmpint(sg_clock_alarm_get(alarm), ==, 0);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sg-config.h"
+#include "sg-cron.h"
 #include "sg-paths.h"
 #include "sg-state.h"
 #include "sg-status.h"
@@ -402,6 +403,69 @@ test_stop_all_unschedules(Fixture *f, gconstpointer data)
 	g_assert_cmpint(sg_service_get_next_run(job(f, "job")), >, 0);
 }
 
+/* A reload: a removed job leaves the schedule and the supervisor, a changed one is planned
+ * again from now, an unchanged one keeps its next run. */
+static void
+test_reload(Fixture *f, gconstpointer data)
+{
+	g_autofree char *v2 = path_in(f, "v2.yaml");
+	g_autofree char *stamps = path_in(f, "gone");
+	g_autoptr(GError) error = NULL;
+	gint64 kept_next;
+
+	load(f, "version: \"1\"\nservices:\n"
+	        "  gone:\n    exec: [\"${HELPER}\", \"stamp:${DIR}/gone\"]\n"
+	        "    cron: { expression: \"* * * * * *\" }\n"
+	        "  kept:\n    exec: [\"${HELPER}\", \"exit:0\"]\n"
+	        "    cron: { expression: \"0 0 12 * * *\", timezone: \"UTC\" }\n"
+	        "  changed:\n    exec: [\"${HELPER}\", \"exit:0\"]\n"
+	        "    cron: { expression: \"@yearly\", timezone: \"UTC\" }\n");
+	kept_next = sg_service_get_next_run(job(f, "kept"));
+	g_assert_true(g_file_set_contents(
+	        v2,
+	        "version: \"1\"\nservices:\n"
+	        "  kept:\n    exec: [\"${HELPER}\", \"exit:0\"]\n"
+	        "    cron: { expression: \"0 0 12 * * *\", timezone: \"UTC\" }\n"
+	        "  changed:\n    exec: [\"${HELPER}\", \"exit:0\"]\n"
+	        "    cron: { expression: \"0 0 * * * *\", timezone: \"UTC\" }\n",
+	        -1, NULL));
+	g_assert_true(sg_supervisor_reload(f->supervisor, v2, &error));
+	g_assert_no_error(error);
+	WAIT_FOR(sg_supervisor_lookup(f->supervisor, "gone") == NULL);
+	g_assert_cmpint(sg_service_get_next_run(job(f, "kept")), ==, kept_next);
+	g_assert_cmpint(sg_service_get_next_run(job(f, "changed")), <=,
+	                sg_clock_realtime_usec(f->fake) + (gint64)3600 * G_USEC_PER_SEC);
+	sg_clock_fake_advance(f->fake, 3000);
+	g_assert_false(g_file_test(stamps, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(sg_clock_fake_armed_alarms(f->fake), ==, 1);
+}
+
+/* Jobs in local time follow a new local time zone, told by the watch on its file. */
+static void
+test_local_zone_changes(Fixture *f, gconstpointer data)
+{
+	g_autofree char *link = path_in(f, "localtime");
+	g_autofree char *temporary = path_in(f, "localtime.new");
+	g_autoptr(SgCronSchedule) schedule = sg_cron_parse("0 0 3 * * *", NULL);
+	g_autoptr(GTimeZone) tokyo = g_time_zone_new_identifier("Asia/Tokyo");
+	g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+	gint64 now = sg_clock_realtime_usec(f->fake);
+
+	g_assert_cmpint(symlink("/usr/share/zoneinfo/UTC", link), ==, 0);
+	g_setenv("TZ", link, TRUE);
+	load(f, "version: \"1\"\nservices:\n"
+	        "  nightly:\n    exec: [\"${HELPER}\", \"exit:0\"]\n"
+	        "    cron: { expression: \"0 0 3 * * *\" }\n");
+	g_unsetenv("TZ");
+	g_assert_cmpint(sg_service_get_next_run(job(f, "nightly")), ==,
+	                sg_cron_next(schedule, utc, now));
+	/* As timedatectl set-timezone does: a new link renamed over the old one. */
+	g_assert_cmpint(symlink("/usr/share/zoneinfo/Asia/Tokyo", temporary), ==, 0);
+	g_assert_cmpint(g_rename(temporary, link), ==, 0);
+	WAIT_FOR(sg_service_get_next_run(job(f, "nightly")) == sg_cron_next(schedule, tokyo, now));
+	g_assert_cmpuint(sg_clock_fake_armed_alarms(f->fake), ==, 1);
+}
+
 /* ---- the wall clock moves ---- */
 
 static void
@@ -686,6 +750,8 @@ main(int argc, char **argv)
 	ADD("spawn-failure", test_spawn_failure);
 	ADD("skip-per-run", test_skip_per_run);
 	ADD("stop-all-unschedules", test_stop_all_unschedules);
+	ADD("reload", test_reload);
+	ADD("local-zone-changes", test_local_zone_changes);
 	ADD("clock-jumps", test_clock_jumps);
 	ADD("daylight-saving", test_daylight_saving);
 	ADD("state-file-and-restart", test_state_file_and_restart);

@@ -72,8 +72,11 @@ static const NextCase next_cases[] = {
 	{ "0 0 0 29 2 *", "UTC", "2024-03-01T00:00:00Z", "2028-02-29T00:00:00Z" },
 	{ "0 0 0 29 2 *", "UTC", "2096-03-01T00:00:00Z", "2104-02-29T00:00:00Z" },
 	{ "0 0 0 29 2 *", "UTC", "2024-02-28T23:59:59Z", "2024-02-29T00:00:00Z" },
-	{ "0 0 0 30 2 *", "UTC", "2024-01-01T00:00:00Z", NULL },
-	{ "0 0 0 31 4,6,9,11 *", "UTC", "2024-01-01T00:00:00Z", NULL },
+	/* The longest wait of all: 29 February on a Sunday, 2100 not being a leap year. */
+	{ "0 0 0 29 2 */7", "UTC", "2088-03-01T00:00:00Z", "2128-02-29T00:00:00Z" },
+	/* Both day fields restricted: every Monday of February, though it has no 30th. */
+	{ "0 0 0 30 2 MON", "UTC", "2024-01-01T00:00:00Z", "2024-02-05T00:00:00Z" },
+	{ "0 0 0 31 2,3 *", "UTC", "2024-01-01T00:00:00Z", "2024-03-31T00:00:00Z" },
 	{ "0 0 0 31 * *", "UTC", "2024-01-31T00:00:00Z", "2024-03-31T00:00:00Z" },
 	{ "0 0 0 31 * *", "UTC", "2024-05-31T00:00:00Z", "2024-07-31T00:00:00Z" },
 	{ "0 0 0 30 * *", "UTC", "2023-01-30T00:00:00Z", "2023-03-30T00:00:00Z" },
@@ -577,6 +580,75 @@ test_parse_errors(void)
 }
 
 static void
+test_never_fires(void)
+{
+	static const struct {
+		const char *expression;
+		const char *message;
+	} cases[] = {
+		{ "0 0 0 30 2 *", "cron expression never fires: no month of its month field (FEB) "
+		                  "has a day of its day-of-month field (30)" },
+		{ "0 0 0 31 2 *", "cron expression never fires: no month of its month field (FEB) "
+		                  "has a day of its day-of-month field (31)" },
+		{ "0 0 31 4,6,9,11 *",
+		  "cron expression never fires: no month of its month field (APR, JUN, SEP, NOV) "
+		  "has a day of its day-of-month field (31)" },
+		{ "* * * 30-31 feb */7",
+		  "cron expression never fires: no month of its month "
+		  "field (FEB) has a day of its day-of-month field (30, 31)" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(SgCronSchedule) schedule = sg_cron_parse(cases[i].expression, &error);
+
+		g_test_message("case %u: \"%s\"", i, cases[i].expression);
+		g_assert_null(schedule);
+		g_assert_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG);
+		g_assert_cmpstr(error->message, ==, cases[i].message);
+	}
+}
+
+/* The rule on the fields agrees with the search: what parses has a next run, from any year. */
+static void
+test_never_fires_agrees_with_next(void)
+{
+	static const char *const weekdays[] = { "*", "*/7", "1-5" };
+	static const char *const from[] = { "2000-01-01T00:00:00Z", "2096-03-01T00:00:00Z",
+		                            "2281-01-01T00:00:00Z" };
+	g_autoptr(GTimeZone) utc = zone_or_fail("UTC");
+
+	for (guint month = 1; month <= 12; month++) {
+		for (guint day = 1; day <= 31; day++) {
+			for (guint w = 0; w < G_N_ELEMENTS(weekdays); w++) {
+				g_autofree char *expression =
+				        g_strdup_printf("0 0 0 %u %u %s", day, month, weekdays[w]);
+				g_autoptr(GError) error = NULL;
+				g_autoptr(SgCronSchedule) schedule =
+				        sg_cron_parse(expression, &error);
+				gboolean real = day <= 29 || (day == 30 && month != 2) ||
+				                (day == 31 && month != 2 && month != 4 &&
+				                 month != 6 && month != 9 && month != 11);
+
+				/* Both fields restricted: either one matching is enough. */
+				if (weekdays[w][0] != '*')
+					real = TRUE;
+				g_assert_true((schedule != NULL) == real);
+				if (schedule == NULL) {
+					g_assert_true(g_str_has_prefix(
+					        error->message, "cron expression never fires: "));
+					continue;
+				}
+				for (guint f = 0; f < G_N_ELEMENTS(from); f++)
+					g_assert_cmpint(
+					        sg_cron_next(schedule, utc, parse_instant(from[f])),
+					        >, parse_instant(from[f]));
+			}
+		}
+	}
+}
+
+static void
 test_parse_accepts(void)
 {
 	static const char *const accepted[] = {
@@ -647,6 +719,8 @@ main(int argc, char **argv)
 	g_test_add_func("/sg/cron/next-reference", test_next_reference);
 	g_test_add_func("/sg/cron/parse-errors", test_parse_errors);
 	g_test_add_func("/sg/cron/parse-accepts", test_parse_accepts);
+	g_test_add_func("/sg/cron/never-fires", test_never_fires);
+	g_test_add_func("/sg/cron/never-fires-agrees-with-next", test_never_fires_agrees_with_next);
 	g_test_add_func("/sg/cron/timezone-names", test_timezone_names);
 	return g_test_run();
 }
