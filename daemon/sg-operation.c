@@ -8,6 +8,7 @@
 
 #include "sg-error.h"
 #include "sg-json.h"
+#include "sg-persist.h"
 
 typedef enum {
 	PHASE_SYNC,
@@ -72,6 +73,9 @@ operation_free(SgOperation *op)
 static void
 finish(SgOperation *op, const GError *error, JsonNode *failed)
 {
+	/* The rule for every answer, socket and bus alike: the state files say it first. */
+	if (op->done != NULL)
+		sg_persist_flush_supervisor(op->supervisor);
 	if (op->done != NULL)
 		op->done(error, failed, op->user_data);
 	operation_free(op);
