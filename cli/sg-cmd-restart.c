@@ -47,6 +47,13 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg restart --help'."));
 		return EXIT_USAGE;
 	}
+	if (service != NULL) {
+		g_autofree char *where =
+		        sg_client_discover_config(globals->config, NULL, state_dir, NULL);
+
+		if (!sg_cli_service_exists(service, where, state_dir))
+			return SG_CLI_EXIT_NO_SUCH_SERVICE;
+	}
 	client = sg_client_connect(state_dir, sg_cli_transport(globals), &error);
 	if (client == NULL && g_error_matches(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR)) {
 		g_autofree char *config = NULL;

@@ -366,6 +366,15 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg start --help'."));
 		return EXIT_USAGE;
 	}
+	if (service != NULL) {
+		/* Start's own file, else the one the supervisor runs on (start_in_running). */
+		g_autofree char *where = sg_config_discover(globals->config, NULL, NULL);
+
+		if (where == NULL)
+			where = sg_state_read_config_hint(state_dir);
+		if (!sg_cli_service_exists(service, where, state_dir))
+			return SG_CLI_EXIT_NO_SUCH_SERVICE;
+	}
 	if (sg_pid_file_query(state_dir, &running))
 		return start_in_running(state_dir, running, globals->config, service,
 		                        sg_cli_transport(globals));

@@ -204,7 +204,6 @@ def unknown_name_commands(p):
     return (["start", "--service", "nope"], ["start", "--daemonize", "--service", "nope"],
             ["stop", "--service", "nope"], ["restart", "--service", "nope"],
             ["restart", "--daemonize", "--service", "nope"],
-            ["restart", "--service", "nope", "--config", p.config],
             ["status", "--service", "nope"], ["logs", "nope"])
 
 
@@ -245,7 +244,7 @@ def test_state_json_at_answer(p):
 
 
 def main():
-    tests = [test_state_json_at_answer]
+    tests = [test_unknown_service, test_state_json_at_answer]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
