@@ -25,8 +25,7 @@
 #include "sg-supervisor.h"
 #include "sg-tail.h"
 
-#define EXIT_USAGE   2
-#define STDERR_LINES 10
+#define EXIT_USAGE 2
 
 typedef struct {
 	char *config_path;
@@ -145,17 +144,12 @@ append_failure(GString *out, SgEngine *engine, SgService *service)
 {
 	g_autofree char *path =
 	        g_strdup_printf("%s/%s_stderr.log", engine->log_dir, sg_service_get_name(service));
-	g_auto(GStrv) lines = sg_tail_lines(path, STDERR_LINES, NULL);
 	const char *cause = sg_service_get_cause(service);
 
 	g_string_append_printf(out, _("%s: %s: %s\n"), sg_service_get_name(service),
 	                       sg_service_state_to_string(sg_service_get_state(service)),
 	                       cause != NULL ? cause : _("crashed before it was ready"));
-	if (lines == NULL || lines[0] == NULL)
-		return;
-	g_string_append_printf(out, _("  last lines of %s:\n"), path);
-	for (guint i = 0; lines[i] != NULL; i++)
-		g_string_append_printf(out, "    %s\n", lines[i]);
+	sg_tail_append_indented(out, path, SG_TAIL_FAILURE_LINES);
 }
 
 static void

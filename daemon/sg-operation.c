@@ -9,6 +9,7 @@
 #include "sg-error.h"
 #include "sg-json.h"
 #include "sg-persist.h"
+#include "sg-tail.h"
 
 typedef enum {
 	PHASE_SYNC,
@@ -138,6 +139,7 @@ check_started(SgOperation *op)
 		SgService *service = op->targets->pdata[i];
 		const char *state = sg_service_state_to_string(sg_service_get_state(service));
 		const char *cause = sg_service_get_cause(service);
+		g_autofree char *stderr_log = NULL;
 
 		if (start_outcome(service) == OUTCOME_UP)
 			continue;
@@ -145,13 +147,17 @@ check_started(SgOperation *op)
 			message = g_string_new(NULL);
 			failed = json_builder_new();
 			json_builder_begin_array(failed);
-		} else {
-			g_string_append(message, "; ");
 		}
+		/* One line per service, with its last stderr lines as sysg start shows them. */
 		g_string_append_printf(message, _("%s did not start: %s"),
 		                       sg_service_get_name(service), state);
 		if (cause != NULL)
 			g_string_append_printf(message, " (%s)", cause);
+		g_string_append_c(message, '\n');
+		stderr_log = g_strdup_printf("%s/%s_stderr.log",
+		                             sg_supervisor_get_engine(op->supervisor)->log_dir,
+		                             sg_service_get_name(service));
+		sg_tail_append_indented(message, stderr_log, SG_TAIL_FAILURE_LINES);
 		json_builder_begin_object(failed);
 		json_builder_set_member_name(failed, "name");
 		json_builder_add_string_value(failed, sg_service_get_name(service));
@@ -161,6 +167,7 @@ check_started(SgOperation *op)
 		json_builder_end_object(failed);
 	}
 	if (message != NULL) {
+		g_string_truncate(message, message->len - 1); /* the last newline */
 		json_builder_end_array(failed);
 		failed_node = json_builder_get_root(failed);
 		error = g_error_new_literal(SG_ERROR, SG_ERROR_FAILED, message->str);

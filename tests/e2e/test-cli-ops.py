@@ -244,7 +244,7 @@ def test_state_json_at_answer(p):
 
 
 def main():
-    tests = [test_unknown_service, test_state_json_at_answer]
+    tests = [test_pre_start_failure, test_unknown_service, test_state_json_at_answer]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
