@@ -29,6 +29,7 @@ struct _SgOperation {
 	guint idle_id;
 	GPtrArray *targets; /* SgService* whose start is awaited */
 	gulong state_handler;
+	gulong changed_handler;
 	gulong removed_handler;
 };
 
@@ -64,6 +65,7 @@ static void
 operation_free(SgOperation *op)
 {
 	g_clear_signal_handler(&op->state_handler, op->supervisor);
+	g_clear_signal_handler(&op->changed_handler, op->supervisor);
 	g_clear_signal_handler(&op->removed_handler, op->supervisor);
 	g_clear_handle_id(&op->idle_id, g_source_remove);
 	g_clear_pointer(&op->targets, g_ptr_array_unref);
@@ -103,8 +105,11 @@ typedef enum {
 } Outcome;
 
 static Outcome
-start_outcome(SgService *service)
+start_outcome(SgSupervisor *supervisor, SgService *service)
 {
+	/* Stopped by the engine's own restart (a reload's): its start is still to come. */
+	if (sg_supervisor_is_restarting(supervisor, service))
+		return OUTCOME_PENDING;
 	switch (sg_service_get_state(service)) {
 	case SG_SERVICE_RUNNING:
 	case SG_SERVICE_EXITED:
@@ -133,7 +138,7 @@ check_started(SgOperation *op)
 	g_autoptr(GError) error = NULL;
 
 	for (guint i = 0; i < op->targets->len; i++)
-		if (start_outcome(op->targets->pdata[i]) == OUTCOME_PENDING)
+		if (start_outcome(op->supervisor, op->targets->pdata[i]) == OUTCOME_PENDING)
 			return FALSE;
 	for (guint i = 0; i < op->targets->len; i++) {
 		SgService *service = op->targets->pdata[i];
@@ -141,7 +146,7 @@ check_started(SgOperation *op)
 		const char *cause = sg_service_get_cause(service);
 		g_autofree char *stderr_log = NULL;
 
-		if (start_outcome(service) == OUTCOME_UP)
+		if (start_outcome(op->supervisor, service) == OUTCOME_UP)
 			continue;
 		if (message == NULL) {
 			message = g_string_new(NULL);
@@ -179,6 +184,13 @@ check_started(SgOperation *op)
 static void
 state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
                  gpointer user_data)
+{
+	check_started(user_data);
+}
+
+/* The end of an engine restart changes no state by itself when it starts nothing. */
+static void
+changed_cb(SgSupervisor *supervisor, SgService *service, gpointer user_data)
 {
 	check_started(user_data);
 }
@@ -241,6 +253,8 @@ start(SgOperation *op)
 	if (!check_started(op)) {
 		op->state_handler = g_signal_connect(op->supervisor, "service-state-changed",
 		                                     G_CALLBACK(state_changed_cb), op);
+		op->changed_handler = g_signal_connect(op->supervisor, "service-changed",
+		                                       G_CALLBACK(changed_cb), op);
 		op->removed_handler = g_signal_connect(op->supervisor, "service-removed",
 		                                       G_CALLBACK(service_removed_cb), op);
 	}

@@ -97,7 +97,8 @@ def test_restart_service_with_config(p):
     wait_for(lambda: len(p.stamps("web.stamps")) == 1, "web to start")
     # worker changes, web does not: the reload restarts worker, then web is restarted
     v2 = p.write(STAMPED.replace('"pause"]\n    depends_on',
-                                 '"pause"]\n    env: { V: "2" }\n    depends_on'), "v2.yaml")
+                                 '"pause"]\n    env: { vars: { V: "2" } }\n    depends_on'),
+                 "v2.yaml")
     result = p.sysg("restart", "--service", "web", "--config", v2)
     assert result.returncode == 0, result
     p.pids.update(p.pid_json().values())
@@ -106,8 +107,9 @@ def test_restart_service_with_config(p):
     assert p.service("web")["pid"] == web[1] and alive(web[1]), p.service("web")
     assert p.status()["supervisor"]["config"] == v2
     # web changes: the reload restarted it, and that is the restart asked for
-    v3 = p.write(STAMPED.replace('"pause"]\n  worker', '"pause"]\n    env: { V: "3" }\n'
-                                 '  worker'), "v3.yaml")
+    v3 = p.write(STAMPED.replace('"pause"]\n  worker',
+                                 '"pause"]\n    env: { vars: { V: "3" } }\n  worker'),
+                 "v3.yaml")
     result = p.sysg("restart", "--service", "web", "--config", v3)
     assert result.returncode == 0, result
     p.pids.update(p.pid_json().values())
@@ -120,6 +122,24 @@ def test_restart_service_with_config(p):
     assert "nope" in result.stderr, result
     assert p.status()["supervisor"]["config"] == v3
     assert len(p.stamps("worker.stamps")) == 3  # v3 undid worker's change, v2 did not come
+
+
+SLOW_STOP = ('version: "1"\nservices:\n'
+             '  web:\n    exec: ["HELPER", "stamp:DIR/web.stamps", "ignore-term", "pause"]\n'
+             '    stop_timeout: 1s\n')
+
+
+@with_project(SLOW_STOP)
+def test_restart_service_with_config_slow_stop(p):
+    # the reload's restart of web is still stopping it when web's restart is asked for
+    p.start()
+    v2 = p.write(SLOW_STOP.replace("1s", "1s\n    env: { vars: { V: \"2\" } }"), "v2.yaml")
+    result = p.sysg("restart", "--service", "web", "--config", v2)
+    assert result.returncode == 0, result
+    p.pids.update(p.pid_json().values())
+    web = p.stamps("web.stamps")
+    assert len(web) == 2, web
+    assert p.service("web")["pid"] == web[1] and p.service("web")["state"] == "running"
 
 
 # ---- concurrent cold starts ----
@@ -204,6 +224,7 @@ def unknown_name_commands(p):
     return (["start", "--service", "nope"], ["start", "--daemonize", "--service", "nope"],
             ["stop", "--service", "nope"], ["restart", "--service", "nope"],
             ["restart", "--daemonize", "--service", "nope"],
+            ["restart", "--service", "nope", "--config", p.config],
             ["status", "--service", "nope"], ["logs", "nope"])
 
 
@@ -244,7 +265,8 @@ def test_state_json_at_answer(p):
 
 
 def main():
-    tests = [test_pre_start_failure, test_unknown_service, test_state_json_at_answer]
+    tests = [test_restart_service_with_config, test_restart_service_with_config_slow_stop,
+             test_pre_start_failure, test_unknown_service, test_state_json_at_answer]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
