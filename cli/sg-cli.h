@@ -49,8 +49,12 @@ int sg_cmd_logs(int argc, char **argv, SgCliGlobals *globals);
 int sg_cmd_monitor(int argc, char **argv, SgCliGlobals *globals);
 int sg_cmd_purge(int argc, char **argv, SgCliGlobals *globals);
 
-/* Replaces this process with sysgd on config (sg-cmd-start.c); returns 1 only on failure. */
-int sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level);
+/*
+ * Replaces this process with sysgd on config (sg-cmd-start.c), handing it startup_lock
+ * (sg-startup-lock.h) unless it is -1; returns 1 only on failure.
+ */
+int sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level,
+                      int startup_lock);
 
 /*
  * Stops the supervisor and every service and waits until they are gone: SIGTERM, or over

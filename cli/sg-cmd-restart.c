@@ -141,7 +141,7 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 			sg_cli_error("%s", error->message);
 			return 3;
 		}
-		return sg_cli_exec_sysgd(config, TRUE, globals->log_level);
+		return sg_cli_exec_sysgd(config, TRUE, globals->log_level, -1);
 	}
 	if (client == NULL) {
 		sg_cli_error("%s", error->message);

@@ -505,10 +505,10 @@ run_pre_start_or_spawn(SgService *service)
 	label = g_strdup_printf("%s pre_start", service->cfg->name);
 	set_state(service, SG_SERVICE_STARTING, "running pre_start");
 	sg_engine_log(service->engine, SG_LOG_INFO, "%s: running pre_start", service->cfg->name);
-	service->helper = sg_command_run_to(
-	        service->engine, label, service->cfg->deployment.pre_start, env,
-	        service->cfg->working_dir, 0, sg_log_file_fd(service->stdout_log),
-	        sg_log_file_fd(service->stderr_log), pre_start_done_cb, service);
+	service->helper =
+	        sg_command_run_to(service->engine, label, service->cfg->deployment.pre_start, env,
+	                          service->cfg->working_dir, 0, sg_log_file_fd(service->stdout_log),
+	                          sg_log_file_fd(service->stderr_log), pre_start_done_cb, service);
 }
 
 static void

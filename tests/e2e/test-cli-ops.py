@@ -15,6 +15,7 @@ import sgtest
 from sgtest import Results, alive, wait_for
 
 SYSG = os.environ["SG_TEST_SYSG"]
+SYSGD = os.environ["SG_TEST_SYSGD"]
 BUS = os.environ.get("SG_TEST_CLI_BUS") == "1"
 RESULTS = Results()
 
@@ -157,6 +158,13 @@ def test_concurrent_cold_starts(p):
         assert supervisor and alive(supervisor), round
         assert len(p.stamps("web.stamps")) == round + 1, (round, p.stamps("web.stamps"))
         assert len(p.stamps("worker.stamps")) == round + 1, round
+        # the lock sysg handed to sysgd stays with the supervisor
+        web = p.pid_json()["web"]
+        fds = [os.readlink("/proc/%d/fd/%s" % (web, fd)) for fd in os.listdir("/proc/%d/fd"
+                                                                              % web)]
+        assert os.path.realpath(p.state) not in fds, fds
+        with open("/proc/%d/environ" % web, "rb") as f:
+            assert b"SYSTEMG_STARTUP_LOCK_FD" not in f.read()
         # another configuration meanwhile: refused, the supervisor stays
         result = p.sysg("start", "--daemonize", "--config", other)
         assert result.returncode == 5, result
@@ -165,6 +173,26 @@ def test_concurrent_cold_starts(p):
         assert result.returncode == 0, result
         wait_for(lambda: not alive(supervisor), "the supervisor to exit")
     assert not os.path.exists(p.path("web.other"))
+
+
+@with_project(STAMPED)
+def test_autostart_races_start(p):
+    # the session's autostart runs sysgd itself while the user types sysg start
+    for round in range(4):
+        sysgd = subprocess.Popen([SYSGD, "--daemonize"], env=p.env, cwd=p.dir,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.procs.append(sysgd)
+        start = p.spawn("start", "--daemonize")
+        result = start.wait(timeout=60), start.stdout.read(), start.stderr.read()
+        assert result[0] == 0, (round, result)
+        # a second sysgd refuses (exit 1, naming the PID); the first one settles with 0
+        assert sysgd.wait(timeout=60) in (0, 1), (round, sysgd.stderr.read())
+        p.pids.update(p.pid_json().values())
+        supervisor = p.supervisor_pid()
+        assert supervisor and alive(supervisor), round
+        assert len(p.stamps("web.stamps")) == round + 1, (round, p.stamps("web.stamps"))
+        assert p.sysg("stop").returncode == 0
+        wait_for(lambda: not alive(supervisor), "the supervisor to exit")
 
 
 @with_project(STAMPED)
@@ -266,7 +294,9 @@ def test_state_json_at_answer(p):
 
 def main():
     tests = [test_restart_service_with_config, test_restart_service_with_config_slow_stop,
-             test_pre_start_failure, test_unknown_service, test_state_json_at_answer]
+             test_concurrent_cold_starts, test_autostart_races_start,
+             test_concurrent_start_on_another_config, test_pre_start_failure,
+             test_unknown_service, test_state_json_at_answer]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
