@@ -334,10 +334,10 @@ start_in_running(const char *state_dir, const char *explicit_config, const char 
 	g_autofree char *ours = NULL;
 	g_autofree char *discovered = NULL;
 	pid_t running = 0;
+	gboolean alive = sg_pid_file_query(state_dir, &running);
 
-	if (!sg_pid_file_query(state_dir, &running))
-		return START_AGAIN;
-	if (client == NULL && g_error_matches(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR))
+	/* It went away before it answered: a supervisor is to be started after all. */
+	if (client == NULL && !alive)
 		return START_AGAIN;
 	if (client == NULL && g_error_matches(error, SG_ERROR, SG_ERROR_NOT_ON_BUS)) {
 		sg_cli_error("%s", error->message);

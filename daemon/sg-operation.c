@@ -76,11 +76,11 @@ operation_free(SgOperation *op)
 static void
 finish(SgOperation *op, const GError *error, JsonNode *failed)
 {
-	/* The rule for every answer, socket and bus alike: the state files say it first. */
-	if (op->done != NULL)
+	if (op->done != NULL) {
+		/* The rule for every answer, socket and bus alike: the state files say it first. */
 		sg_persist_flush_supervisor(op->supervisor);
-	if (op->done != NULL)
 		op->done(error, failed, op->user_data);
+	}
 	operation_free(op);
 }
 
