@@ -5,9 +5,14 @@
 #include "sg-cli.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "sg-config.h"
 #include "sg-log.h"
+#include "sg-paths.h"
+#include "sg-problem.h"
+#include "sg-state.h"
 
 SgClientTransport
 sg_cli_transport(const SgCliGlobals *globals)
@@ -65,4 +70,37 @@ sg_cli_parse(const char *command, const char *parameter_string, const char *summ
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* Whether state.json of state_dir records a service called name. */
+static gboolean
+recorded_in_state(const char *state_dir, const char *name)
+{
+	g_autoptr(JsonNode) root =
+	        sg_state_read_json(state_dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, NULL);
+	JsonNode *services;
+
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+		return FALSE;
+	services = json_object_get_member(json_node_get_object(root), "services");
+	return services != NULL && JSON_NODE_HOLDS_OBJECT(services) &&
+	       json_object_has_member(json_node_get_object(services), name);
+}
+
+gboolean
+sg_cli_service_exists(const char *name, const char *config_path, const char *state_dir)
+{
+	g_autoptr(GPtrArray) problems = sg_problem_list_new();
+	g_autoptr(SgConfig) config = NULL;
+
+	if (config_path != NULL)
+		config = sg_config_load(config_path, config_path, NULL, problems, NULL);
+	if (config == NULL)
+		return TRUE;
+	if (sg_config_lookup(config, name) != NULL)
+		return TRUE;
+	if (state_dir != NULL && recorded_in_state(state_dir, name))
+		return TRUE;
+	sg_cli_error(_("no such service \"%s\" in %s"), name, config->path);
+	return FALSE;
 }

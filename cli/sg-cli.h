@@ -29,6 +29,17 @@ SgClientTransport sg_cli_transport(const SgCliGlobals *globals);
 /* Prints "sysg: message" to stderr. */
 void sg_cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
+/* The exit status of a name that is no service (SPEC section 5). */
+#define SG_CLI_EXIT_NO_SUCH_SERVICE 4
+
+/*
+ * Whether name may be a service: it is in the configuration at config_path, or (state_dir
+ * not NULL) recorded in that state directory's state.json, as adopted orphans are. Checked
+ * before anything else, supervisor or not; FALSE after printing "no such service" (the
+ * caller exits 4). TRUE when no configuration can be read: nothing to judge by.
+ */
+gboolean sg_cli_service_exists(const char *name, const char *config_path, const char *state_dir);
+
 int sg_cmd_validate(int argc, char **argv, SgCliGlobals *globals);
 int sg_cmd_start(int argc, char **argv, SgCliGlobals *globals);
 int sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals);
@@ -38,8 +49,12 @@ int sg_cmd_logs(int argc, char **argv, SgCliGlobals *globals);
 int sg_cmd_monitor(int argc, char **argv, SgCliGlobals *globals);
 int sg_cmd_purge(int argc, char **argv, SgCliGlobals *globals);
 
-/* Replaces this process with sysgd on config (sg-cmd-start.c); returns 1 only on failure. */
-int sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level);
+/*
+ * Replaces this process with sysgd on config (sg-cmd-start.c), handing it startup_lock
+ * (sg-startup-lock.h) unless it is -1; returns 1 only on failure.
+ */
+int sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level,
+                      int startup_lock);
 
 /*
  * Stops the supervisor and every service and waits until they are gone: SIGTERM, or over

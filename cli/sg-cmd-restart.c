@@ -10,9 +10,80 @@
 #include "sg-client.h"
 #include "sg-config.h"
 #include "sg-error.h"
+#include "sg-json.h"
 #include "sg-paths.h"
 
 #define EXIT_USAGE 2
+
+/* Reloads the supervisor on config (absolute); the exit status. */
+static int
+reload(SgClient *client, const char *config)
+{
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(GError) error = NULL;
+
+	json_object_set_string_member(params, "config", config);
+	if (sg_client_call(client, "reload", params, NULL, &error)) {
+		printf(_("reloaded the supervisor on %s\n"), config);
+		return 0;
+	}
+	if (g_error_matches(error, SG_ERROR, SG_ERROR_INVALID_CONFIG)) {
+		/* One problem a line, as validate prints them. */
+		fprintf(stderr, "%s\n", error->message);
+		sg_cli_error(_("%s refused; the supervisor keeps its configuration"), config);
+		return sg_error_exit_code_for(error);
+	}
+	sg_cli_error(_("reload on %s failed: %s"), config, error->message);
+	return sg_error_exit_code_for(error);
+}
+
+/* What shows that an instance of service was stopped or started: its state, PID and start. */
+static char *
+instance_of(SgClient *client, const char *service)
+{
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(JsonNode) result = NULL;
+	JsonObject *object;
+
+	json_object_set_string_member(params, "name", service);
+	if (!sg_client_call(client, "get_service", params, &result, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(result))
+		return NULL;
+	object = json_node_get_object(result);
+	return g_strdup_printf("%s %" G_GINT64_FORMAT " %s",
+	                       sg_json_object_get_string(object, "state") ?: "",
+	                       json_object_get_int_member_with_default(object, "pid", 0),
+	                       sg_json_object_get_string(object, "started_at") ?: "");
+}
+
+/*
+ * restart --service NAME --config FILE: the reload first, then NAME by its strategy, unless
+ * the reload already stopped or started it (a change of its definition): then only its
+ * start is awaited, so that it is restarted once.
+ */
+static int
+reload_then_restart(SgClient *client, const char *config, const char *service)
+{
+	g_autoptr(JsonObject) params = json_object_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *before = instance_of(client, service);
+	g_autofree char *after = NULL;
+	const char *method = "restart";
+	int status = reload(client, config);
+
+	if (status != 0)
+		return status;
+	after = instance_of(client, service);
+	if (before == NULL || g_strcmp0(before, after) != 0)
+		method = "start";
+	json_object_set_string_member(params, "name", service);
+	if (!sg_client_call(client, method, params, NULL, &error)) {
+		sg_cli_error("%s", error->message);
+		return sg_error_exit_code_for(error);
+	}
+	printf(_("restarted %s\n"), service);
+	return 0;
+}
 
 int
 sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
@@ -27,13 +98,15 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 		{ NULL },
 	};
 	g_autofree char *state_dir = sg_paths_state_dir();
+	g_autofree char *absolute = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SgClient) client = NULL;
 	g_autoptr(JsonObject) params = json_object_new();
 
 	if (!sg_cli_parse("restart", NULL,
 	                  _("Restart services by their strategy; with --config, reload the "
-	                    "supervisor on that file."),
+	                    "supervisor on that file (and then restart --service NAME unless "
+	                    "the reload did)."),
 	                  entries, &argc, &argv, globals))
 		return EXIT_USAGE;
 	if (argc > 1) {
@@ -41,11 +114,15 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg restart --help'."));
 		return EXIT_USAGE;
 	}
-	if (service != NULL && globals->config != NULL) {
-		sg_cli_error(_("--service and --config cannot be combined: a reload restarts every "
-		               "changed service"));
-		fprintf(stderr, "%s\n", _("Try 'sysg restart --help'."));
-		return EXIT_USAGE;
+	if (globals->config != NULL)
+		absolute = g_canonicalize_filename(globals->config, NULL);
+	if (service != NULL) {
+		/* With --config the name must be in the new file: nothing is reloaded otherwise. */
+		g_autofree char *where =
+		        sg_client_discover_config(globals->config, NULL, state_dir, NULL);
+
+		if (!sg_cli_service_exists(service, where, absolute != NULL ? NULL : state_dir))
+			return SG_CLI_EXIT_NO_SUCH_SERVICE;
 	}
 	client = sg_client_connect(state_dir, sg_cli_transport(globals), &error);
 	if (client == NULL && g_error_matches(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR)) {
@@ -64,31 +141,16 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 			sg_cli_error("%s", error->message);
 			return 3;
 		}
-		return sg_cli_exec_sysgd(config, TRUE, globals->log_level);
+		return sg_cli_exec_sysgd(config, TRUE, globals->log_level, -1);
 	}
 	if (client == NULL) {
 		sg_cli_error("%s", error->message);
 		return sg_error_exit_code_for(error);
 	}
-	if (globals->config != NULL) {
-		g_autofree char *absolute = g_canonicalize_filename(globals->config, NULL);
-
-		json_object_set_string_member(params, "config", absolute);
-		if (!sg_client_call(client, "reload", params, NULL, &error)) {
-			if (g_error_matches(error, SG_ERROR, SG_ERROR_INVALID_CONFIG)) {
-				/* One problem a line, as validate prints them. */
-				fprintf(stderr, "%s\n", error->message);
-				sg_cli_error(
-				        _("%s refused; the supervisor keeps its configuration"),
-				        absolute);
-				return sg_error_exit_code_for(error);
-			}
-			sg_cli_error(_("reload on %s failed: %s"), absolute, error->message);
-			return sg_error_exit_code_for(error);
-		}
-		printf(_("reloaded the supervisor on %s\n"), absolute);
-		return 0;
-	}
+	if (absolute != NULL && service != NULL)
+		return reload_then_restart(client, absolute, service);
+	if (absolute != NULL)
+		return reload(client, absolute);
 	if (service != NULL)
 		json_object_set_string_member(params, "name", service);
 	if (!sg_client_call(client, "restart", params, NULL, &error)) {

@@ -18,12 +18,18 @@
 #include "sg-config.h"
 #include "sg-error.h"
 #include "sg-follow.h"
+#include "sg-limits.h"
 #include "sg-output.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
+#include "sg-startup-lock.h"
 #include "sg-state.h"
 
 #define EXIT_USAGE 2
+/* start_in_running: no supervisor answers after all; look again. */
+#define START_AGAIN -1
+/* How many times start looks again for a supervisor that went away meanwhile. */
+#define START_ATTEMPTS 3
 
 /* sysgd beside sysg (installed, or ../daemon/ in the build tree), then $PATH. */
 static char *
@@ -71,14 +77,17 @@ sysgd_argv(const char *config, gboolean daemonize, const char *log_level)
 }
 
 int
-sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level)
+sg_cli_exec_sysgd(const char *config, gboolean daemonize, const char *log_level, int startup_lock)
 {
 	g_autoptr(GPtrArray) args = sysgd_argv(config, daemonize, log_level);
+	g_auto(GStrv) env = g_get_environ();
 
 	if (args == NULL)
 		return 1;
+	if (startup_lock >= 0)
+		env = sg_startup_lock_pass(startup_lock, env);
 	/* sysgd does the rest: its exit status and messages are start's own. */
-	execv(args->pdata[0], (char **)args->pdata);
+	execve(args->pdata[0], (char **)args->pdata, env);
 	sg_cli_error(_("cannot run %s: %s"), (char *)args->pdata[0], g_strerror(errno));
 	return 1;
 }
@@ -214,7 +223,7 @@ forward_cb(gpointer user_data)
  * shown here as "NAME | line" while it runs; exits with its status.
  */
 static int
-run_foreground(const char *state_dir, const char *config, const char *log_level)
+run_foreground(const char *state_dir, const char *config, const char *log_level, int startup_lock)
 {
 	g_autoptr(GPtrArray) args = sysgd_argv(config, FALSE, log_level);
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -258,11 +267,14 @@ run_foreground(const char *state_dir, const char *config, const char *log_level)
 	}
 	/* The supervisor's lines come from its log file only, not twice. */
 	env = g_environ_setenv(g_get_environ(), "SYSTEMG_NO_MIRROR", "1", TRUE);
+	env = sg_startup_lock_pass(startup_lock, env);
 	sources[0] = g_unix_signal_add(SIGINT, forward_cb, &fg);
 	sources[1] = g_unix_signal_add(SIGTERM, forward_cb, &fg);
 	sources[2] = g_unix_signal_add(SIGHUP, forward_cb, &fg);
 	fflush(stdout);
 	rc = posix_spawn(&fg.child, args->pdata[0], NULL, NULL, (char **)args->pdata, env);
+	/* sysgd holds the lock now; it releases it once it answers. */
+	close(startup_lock);
 	if (rc != 0) {
 		sg_cli_error(_("cannot run %s: %s"), (char *)args->pdata[0], g_strerror(rc));
 		fg.status = 1;
@@ -287,18 +299,46 @@ running_config(SgClient *client, const char *state_dir)
 	return path != NULL ? path : sg_state_read_config_hint(state_dir);
 }
 
-/* A supervisor already runs: start services in it when it runs this configuration. */
+/*
+ * Connects to the supervisor; when it does not answer yet, waits (blocked on the startup
+ * lock, no polling) for a supervisor that is starting to answer, and tries once more.
+ */
+static SgClient *
+connect_when_started(const char *state_dir, SgClientTransport transport, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	SgClient *client = sg_client_connect(state_dir, transport, &local);
+	int lock;
+
+	if (client != NULL)
+		return client;
+	lock = sg_startup_lock_take(state_dir, SG_STARTUP_WAIT_SEC, error);
+	if (lock < 0)
+		return NULL;
+	close(lock);
+	return sg_client_connect(state_dir, transport, error);
+}
+
+/*
+ * A supervisor runs, or is starting: start services in it when it runs this configuration.
+ * START_AGAIN when it is gone after all.
+ */
 static int
-start_in_running(const char *state_dir, pid_t running, const char *explicit_config,
-                 const char *service, SgClientTransport transport)
+start_in_running(const char *state_dir, const char *explicit_config, const char *service,
+                 SgClientTransport transport)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(SgClient) client = sg_client_connect(state_dir, transport, &error);
+	g_autoptr(SgClient) client = connect_when_started(state_dir, transport, &error);
 	g_autoptr(JsonObject) params = json_object_new();
 	g_autofree char *theirs = NULL;
 	g_autofree char *ours = NULL;
 	g_autofree char *discovered = NULL;
+	pid_t running = 0;
+	gboolean alive = sg_pid_file_query(state_dir, &running);
 
+	/* It went away before it answered: a supervisor is to be started after all. */
+	if (client == NULL && !alive)
+		return START_AGAIN;
 	if (client == NULL && g_error_matches(error, SG_ERROR, SG_ERROR_NOT_ON_BUS)) {
 		sg_cli_error("%s", error->message);
 		return sg_error_exit_code_for(error);
@@ -356,7 +396,6 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *state_dir = sg_paths_state_dir();
 	g_autofree char *config = NULL;
-	pid_t running = 0;
 
 	if (!sg_cli_parse("start", NULL, _("Start the supervisor on the configuration."), entries,
 	                  &argc, &argv, globals))
@@ -366,19 +405,62 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg start --help'."));
 		return EXIT_USAGE;
 	}
-	if (sg_pid_file_query(state_dir, &running))
-		return start_in_running(state_dir, running, globals->config, service,
-		                        sg_cli_transport(globals));
-	config = sg_config_discover(globals->config, NULL, &error);
-	if (config == NULL) {
-		sg_cli_error("%s", error->message);
-		return 3;
-	}
 	if (service != NULL) {
-		sg_cli_error(_("--service needs a running supervisor; start it first"));
-		return 5;
+		/* Start's own file, else the one the supervisor runs on (start_in_running). */
+		g_autofree char *where = sg_config_discover(globals->config, NULL, NULL);
+
+		if (where == NULL)
+			where = sg_state_read_config_hint(state_dir);
+		if (!sg_cli_service_exists(service, where, state_dir))
+			return SG_CLI_EXIT_NO_SUCH_SERVICE;
 	}
-	if (daemonize)
-		return sg_cli_exec_sysgd(config, TRUE, globals->log_level);
-	return run_foreground(state_dir, config, globals->log_level);
+	/*
+	 * Several starts at once make one supervisor: the winner holds the startup lock
+	 * until its sysgd answers; the others wait on it and join that supervisor.
+	 */
+	for (guint attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+		g_autofree char *warning = NULL;
+		int status;
+		int lock;
+
+		if (sg_pid_file_query(state_dir, NULL)) {
+			status = start_in_running(state_dir, globals->config, service,
+			                          sg_cli_transport(globals));
+			if (status != START_AGAIN)
+				return status;
+			continue;
+		}
+		g_clear_pointer(&config, g_free);
+		config = sg_config_discover(globals->config, NULL, &error);
+		if (config == NULL) {
+			sg_cli_error("%s", error->message);
+			return 3;
+		}
+		if (!sg_paths_ensure_state_dir(state_dir, &warning, &error)) {
+			sg_cli_error("%s", error->message);
+			return 1;
+		}
+		if (warning != NULL)
+			sg_cli_error("%s", warning);
+		lock = sg_startup_lock_take(state_dir, SG_STARTUP_WAIT_SEC, &error);
+		if (lock < 0) {
+			sg_cli_error("%s", error->message);
+			return 1;
+		}
+		if (sg_pid_file_query(state_dir, NULL)) {
+			/* Another start won meanwhile, and answers now. */
+			close(lock);
+			continue;
+		}
+		if (service != NULL) {
+			close(lock);
+			sg_cli_error(_("--service needs a running supervisor; start it first"));
+			return 5;
+		}
+		if (daemonize)
+			return sg_cli_exec_sysgd(config, TRUE, globals->log_level, lock);
+		return run_foreground(state_dir, config, globals->log_level, lock);
+	}
+	sg_cli_error(_("a supervisor keeps starting and going away on %s"), state_dir);
+	return 1;
 }

@@ -308,6 +308,13 @@ sg_cmd_status(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg status --help'."));
 		return EXIT_USAGE;
 	}
+	if (service != NULL) {
+		g_autofree char *where =
+		        sg_client_discover_config(globals->config, NULL, state_dir, NULL);
+
+		if (!sg_cli_service_exists(service, where, state_dir))
+			return SG_CLI_EXIT_NO_SUCH_SERVICE;
+	}
 	client = sg_client_connect(state_dir, sg_cli_transport(globals), &error);
 	if (client != NULL) {
 		status = sg_client_status(client, &error);

@@ -350,6 +350,11 @@ sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals)
 		return EXIT_USAGE;
 	}
 	if (service != NULL) {
+		g_autofree char *where =
+		        sg_client_discover_config(globals->config, NULL, state_dir, NULL);
+
+		if (!sg_cli_service_exists(service, where, state_dir))
+			return SG_CLI_EXIT_NO_SUCH_SERVICE;
 		if (!sg_pid_file_query(state_dir, NULL))
 			return stop_offline(state_dir, service);
 		return stop_one(state_dir, service, sg_cli_transport(globals));

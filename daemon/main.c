@@ -18,15 +18,16 @@
 #include "sg-config.h"
 #include "sg-control.h"
 #include "sg-error.h"
+#include "sg-limits.h"
 #include "sg-paths.h"
 #include "sg-persist.h"
 #include "sg-problem.h"
+#include "sg-startup-lock.h"
 #include "sg-state.h"
 #include "sg-supervisor.h"
 #include "sg-tail.h"
 
-#define EXIT_USAGE   2
-#define STDERR_LINES 10
+#define EXIT_USAGE 2
 
 typedef struct {
 	char *config_path;
@@ -45,7 +46,8 @@ typedef struct {
 	SgControl *control;
 	SgBus *bus; /* NULL with --no-bus or no session bus */
 	SgPidFile *pid_file;
-	int report_fd; /* --daemonize: where the waiting parent reads the outcome, or -1 */
+	int startup_lock; /* held until the socket and the bus answer, then -1 */
+	int report_fd;    /* --daemonize: where the waiting parent reads the outcome, or -1 */
 	int exit_status;
 	gboolean shutting_down;
 	gboolean has_terminal;
@@ -145,17 +147,12 @@ append_failure(GString *out, SgEngine *engine, SgService *service)
 {
 	g_autofree char *path =
 	        g_strdup_printf("%s/%s_stderr.log", engine->log_dir, sg_service_get_name(service));
-	g_auto(GStrv) lines = sg_tail_lines(path, STDERR_LINES, NULL);
 	const char *cause = sg_service_get_cause(service);
 
 	g_string_append_printf(out, _("%s: %s: %s\n"), sg_service_get_name(service),
 	                       sg_service_state_to_string(sg_service_get_state(service)),
 	                       cause != NULL ? cause : _("crashed before it was ready"));
-	if (lines == NULL || lines[0] == NULL)
-		return;
-	g_string_append_printf(out, _("  last lines of %s:\n"), path);
-	for (guint i = 0; lines[i] != NULL; i++)
-		g_string_append_printf(out, "    %s\n", lines[i]);
+	sg_tail_append_indented(out, path, SG_TAIL_FAILURE_LINES);
 }
 
 static void
@@ -264,6 +261,16 @@ signal_cb(int fd, GIOCondition condition, gpointer user_data)
 }
 
 /* ---- set-up ---- */
+
+/* Whoever waited for this supervisor to start may talk to it now. */
+static void
+reachable_cb(gpointer user_data)
+{
+	Daemon *daemon = user_data;
+
+	sg_startup_lock_release(daemon->startup_lock);
+	daemon->startup_lock = -1;
+}
 
 static gboolean
 has_controlling_terminal(void)
@@ -384,6 +391,12 @@ run(Daemon *daemon, Options *options)
 
 	if (!sg_paths_ensure_state_dir(state_dir, &warning, &error))
 		return fail(daemon, 1, "%s", error->message);
+	/* One supervisor starts at a time; sysg start may have taken the lock for us. */
+	daemon->startup_lock = sg_startup_lock_adopt(daemon->startup_lock, state_dir);
+	if (daemon->startup_lock < 0)
+		daemon->startup_lock = sg_startup_lock_take(state_dir, SG_STARTUP_WAIT_SEC, &error);
+	if (daemon->startup_lock < 0)
+		return fail(daemon, 1, "%s", error->message);
 	daemon->pid_file = sg_pid_file_acquire(state_dir, &stale_pid, &error);
 	if (daemon->pid_file == NULL)
 		return fail(daemon, 1, "%s", error->message);
@@ -476,6 +489,7 @@ run(Daemon *daemon, Options *options)
 	if (!options->no_bus)
 		daemon->bus =
 		        sg_bus_new_session(daemon->supervisor, bus_shutdown_requested_cb, daemon);
+	sg_bus_when_named(daemon->bus, reachable_cb, daemon);
 	g_signal_connect(daemon->supervisor, "settled", G_CALLBACK(settled_cb), daemon);
 	/* What an earlier supervisor left running is taken over, never started twice. */
 	sg_supervisor_adopt(daemon->supervisor);
@@ -514,7 +528,7 @@ main(int argc, char **argv)
 	};
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
-	Daemon daemon = { .report_fd = -1 };
+	Daemon daemon = { .report_fd = -1, .startup_lock = -1 };
 	sigset_t mask;
 	int status;
 
@@ -528,6 +542,8 @@ main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Before the configuration copies the environment for the services. */
+	daemon.startup_lock = sg_startup_lock_handed();
 	setlocale(LC_ALL, "");
 	/* Tests point this at the build tree, where the catalogs are built but not installed. */
 	bindtextdomain(GETTEXT_PACKAGE, g_getenv("SYSTEMG_LOCALEDIR") ?: LOCALEDIR);
@@ -554,6 +570,7 @@ main(int argc, char **argv)
 	}
 
 	status = run(&daemon, &options);
+	sg_startup_lock_release(daemon.startup_lock);
 	if (daemon.pid_file != NULL)
 		sg_pid_file_release(daemon.pid_file);
 	sg_engine_clear(&daemon.engine);

@@ -38,6 +38,9 @@ struct _SgBus {
 	gpointer shutdown_data;
 	GList *calls; /* Call* not answered yet */
 	gulong handlers[6];
+	gboolean name_answered; /* the bus said whether org.systemg is ours */
+	SgBusNamedFunc named;
+	gpointer named_data;
 };
 
 struct _Call {
@@ -524,6 +527,17 @@ cron_job_finished_cb(SgSupervisor *supervisor, SgService *service, const char *r
 /* ---- connection ---- */
 
 static void
+name_answered(SgBus *self)
+{
+	SgBusNamedFunc named = self->named;
+
+	self->name_answered = TRUE;
+	self->named = NULL;
+	if (named != NULL)
+		named(self->named_data);
+}
+
+static void
 lost_cb(int errno_value, gpointer user_data)
 {
 	SgBus *self = user_data;
@@ -532,6 +546,20 @@ lost_cb(int errno_value, gpointer user_data)
 	sg_engine_log(self->engine, SG_LOG_WARN,
 	              "D-Bus: lost the D-Bus connection (%s); running without it",
 	              g_strerror(-errno_value));
+	/* No answer about the name is coming any more. */
+	if (!self->name_answered)
+		name_answered(self);
+}
+
+void
+sg_bus_when_named(SgBus *self, SgBusNamedFunc named, gpointer user_data)
+{
+	if (self == NULL || self->name_answered) {
+		named(user_data);
+		return;
+	}
+	self->named = named;
+	self->named_data = user_data;
 }
 
 static int
@@ -545,6 +573,7 @@ request_name_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 	if (error != NULL) {
 		sg_engine_log(self->engine, SG_LOG_WARN, "D-Bus: cannot own %s: %s", SG_BUS_NAME,
 		              error->message != NULL ? error->message : error->name);
+		name_answered(self);
 		return 0;
 	}
 	sd_bus_message_read(reply, "u", &result);
@@ -557,6 +586,7 @@ request_name_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 		              "D-Bus: %s is already owned by another process; this supervisor "
 		              "goes on without the name",
 		              SG_BUS_NAME);
+	name_answered(self);
 	return 0;
 }
 
@@ -612,6 +642,7 @@ sg_bus_new_for_connection(SgSupervisor *supervisor, sd_bus *bus, SgBusShutdownFu
 {
 	SgBus *self = bus_new(supervisor, shutdown, shutdown_data);
 
+	self->name_answered = TRUE; /* no name is asked for */
 	if (!serve(self, bus, error)) {
 		sg_bus_free(self);
 		return NULL;
@@ -653,9 +684,11 @@ sg_bus_new_session(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointe
 	                             "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
 	                             request_name_cb, self, "su", SG_BUS_NAME,
 	                             (uint32_t)0x4 /* DBUS_NAME_FLAG_DO_NOT_QUEUE */);
-	if (r < 0)
+	if (r < 0) {
 		sg_engine_log(engine, SG_LOG_WARN, "D-Bus: cannot ask for %s: %s", SG_BUS_NAME,
 		              g_strerror(-r));
+		self->name_answered = TRUE;
+	}
 	return self;
 }
 

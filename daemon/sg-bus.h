@@ -29,6 +29,13 @@ SgBus *sg_bus_new_for_connection(SgSupervisor *supervisor, sd_bus *bus, SgBusShu
                                  gpointer shutdown_data, GError **error);
 /* The daemon is going away: starts, restarts and reloads are refused from now on. */
 void sg_bus_set_shutting_down(SgBus *self);
+
+typedef void (*SgBusNamedFunc)(gpointer user_data);
+/*
+ * Calls named once the bus has answered whether org.systemg is ours (owned or not), at
+ * once if it has, or if self is NULL: from then on a client finds what there is to find.
+ */
+void sg_bus_when_named(SgBus *self, SgBusNamedFunc named, gpointer user_data);
 /* Unregisters everything, sends what is queued and closes the connection (NULL is fine). */
 void sg_bus_free(SgBus *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgBus, sg_bus_free)

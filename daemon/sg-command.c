@@ -172,12 +172,22 @@ SgCommand *
 sg_command_run(SgEngine *engine, const char *label, const char *command_line, char **envp,
                const char *cwd, guint64 timeout_ms, SgCommandDoneFunc done, gpointer user_data)
 {
+	return sg_command_run_to(engine, label, command_line, envp, cwd, timeout_ms, -1, -1, done,
+	                         user_data);
+}
+
+SgCommand *
+sg_command_run_to(SgEngine *engine, const char *label, const char *command_line, char **envp,
+                  const char *cwd, guint64 timeout_ms, int stdout_fd, int stderr_fd,
+                  SgCommandDoneFunc done, gpointer user_data)
+{
 	SgCommand *command = g_new0(SgCommand, 1);
 	g_autoptr(GError) error = NULL;
 	SgSpawnOptions options = SG_SPAWN_OPTIONS_INIT;
 	SgSpawnResult result;
 	char *argv[] = { "/bin/sh", "-c", (char *)command_line, NULL };
-	int pipe_fds[2];
+	int pipe_fds[2] = { -1, -1 };
+	gboolean to_log = stdout_fd < 0 || stderr_fd < 0;
 
 	command->engine = engine;
 	command->label = g_strdup(label);
@@ -187,7 +197,7 @@ sg_command_run(SgEngine *engine, const char *label, const char *command_line, ch
 	command->done = done;
 	command->user_data = user_data;
 
-	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
+	if (to_log && pipe2(pipe_fds, O_CLOEXEC) < 0) {
 		sg_engine_log(engine, SG_LOG_ERROR, "%s: cannot create a pipe: %s", label,
 		              g_strerror(errno));
 		command->failure_idle_id = g_idle_add(report_failure_cb, command);
@@ -196,26 +206,30 @@ sg_command_run(SgEngine *engine, const char *label, const char *command_line, ch
 	options.argv = argv;
 	options.envp = envp;
 	options.cwd = cwd;
-	options.stdout_fd = pipe_fds[1];
-	options.stderr_fd = pipe_fds[1];
+	options.stdout_fd = to_log ? pipe_fds[1] : stdout_fd;
+	options.stderr_fd = to_log ? pipe_fds[1] : stderr_fd;
 	options.new_session = TRUE;
 	options.nofile = &engine->service_nofile;
 	if (!sg_spawn(&options, &result, &error)) {
 		sg_engine_log(engine, SG_LOG_ERROR, "%s: %s", label, error->message);
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
+		if (to_log) {
+			close(pipe_fds[0]);
+			close(pipe_fds[1]);
+		}
 		command->failure_idle_id = g_idle_add(report_failure_cb, command);
 		return command;
 	}
-	close(pipe_fds[1]);
 	/* /bin/sh exists; the shell itself reports what it cannot run, on its stderr. */
 	close(result.status_fd);
 	command->pid = result.pid;
 	g_hash_table_add(engine->known_pids, GINT_TO_POINTER(result.pid));
-	command->output_fd = pipe_fds[0];
-	g_unix_set_fd_nonblocking(command->output_fd, TRUE, NULL);
-	command->output_source = g_unix_fd_add(command->output_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-	                                       output_cb, command);
+	if (to_log) {
+		close(pipe_fds[1]);
+		command->output_fd = pipe_fds[0];
+		g_unix_set_fd_nonblocking(command->output_fd, TRUE, NULL);
+		command->output_source = g_unix_fd_add(
+		        command->output_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, output_cb, command);
+	}
 	sg_reaper_watch(engine->reaper, result.pid, exited_cb, command);
 	if (timeout_ms > 0)
 		command->timeout_id =

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helper commands of a service (hooks, skip, pre_start): sh -c, output into supervisor.log. */
+/* Helper commands of a service (hooks, skip, pre_start): sh -c, output logged or in files. */
 #pragma once
 
 #include <glib.h>
@@ -22,6 +22,11 @@ typedef void (*SgCommandDoneFunc)(int wait_status, const char *cause, gpointer u
 SgCommand *sg_command_run(SgEngine *engine, const char *label, const char *command, char **envp,
                           const char *cwd, guint64 timeout_ms, SgCommandDoneFunc done,
                           gpointer user_data);
+/* The same with stdout and stderr written to the given descriptors (a service's log files,
+ * for pre_start) instead of supervisor.log. */
+SgCommand *sg_command_run_to(SgEngine *engine, const char *label, const char *command, char **envp,
+                             const char *cwd, guint64 timeout_ms, int stdout_fd, int stderr_fd,
+                             SgCommandDoneFunc done, gpointer user_data);
 /* Kills the command if it still runs; done is not called. */
 void sg_command_cancel(SgCommand *command);
 /* Lets the command run on unwatched (supervisor shutdown); done is not called. */

@@ -37,5 +37,8 @@
 #define SG_LOGS_LINES_DEFAULT 50
 #define SG_LOGS_BYTES_MAX     (4 * 1024 * 1024)
 
+/* How long sysg start and sysgd wait for a supervisor that is starting to answer. */
+#define SG_STARTUP_WAIT_SEC 30
+
 /* Hook runs queued per service while one runs. */
 #define SG_HOOK_QUEUE_MAX 16

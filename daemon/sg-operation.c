@@ -8,6 +8,8 @@
 
 #include "sg-error.h"
 #include "sg-json.h"
+#include "sg-persist.h"
+#include "sg-tail.h"
 
 typedef enum {
 	PHASE_SYNC,
@@ -27,6 +29,7 @@ struct _SgOperation {
 	guint idle_id;
 	GPtrArray *targets; /* SgService* whose start is awaited */
 	gulong state_handler;
+	gulong changed_handler;
 	gulong removed_handler;
 };
 
@@ -62,6 +65,7 @@ static void
 operation_free(SgOperation *op)
 {
 	g_clear_signal_handler(&op->state_handler, op->supervisor);
+	g_clear_signal_handler(&op->changed_handler, op->supervisor);
 	g_clear_signal_handler(&op->removed_handler, op->supervisor);
 	g_clear_handle_id(&op->idle_id, g_source_remove);
 	g_clear_pointer(&op->targets, g_ptr_array_unref);
@@ -72,8 +76,11 @@ operation_free(SgOperation *op)
 static void
 finish(SgOperation *op, const GError *error, JsonNode *failed)
 {
-	if (op->done != NULL)
+	if (op->done != NULL) {
+		/* The rule for every answer, socket and bus alike: the state files say it first. */
+		sg_persist_flush_supervisor(op->supervisor);
 		op->done(error, failed, op->user_data);
+	}
 	operation_free(op);
 }
 
@@ -98,8 +105,11 @@ typedef enum {
 } Outcome;
 
 static Outcome
-start_outcome(SgService *service)
+start_outcome(SgSupervisor *supervisor, SgService *service)
 {
+	/* Stopped by the engine's own restart (a reload's): its start is still to come. */
+	if (sg_supervisor_is_restarting(supervisor, service))
+		return OUTCOME_PENDING;
 	switch (sg_service_get_state(service)) {
 	case SG_SERVICE_RUNNING:
 	case SG_SERVICE_EXITED:
@@ -128,26 +138,31 @@ check_started(SgOperation *op)
 	g_autoptr(GError) error = NULL;
 
 	for (guint i = 0; i < op->targets->len; i++)
-		if (start_outcome(op->targets->pdata[i]) == OUTCOME_PENDING)
+		if (start_outcome(op->supervisor, op->targets->pdata[i]) == OUTCOME_PENDING)
 			return FALSE;
 	for (guint i = 0; i < op->targets->len; i++) {
 		SgService *service = op->targets->pdata[i];
 		const char *state = sg_service_state_to_string(sg_service_get_state(service));
 		const char *cause = sg_service_get_cause(service);
+		g_autofree char *stderr_log = NULL;
 
-		if (start_outcome(service) == OUTCOME_UP)
+		if (start_outcome(op->supervisor, service) == OUTCOME_UP)
 			continue;
 		if (message == NULL) {
 			message = g_string_new(NULL);
 			failed = json_builder_new();
 			json_builder_begin_array(failed);
-		} else {
-			g_string_append(message, "; ");
 		}
+		/* One line per service, with its last stderr lines as sysg start shows them. */
 		g_string_append_printf(message, _("%s did not start: %s"),
 		                       sg_service_get_name(service), state);
 		if (cause != NULL)
 			g_string_append_printf(message, " (%s)", cause);
+		g_string_append_c(message, '\n');
+		stderr_log = g_strdup_printf("%s/%s_stderr.log",
+		                             sg_supervisor_get_engine(op->supervisor)->log_dir,
+		                             sg_service_get_name(service));
+		sg_tail_append_indented(message, stderr_log, SG_TAIL_FAILURE_LINES);
 		json_builder_begin_object(failed);
 		json_builder_set_member_name(failed, "name");
 		json_builder_add_string_value(failed, sg_service_get_name(service));
@@ -157,6 +172,7 @@ check_started(SgOperation *op)
 		json_builder_end_object(failed);
 	}
 	if (message != NULL) {
+		g_string_truncate(message, message->len - 1); /* the last newline */
 		json_builder_end_array(failed);
 		failed_node = json_builder_get_root(failed);
 		error = g_error_new_literal(SG_ERROR, SG_ERROR_FAILED, message->str);
@@ -168,6 +184,13 @@ check_started(SgOperation *op)
 static void
 state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
                  gpointer user_data)
+{
+	check_started(user_data);
+}
+
+/* The end of an engine restart changes no state by itself when it starts nothing. */
+static void
+changed_cb(SgSupervisor *supervisor, SgService *service, gpointer user_data)
 {
 	check_started(user_data);
 }
@@ -230,6 +253,8 @@ start(SgOperation *op)
 	if (!check_started(op)) {
 		op->state_handler = g_signal_connect(op->supervisor, "service-state-changed",
 		                                     G_CALLBACK(state_changed_cb), op);
+		op->changed_handler = g_signal_connect(op->supervisor, "service-changed",
+		                                       G_CALLBACK(changed_cb), op);
 		op->removed_handler = g_signal_connect(op->supervisor, "service-removed",
 		                                       G_CALLBACK(service_removed_cb), op);
 	}

@@ -11,6 +11,9 @@
 #include "sg-paths.h"
 #include "sg-state.h"
 
+/* The writer of a supervisor, found from the supervisor (sg_persist_flush_supervisor). */
+#define PERSIST_KEY "sg-persist"
+
 struct _SgPersist {
 	SgSupervisor *supervisor;
 	gulong state_handler;
@@ -128,6 +131,15 @@ sg_persist_flush(SgPersist *persist)
 	persist->writes++;
 }
 
+void
+sg_persist_flush_supervisor(SgSupervisor *supervisor)
+{
+	SgPersist *persist = g_object_get_data(G_OBJECT(supervisor), PERSIST_KEY);
+
+	if (persist != NULL)
+		sg_persist_flush(persist);
+}
+
 static gboolean
 write_cb(gpointer user_data)
 {
@@ -179,6 +191,7 @@ sg_persist_new(SgSupervisor *supervisor)
 	        g_signal_connect(supervisor, "service-added", G_CALLBACK(changed_cb), persist);
 	persist->removed_handler =
 	        g_signal_connect(supervisor, "service-removed", G_CALLBACK(removed_cb), persist);
+	g_object_set_data(G_OBJECT(supervisor), PERSIST_KEY, persist);
 	mark_dirty(persist);
 	return persist;
 }
@@ -189,6 +202,8 @@ sg_persist_free(SgPersist *persist)
 	if (persist == NULL)
 		return;
 	sg_persist_flush(persist);
+	if (g_object_get_data(G_OBJECT(persist->supervisor), PERSIST_KEY) == persist)
+		g_object_set_data(G_OBJECT(persist->supervisor), PERSIST_KEY, NULL);
 	g_clear_signal_handler(&persist->state_handler, persist->supervisor);
 	g_clear_signal_handler(&persist->changed_handler, persist->supervisor);
 	g_clear_signal_handler(&persist->added_handler, persist->supervisor);

@@ -287,17 +287,22 @@ open_logs(SgService *service, GError **error)
 
 static void main_exited_cb(pid_t pid, int wait_status, gpointer user_data);
 
-/* A failure before any process exists: logged, hooks fired, then decided like an exit. */
+/*
+ * A failure before any process exists: logged, hooks fired, then decided like an exit.
+ * wait_status is that of what failed before (pre_start), or -1.
+ */
 static void
-fail_to_spawn(SgService *service, const char *cause)
+fail_to_start(SgService *service, const char *cause, int wait_status)
 {
 	sg_engine_log(service->engine, SG_LOG_ERROR, "%s cannot be started: %s", service->cfg->name,
 	              cause);
 	g_free(service->spawn_error);
 	service->spawn_error = g_strdup(cause);
 	service->exec_failed = TRUE;
-	service->exit_code = -1;
-	service->exit_signal = 0;
+	service->exit_code =
+	        wait_status >= 0 && WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+	service->exit_signal =
+	        wait_status >= 0 && WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
 	if (service->cfg->cron != NULL) {
 		/* A cron run has no readiness: every run ends with an on_stop hook. */
 		run_hook(service, SG_HOOK_ON_STOP_ERROR);
@@ -308,6 +313,12 @@ fail_to_spawn(SgService *service, const char *cause)
 	}
 	service->main_gone = TRUE;
 	after_instance(service, -1);
+}
+
+static void
+fail_to_spawn(SgService *service, const char *cause)
+{
+	fail_to_start(service, cause, -1);
 }
 
 static void
@@ -423,13 +434,14 @@ pre_start_done_cb(int wait_status, const char *cause, gpointer user_data)
 	status = cause != NULL ? g_strdup(cause) : sg_command_describe_status(wait_status);
 	{
 		g_autofree char *message = g_strdup_printf("pre_start failed: %s", status);
-		fail_to_spawn(service, message);
+		fail_to_start(service, message, wait_status);
 	}
 }
 
 static void
 run_pre_start_or_spawn(SgService *service)
 {
+	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) env = NULL;
 	g_autofree char *label = NULL;
 
@@ -437,12 +449,19 @@ run_pre_start_or_spawn(SgService *service)
 		spawn_instance(service);
 		return;
 	}
+	/* Its output goes where the service's goes: its failure is told with its stderr. */
+	if (!open_logs(service, &error)) {
+		fail_to_spawn(service, error->message);
+		return;
+	}
 	env = service_environ(service, FALSE);
 	label = g_strdup_printf("%s pre_start", service->cfg->name);
 	set_state(service, SG_SERVICE_STARTING, "running pre_start");
+	sg_engine_log(service->engine, SG_LOG_INFO, "%s: running pre_start", service->cfg->name);
 	service->helper =
-	        sg_command_run(service->engine, label, service->cfg->deployment.pre_start, env,
-	                       service->cfg->working_dir, 0, pre_start_done_cb, service);
+	        sg_command_run_to(service->engine, label, service->cfg->deployment.pre_start, env,
+	                          service->cfg->working_dir, 0, sg_log_file_fd(service->stdout_log),
+	                          sg_log_file_fd(service->stderr_log), pre_start_done_cb, service);
 }
 
 static void

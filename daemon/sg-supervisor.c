@@ -542,6 +542,8 @@ restart_done_cb(SgService *service, gpointer user_data)
 	if (!supervisor->stopping_all && g_hash_table_contains(supervisor->wanted, service) &&
 	    !g_hash_table_contains(supervisor->detached, service))
 		evaluate(supervisor, service, TRUE);
+	/* Whoever waits for its start learns that the restart is over, started or not. */
+	g_signal_emit(supervisor, signals[SIGNAL_SERVICE_CHANGED], 0, service);
 	check_settled(supervisor);
 	g_object_unref(supervisor);
 }
@@ -879,6 +881,12 @@ SgService *
 sg_supervisor_lookup(SgSupervisor *supervisor, const char *name)
 {
 	return lookup(supervisor, name);
+}
+
+gboolean
+sg_supervisor_is_restarting(SgSupervisor *supervisor, SgService *service)
+{
+	return g_hash_table_contains(supervisor->restarting, service);
 }
 
 static void

@@ -37,6 +37,11 @@ SgEngine *sg_supervisor_get_engine(SgSupervisor *supervisor);
 /* Services in configuration order (borrowed). */
 GPtrArray *sg_supervisor_get_services(SgSupervisor *supervisor);
 SgService *sg_supervisor_lookup(SgSupervisor *supervisor, const char *name);
+/*
+ * Whether the engine itself restarts service (a reload changed it, or an adoption found it
+ * outdated): between its stop and its start. "service-changed" is emitted when that ends.
+ */
+gboolean sg_supervisor_is_restarting(SgSupervisor *supervisor, SgService *service);
 
 /*
  * Takes over what an earlier supervisor on the same state directory left running (SPEC

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,4 +76,16 @@ sg_tail_lines(const char *path, guint n, GError **error)
 	}
 	g_ptr_array_add(lines, NULL);
 	return (char **)g_ptr_array_free(g_steal_pointer(&lines), FALSE);
+}
+
+void
+sg_tail_append_indented(GString *out, const char *path, guint n)
+{
+	g_auto(GStrv) lines = sg_tail_lines(path, n, NULL);
+
+	if (lines == NULL || lines[0] == NULL)
+		return;
+	g_string_append_printf(out, _("  last lines of %s:\n"), path);
+	for (guint i = 0; lines[i] != NULL; i++)
+		g_string_append_printf(out, "    %s\n", lines[i]);
 }

@@ -112,8 +112,6 @@ def test_usage_errors(p):
         result = p.sysg(*args)
         assert result.returncode == 2, (args, result)
         assert result.stderr.strip(), (args, result)
-    result = p.sysg("restart", "--service", "web", "--config", p.config)
-    assert result.returncode == 2, result
     assert p.sysg("status", "--log-level", "debug").returncode == 0
     for command in ("status", "logs", "restart", "purge", "monitor"):
         result = p.sysg(command, "--help")
