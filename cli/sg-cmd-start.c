@@ -19,6 +19,7 @@
 #include "sg-error.h"
 #include "sg-follow.h"
 #include "sg-output.h"
+#include "sg-ownership.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
 #include "sg-state.h"
@@ -205,7 +206,7 @@ forward_cb(gpointer user_data)
 	Foreground *fg = user_data;
 
 	if (!fg->exited)
-		kill(fg->child, SIGTERM);
+		(void)sg_ownership_signal_child(fg->child, FALSE, SIGTERM);
 	return G_SOURCE_CONTINUE;
 }
 
