@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "sg-log.h"
+#include "sg-paths.h"
 
 SgClientTransport
 sg_cli_transport(const SgCliGlobals *globals)
@@ -25,6 +26,21 @@ sg_cli_error(const char *format, ...)
 	message = g_strdup_vprintf(format, args);
 	va_end(args);
 	fprintf(stderr, "sysg: %s\n", message);
+}
+
+gboolean
+sg_cli_check_state_dir(const char *state_dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *warning = NULL;
+
+	if (!sg_paths_check_state_dir(state_dir, &warning, &error)) {
+		sg_cli_error("%s", error->message);
+		return FALSE;
+	}
+	if (warning != NULL)
+		sg_cli_error(_("warning: %s"), warning);
+	return TRUE;
 }
 
 gboolean

@@ -41,6 +41,8 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg restart --help'."));
 		return EXIT_USAGE;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	if (service != NULL && globals->config != NULL) {
 		sg_cli_error(_("--service and --config cannot be combined: a reload restarts every "
 		               "changed service"));

@@ -367,6 +367,8 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg start --help'."));
 		return EXIT_USAGE;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	if (sg_pid_file_query(state_dir, &running))
 		return start_in_running(state_dir, running, globals->config, service,
 		                        sg_cli_transport(globals));
