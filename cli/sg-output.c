@@ -238,6 +238,8 @@ sg_output_process_command(pid_t pid)
 	for (gsize i = 0; i + 1 < length; i++)
 		if (contents[i] == '\0' || contents[i] == '\n')
 			contents[i] = ' ';
+	/* A process title (PostgreSQL's) pads itself with blanks. */
+	g_strchomp(contents);
 	if (g_utf8_strlen(contents, -1) > MAX_COMMAND_CHARS) {
 		char *end = g_utf8_offset_to_pointer(contents, MAX_COMMAND_CHARS);
 		g_autofree char *cut = g_strndup(contents, (gsize)(end - contents));

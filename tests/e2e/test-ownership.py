@@ -316,12 +316,93 @@ def test_setsid_children_cgroup():
     return None
 
 
+def postgres_binaries():
+    for version in sorted(os.listdir("/usr/lib/postgresql"), reverse=True) \
+            if os.path.isdir("/usr/lib/postgresql") else []:
+        bin_dir = os.path.join("/usr/lib/postgresql", version, "bin")
+        if all(os.access(os.path.join(bin_dir, b), os.X_OK) for b in ("postgres", "initdb")):
+            return bin_dir
+    return None
+
+
+def test_postgres():
+    """The real PostgreSQL: its backends setsid() and overwrite their environment with their
+    process titles, yet status counts them and stop --service stops them."""
+    bin_dir = postgres_binaries()
+    if bin_dir is None:
+        return "PostgreSQL is not installed"
+    prefix = []
+    user = None
+    if os.geteuid() == 0:
+        # postgres refuses to run as root: the whole project runs as another user
+        user = other_user()
+        if user is None:
+            return "needs a user other than root for postgres"
+        prefix = ["setpriv", "--reuid=%d" % user.pw_uid, "--regid=%d" % user.pw_gid,
+                  "--clear-groups"]
+    p = Project('version: "1"\nservices:\n  db:\n    exec: ["%s/postgres", "-D", "DIR/data", '
+                '"-k", "DIR", "-c", "listen_addresses=", "-c", "fsync=off"]\n' % bin_dir)
+    env = dict(p.env, HOME=p.dir)
+    daemon = None
+
+    def run(*args):
+        return subprocess.run(prefix + list(args), env=env, capture_output=True, text=True,
+                              timeout=60, cwd=p.dir)
+
+    def status():
+        result = run(os.environ["SG_TEST_SYSG"], "status", "--json")
+        assert result.returncode == 0, result
+        return json.loads(result.stdout)["services"][0]
+
+    try:
+        if user is not None:
+            os.chown(p.dir, user.pw_uid, user.pw_gid)
+            os.chown(p.config, user.pw_uid, user.pw_gid)
+        result = run(os.path.join(bin_dir, "initdb"), "-D", p.path("data"), "-A", "trust",
+                     "-U", "postgres", "--no-sync")
+        assert result.returncode == 0, result
+        daemon = subprocess.Popen(prefix + [SYSGD, "--config", p.config], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True, cwd=p.dir)
+        p.procs.append(daemon)
+        wait_for(lambda: status()["state"] == "running", "postgres to run")
+        main_pid = status()["pid"]
+        p.pids.add(main_pid)
+
+        def backends():
+            found = []
+            for entry in os.listdir("/proc"):
+                try:
+                    with open("/proc/%s/stat" % entry) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == main_pid and fields[0] != "Z":
+                    found.append(int(entry))
+            return found
+        # the postmaster starts its background processes after it is up
+        kids = wait_for(lambda: len(backends()) >= 3 and backends(), "postgres's backends")
+        p.pids.update(kids)
+        wait_for(lambda: status()["tasks"] == 1 + len(backends()), "every backend counted")
+        kids = backends()
+        p.pids.update(kids)
+        assert all(os.getsid(k) == k for k in kids), "the backends lead their own sessions"
+        result = run(os.environ["SG_TEST_SYSG"], "stop", "--service", "db")
+        assert result.returncode == 0, result
+        assert not any(alive(k) for k in kids + [main_pid])
+    finally:
+        if daemon is not None:
+            run(os.environ["SG_TEST_SYSG"], "stop")
+        p.close()
+    return None
+
+
 def main():
     tests = [test_offline_stop_spares_foreign_leader,
              test_stop_spares_pid_file_of_non_supervisor,
              test_root_refuses_other_users_state_dir, test_cli_tightens_loose_state_dir,
              test_offline_stop_removes_dead_pids, test_zombie_is_not_running,
-             test_setsid_children_markers, test_setsid_children_cgroup]
+             test_setsid_children_markers, test_setsid_children_cgroup, test_postgres]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
