@@ -38,6 +38,7 @@ class Project(sgtest.Project):
     def foreign(self, *args):
         """A session leader that is not systemg's (no markers), running helper-child args."""
         proc = subprocess.Popen([HELPER] + list(args) + ["pause"], start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
         self.procs.append(proc)
         wait_for(lambda: alive(proc.pid) and os.getsid(proc.pid) == proc.pid,
@@ -85,6 +86,7 @@ def test_offline_stop_spares_foreign_leader(p):
     """pid.json names a session leader that is not ours, with no start time recorded."""
     leader = p.foreign("pids:" + p.path("pids"), "bg:60000")
     child = p.wait_for_pids(1, "its child")[0]
+    p.pids.add(child)
     p.write_state({"web": leader}, {"web": {"status": "running", "pid": leader}})
     result = p.sysg("stop")
     assert result.returncode == 0, result
