@@ -39,9 +39,9 @@ struct _SgContain {
 	char *cgroup_root; /* NULL in marker mode */
 	int root_fd;       /* -1 in marker mode */
 	GList *stops;      /* SgContainStop*, in progress */
-	/* One /proc scan serves every stop of the same main-loop turn (stopping 200
-	 * services costs one scan, not 200); dropped before the next turn. */
-	GPtrArray *scan;
+	/* One /proc scan, indexed, serves every stop of the same main-loop turn (stopping
+	 * 200 services costs one scan, not 200); dropped before the next turn. */
+	SgProcIndex *scan;
 	guint scan_idle;
 	/* Marker-mode stops whose watched processes have all exited wait here for one shared
 	 * confirming scan, run when the loop has nothing more urgent: 200 services dying
@@ -550,7 +550,7 @@ static void
 drop_scan(SgContain *contain)
 {
 	g_clear_handle_id(&contain->scan_idle, g_source_remove);
-	g_clear_pointer(&contain->scan, g_ptr_array_unref);
+	g_clear_pointer(&contain->scan, sg_proc_index_free);
 }
 
 static gboolean
@@ -563,11 +563,13 @@ drop_scan_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static GPtrArray *
+static SgProcIndex *
 scan_this_turn(SgContain *contain)
 {
 	if (contain->scan == NULL) {
-		contain->scan = sg_proctree_scan_all(contain->state_id);
+		g_autoptr(GPtrArray) scan = sg_proctree_scan_all(contain->state_id);
+
+		contain->scan = sg_proc_index_new(scan);
 		contain->scan_idle = g_idle_add_full(G_PRIORITY_HIGH, drop_scan_cb, contain, NULL);
 	}
 	return contain->scan;
@@ -585,7 +587,7 @@ marker_find(SgContain *contain, const char *service, pid_t sid)
 	/* Our children are ours: whoever uses containment is the supervisor that spawned the
 	 * services, or `sysg stop`, which has no children. */
 	g_autoptr(GPtrArray) members =
-	        sg_ownership_members(scan_this_turn(contain), &owned, SG_OWNERSHIP_CHILDREN);
+	        sg_proc_index_members(scan_this_turn(contain), &owned, SG_OWNERSHIP_CHILDREN);
 	GPtrArray *mine = g_ptr_array_new_with_free_func((GDestroyNotify)sg_proc_info_free);
 
 	for (guint i = 0; i < members->len; i++)

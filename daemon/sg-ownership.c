@@ -321,23 +321,141 @@ sg_ownership_assign(GPtrArray *scan, const SgOwnedService *services, guint n_ser
 	return owners;
 }
 
-GPtrArray *
-sg_ownership_members(GPtrArray *scan, const SgOwnedService *service, SgOwnershipFlags flags)
-{
-	g_autofree guint *owners = sg_ownership_assign(scan, service, 1, flags);
-	GPtrArray *members = g_ptr_array_new();
+/* ---- one service at a time ---- */
 
+struct _SgProcIndex {
+	GPtrArray *scan;
+	GHashTable *by_pid;   /* pid -> SgProcInfo* */
+	GHashTable *children; /* parent pid -> GPtrArray* of SgProcInfo* */
+	GHashTable *sessions; /* sid, and pgid where it differs -> GPtrArray* of SgProcInfo* */
+	GHashTable *marked;   /* SYSTEMG_SERVICE -> GPtrArray* of SgProcInfo* */
+};
+
+static void
+index_add(GHashTable *table, gpointer key, SgProcInfo *info)
+{
+	GPtrArray *list = g_hash_table_lookup(table, key);
+
+	if (list == NULL) {
+		list = g_ptr_array_new();
+		g_hash_table_insert(table, key, list);
+	}
+	g_ptr_array_add(list, info);
+}
+
+SgProcIndex *
+sg_proc_index_new(GPtrArray *scan)
+{
+	SgProcIndex *index = g_new0(SgProcIndex, 1);
+	GDestroyNotify unref = (GDestroyNotify)g_ptr_array_unref;
+
+	index->scan = g_ptr_array_ref(scan);
+	index->by_pid = g_hash_table_new(NULL, NULL);
+	index->children = g_hash_table_new_full(NULL, NULL, NULL, unref);
+	index->sessions = g_hash_table_new_full(NULL, NULL, NULL, unref);
+	index->marked = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, unref);
 	for (guint i = 0; i < scan->len; i++) {
 		SgProcInfo *info = scan->pdata[i];
 
-		if (owners[i] == 0)
+		g_hash_table_insert(index->by_pid, GINT_TO_POINTER(info->pid), info);
+		index_add(index->children, GINT_TO_POINTER(info->ppid), info);
+		index_add(index->sessions, GINT_TO_POINTER(info->sid), info);
+		if (info->pgid != info->sid)
+			index_add(index->sessions, GINT_TO_POINTER(info->pgid), info);
+		if (info->markers == SG_MARKERS_OURS && info->service != NULL)
+			index_add(index->marked, info->service, info);
+	}
+	return index;
+}
+
+void
+sg_proc_index_free(SgProcIndex *index)
+{
+	if (index == NULL)
+		return;
+	g_hash_table_unref(index->by_pid);
+	g_hash_table_unref(index->children);
+	g_hash_table_unref(index->sessions);
+	g_hash_table_unref(index->marked);
+	g_ptr_array_unref(index->scan);
+	g_free(index);
+}
+
+static void
+member_add(GPtrArray *members, GHashTable *seen, SgProcInfo *info, SgProof proof)
+{
+	if (!g_hash_table_add(seen, GINT_TO_POINTER(info->pid)))
+		return;
+	info->proof = proof;
+	g_ptr_array_add(members, info);
+}
+
+static gboolean
+marked_for_another(const SgProcInfo *info, const char *service)
+{
+	return info->markers == SG_MARKERS_OURS && info->service != NULL &&
+	       strcmp(info->service, service) != 0;
+}
+
+/*
+ * The same rule as sg_ownership_assign() for one service, at the cost of its own
+ * processes: its proven leader, the processes marked for it, its leader's session and
+ * group, then their descendants down the parent links.
+ */
+GPtrArray *
+sg_proc_index_members(SgProcIndex *index, const SgOwnedService *service, SgOwnershipFlags flags)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+	GPtrArray *members = g_ptr_array_new();
+	SgProcInfo *leader =
+	        service->leader > 0
+	                ? g_hash_table_lookup(index->by_pid, GINT_TO_POINTER(service->leader))
+	                : NULL;
+	SgProof leader_ok = leader != NULL ? leader_proof(leader, service, flags) : SG_PROOF_NONE;
+	GPtrArray *list;
+
+	if (leader_ok != SG_PROOF_NONE)
+		member_add(members, seen, leader, leader_ok);
+	list = g_hash_table_lookup(index->marked, service->name);
+	for (guint i = 0; list != NULL && i < list->len; i++)
+		member_add(members, seen, list->pdata[i], SG_PROOF_MARKERS);
+	list = service->leader > 0
+	               ? g_hash_table_lookup(index->sessions, GINT_TO_POINTER(service->leader))
+	               : NULL;
+	for (guint i = 0; list != NULL && i < list->len; i++) {
+		SgProcInfo *info = list->pdata[i];
+
+		if (marked_for_another(info, service->name))
 			continue;
-		if (info->pid == service->leader)
-			g_ptr_array_insert(members, 0, info);
-		else
-			g_ptr_array_add(members, info);
+		if (leader_ok != SG_PROOF_NONE)
+			member_add(members, seen, info, SG_PROOF_SESSION);
+		else if ((flags & SG_OWNERSHIP_CHILDREN) && info->ppid == getpid())
+			member_add(members, seen, info, SG_PROOF_CHILD);
+	}
+	/* members grows while it is walked: each process's children join the end. */
+	for (guint i = 0; i < members->len; i++) {
+		const SgProcInfo *parent = members->pdata[i];
+
+		list = g_hash_table_lookup(index->children, GINT_TO_POINTER(parent->pid));
+		for (guint j = 0; list != NULL && j < list->len; j++) {
+			SgProcInfo *child = list->pdata[j];
+
+			/* A "parent" that started after its child is a reused PID. */
+			if (marked_for_another(child, service->name) ||
+			    child->start_time < parent->start_time)
+				continue;
+			member_add(members, seen, child, SG_PROOF_DESCENDANT);
+		}
 	}
 	return members;
+}
+
+GPtrArray *
+sg_ownership_members(GPtrArray *scan, const SgOwnedService *service, SgOwnershipFlags flags)
+{
+	g_autoptr(SgProcIndex) index = sg_proc_index_new(scan);
+
+	return sg_proc_index_members(index, service, flags);
 }
 
 /* ---- the supervisor ---- */

@@ -44,7 +44,23 @@ typedef enum {
 guint *sg_ownership_assign(GPtrArray *scan, const SgOwnedService *services, guint n_services,
                            SgOwnershipFlags flags);
 
-/* The processes of one service: borrowed SgProcInfo* of scan, the leader first. */
+/*
+ * A scan indexed by PID, parent, session and markers, so that the processes of one service
+ * cost what that service has, not a walk over the whole scan: many stops of one main-loop
+ * turn share one index. Holds a reference on scan.
+ */
+typedef struct _SgProcIndex SgProcIndex;
+SgProcIndex *sg_proc_index_new(GPtrArray *scan);
+void sg_proc_index_free(SgProcIndex *index);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgProcIndex, sg_proc_index_free)
+
+/*
+ * The processes of one service by the rule of sg_ownership_assign(), each with its proof:
+ * borrowed SgProcInfo* of the scan, the leader first.
+ */
+GPtrArray *sg_proc_index_members(SgProcIndex *index, const SgOwnedService *service,
+                                 SgOwnershipFlags flags);
+/* The same without an index kept: one is made for the call. */
 GPtrArray *sg_ownership_members(GPtrArray *scan, const SgOwnedService *service,
                                 SgOwnershipFlags flags);
 
