@@ -215,6 +215,24 @@ def test_offline_stop_removes_dead_pids(p):
     assert p.pid_json() == {}, p.pid_json()
 
 
+@with_project('version: "1"\nservices:\n  web:\n    exec: ["HELPER", "rewrite-env", "pause"]\n')
+def test_adopted_rewritten_main_is_stopped(p):
+    """A main process whose environment is a process title, adopted by a new sysgd (not its
+    parent): its recorded start time proves it, and a stop reaches it."""
+    first = p.sysgd()
+    wait_for(lambda: p.running("web"), "web to run")
+    web = p.pid_json()["web"]
+    p.pids.add(web)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    second = p.sysgd()
+    wait_for(lambda: p.running("web") and p.status()["web"]["pid"] == web, "web to be adopted")
+    result = p.sysg("stop", "--service", "web")
+    assert result.returncode == 0, result
+    assert not alive(web)
+    assert second.poll() is None
+
+
 def set_subreaper(on):
     libc = ctypes.CDLL(None, use_errno=True)
     assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0) == 0
@@ -403,7 +421,8 @@ def main():
     tests = [test_offline_stop_spares_foreign_leader,
              test_stop_spares_pid_file_of_non_supervisor,
              test_root_refuses_other_users_state_dir, test_cli_tightens_loose_state_dir,
-             test_offline_stop_removes_dead_pids, test_zombie_is_not_running,
+             test_offline_stop_removes_dead_pids, test_adopted_rewritten_main_is_stopped,
+             test_zombie_is_not_running,
              test_setsid_children_markers, test_setsid_children_cgroup, test_postgres]
     only = sys.argv[1:]
     for test in tests:
