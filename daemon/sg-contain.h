@@ -50,8 +50,9 @@ int sg_contain_prepare(SgContain *contain, const char *service, GError **error);
 GArray *sg_contain_list(SgContain *contain, const char *service, pid_t sid);
 
 /*
- * Stops every process of a service: SIGTERM to all of them (session and process group
- * included), SIGKILL (cgroup.kill in cgroup mode) to whatever is left after timeout_ms,
+ * Stops every process of a service (as sg_contain_list() finds them, each proven ours):
+ * SIGTERM to all of them (and to the process group of sid, while that main process lives
+ * and is proven ours), SIGKILL (cgroup.kill in cgroup mode) to whatever is left after timeout_ms,
  * then done() once none is left. Processes that appear meanwhile are caught too. Exit is
  * watched through pidfds (or cgroup.events), never polled. Returns a handle that may be
  * cancelled (done is then not called); done may run before this returns when nothing is
