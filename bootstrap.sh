@@ -16,6 +16,7 @@ packages=(
 	gcc clang libclang-rt-14-dev llvm-14 meson ninja-build pkg-config gettext
 	libglib2.0-dev libjson-glib-dev libyaml-dev libsystemd-dev
 	tzdata locales dbus-daemon dbus-bin python3 groff-base python3-dbusmock systemd
+	postgresql
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -33,6 +33,21 @@ sg_cli_error(const char *format, ...)
 }
 
 gboolean
+sg_cli_check_state_dir(const char *state_dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *warning = NULL;
+
+	if (!sg_paths_check_state_dir(state_dir, &warning, &error)) {
+		sg_cli_error("%s", error->message);
+		return FALSE;
+	}
+	if (warning != NULL)
+		sg_cli_error(_("warning: %s"), warning);
+	return TRUE;
+}
+
+gboolean
 sg_cli_parse(const char *command, const char *parameter_string, const char *summary,
              GOptionEntry *entries, int *argc, char ***argv, SgCliGlobals *globals)
 {

@@ -26,6 +26,13 @@ gboolean sg_cli_parse(const char *command, const char *parameter_string, const c
 /* The transport the global options ask for: the socket, or D-Bus with --bus. */
 SgClientTransport sg_cli_transport(const SgCliGlobals *globals);
 
+/*
+ * The checks sysgd makes on the state directory (sg_paths_check_state_dir), for root too:
+ * a directory of another user is refused, with the error printed; a looser mode is
+ * tightened with a warning. FALSE: the command exits 1.
+ */
+gboolean sg_cli_check_state_dir(const char *state_dir);
+
 /* Prints "sysg: message" to stderr. */
 void sg_cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
 

@@ -544,23 +544,19 @@ fill_tasks(JsonArray *services, const char *state_id)
 {
 	g_autoptr(JsonObject) holder = json_object_new();
 	g_autoptr(GPtrArray) scan = NULL;
+	g_autoptr(GPtrArray) processes = NULL;
 
 	json_object_set_array_member(holder, "services", json_array_ref(services));
-	scan = sg_output_scan_processes(holder, state_id);
+	scan = sg_output_scan_processes(state_id);
+	processes = sg_output_service_processes(scan, holder);
 	for (guint i = 0; i < json_array_get_length(services); i++) {
 		JsonObject *service = json_array_get_object_element(services, i);
-		g_autoptr(GPtrArray) procs = NULL;
-		gint64 pid = prop_int(service, "pid", 0);
+		GPtrArray *procs = processes->pdata[i];
 
-		if (pid <= 0)
-			continue;
-		procs = sg_output_service_processes(
-		        scan, sg_json_object_get_string(service, "name"), (pid_t)pid,
-		        (pid_t)prop_int(service, "pgid", 0));
-		if (procs->len > 0)
+		if (prop_int(service, "pid", 0) > 0 && procs->len > 0)
 			json_object_set_int_member(service, "tasks", procs->len);
 	}
-	g_ptr_array_free(g_steal_pointer(&scan), TRUE);
+	g_clear_pointer(&processes, g_ptr_array_unref);
 }
 
 /* When the supervisor process started, from /proc (it has no property for it). */

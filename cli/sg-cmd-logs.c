@@ -198,6 +198,8 @@ sg_cmd_logs(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg logs --help'."));
 		return EXIT_USAGE;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	if (lines < 0) {
 		sg_cli_error(_("--lines must be 0 or more, not %d"), lines);
 		fprintf(stderr, "%s\n", _("Try 'sysg logs --help'."));

@@ -257,6 +257,8 @@ sg_cmd_monitor(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg monitor --help'."));
 		return EXIT_USAGE;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	monitor.loop = loop;
 	monitor.troubled = troubled;
 	g_queue_init(&monitor.failures);

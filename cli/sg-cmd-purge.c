@@ -121,6 +121,8 @@ sg_cmd_purge(int argc, char **argv, SgCliGlobals *globals)
 		        state_dir);
 		return 1;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir_fd < 0) {
 		sg_cli_error(_("cannot open %s: %s"), state_dir, g_strerror(errno));

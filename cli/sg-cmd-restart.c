@@ -114,6 +114,8 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg restart --help'."));
 		return EXIT_USAGE;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	if (globals->config != NULL)
 		absolute = g_canonicalize_filename(globals->config, NULL);
 	if (service != NULL) {

@@ -20,6 +20,7 @@
 #include "sg-follow.h"
 #include "sg-limits.h"
 #include "sg-output.h"
+#include "sg-ownership.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
 #include "sg-startup-lock.h"
@@ -214,7 +215,7 @@ forward_cb(gpointer user_data)
 	Foreground *fg = user_data;
 
 	if (!fg->exited)
-		kill(fg->child, SIGTERM);
+		(void)sg_ownership_signal_child(fg->child, FALSE, SIGTERM);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -405,6 +406,8 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg start --help'."));
 		return EXIT_USAGE;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	if (service != NULL) {
 		/* Start's own file, else the one the supervisor runs on (start_in_running). */
 		g_autofree char *where = sg_config_discover(globals->config, NULL, NULL);

@@ -12,6 +12,7 @@
 #include "sg-error.h"
 #include "sg-json.h"
 #include "sg-output.h"
+#include "sg-ownership.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
 #include "sg-proctree.h"
@@ -32,28 +33,40 @@ int_member(JsonObject *object, const char *name, gint64 *ret_value)
 	return TRUE;
 }
 
-/* The recorded main PID when that process still runs (same PID and start time), else 0. */
+/*
+ * The recorded main PID when that process still runs and is the one recorded (sg-ownership:
+ * same start time, markers that agree; or our markers naming the service), else 0. A
+ * zombie is not running: the scan leaves it out.
+ */
 static pid_t
-live_recorded_pid(JsonObject *state, JsonObject *pids, const char *name)
+live_recorded_pid(JsonObject *state, JsonObject *pids, const char *name, GHashTable *by_pid)
 {
 	gint64 pid = 0, start_time = 0;
+	const SgProcInfo *info;
 
 	if (!int_member(state, "pid", &pid) && !int_member(pids, name, &pid))
 		return 0;
-	if (pid <= 0)
+	if (pid <= 0 || pid > G_MAXINT)
 		return 0;
-	if (int_member(state, "process_start_time", &start_time))
-		return sg_proctree_start_time((pid_t)pid) == (guint64)start_time ? (pid_t)pid : 0;
-	return sg_proctree_start_time((pid_t)pid) != 0 ? (pid_t)pid : 0;
+	info = g_hash_table_lookup(by_pid, GINT_TO_POINTER((int)pid));
+	if (info == NULL)
+		return 0;
+	if (!int_member(state, "process_start_time", &start_time))
+		start_time = 0;
+	if (sg_ownership_check_recorded(info, name, (guint64)MAX(start_time, 0), NULL) !=
+	    SG_PROOF_NONE)
+		return info->pid;
+	return info->markers == SG_MARKERS_OURS && g_strcmp0(info->service, name) == 0 ? info->pid
+	                                                                               : 0;
 }
 
 static JsonObject *
 offline_service(const char *name, const SgServiceConfig *config, JsonObject *state,
-                JsonObject *pids, JsonObject *cron_jobs, gboolean have_config)
+                JsonObject *pids, JsonObject *cron_jobs, gboolean have_config, GHashTable *by_pid)
 {
 	JsonObject *service = json_object_new();
 	const char *status = NULL;
-	pid_t pid = live_recorded_pid(state, pids, name);
+	pid_t pid = live_recorded_pid(state, pids, name, by_pid);
 	SgProcInfo info = { 0 };
 	JsonNode *status_node = state != NULL ? json_object_get_member(state, "status") : NULL;
 	gint64 restarts = 0;
@@ -138,29 +151,22 @@ offline_service(const char *name, const SgServiceConfig *config, JsonObject *sta
 
 /* Memory, CPU time and task count from one /proc scan, for services whose process runs. */
 static void
-fill_usage(JsonObject *status, GPtrArray *scan)
+fill_usage(JsonObject *status, GPtrArray *processes)
 {
 	JsonArray *services = json_object_get_array_member(status, "services");
 
 	for (guint i = 0; i < json_array_get_length(services); i++) {
 		JsonObject *service = json_array_get_object_element(services, i);
-		g_autoptr(GPtrArray) procs = NULL;
-		gint64 pid = 0, pgid = 0, cpu_total = 0, rss_total = 0;
+		GPtrArray *procs = processes->pdata[i];
+		gint64 pid = 0, cpu_total = 0, rss_total = 0;
 
 		if (!int_member(service, "pid", &pid))
 			continue;
-		int_member(service, "pgid", &pgid);
-		procs = sg_output_service_processes(scan,
-		                                    json_object_get_string_member(service, "name"),
-		                                    (pid_t)pid, (pid_t)pgid);
 		for (guint j = 0; j < procs->len; j++) {
-			SgProcInfo *info = g_ptr_array_index(procs, j);
-			gint64 cpu, rss;
+			const SgProcInfo *info = g_ptr_array_index(procs, j);
 
-			if (sg_proctree_read_usage(info->pid, &cpu, &rss)) {
-				cpu_total += cpu;
-				rss_total += rss;
-			}
+			cpu_total += info->cpu_usec;
+			rss_total += info->rss_bytes;
 		}
 		json_object_set_int_member(service, "memory_bytes", rss_total);
 		json_object_set_double_member(service, "cpu_seconds", (double)cpu_total / 1e6);
@@ -194,8 +200,9 @@ read_state_file(const char *state_dir, const char *name)
 
 /* The status object built from the state files, as sysgd would give it. */
 static JsonNode *
-offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **error)
+offline_status(const char *state_dir, SgConfig *config, gboolean all, GPtrArray *scan)
 {
+	g_autoptr(GHashTable) by_pid = g_hash_table_new(NULL, NULL);
 	g_autoptr(JsonNode) states = read_state_file(state_dir, SG_STATE_STATE_JSON);
 	g_autoptr(JsonNode) pids = read_state_file(state_dir, SG_STATE_PID_JSON);
 	g_autoptr(JsonNode) crons = read_state_file(state_dir, SG_STATE_CRON_JSON);
@@ -209,6 +216,9 @@ offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **e
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GList) names = NULL;
 
+	for (guint i = 0; i < scan->len; i++)
+		g_hash_table_insert(by_pid, GINT_TO_POINTER(((SgProcInfo *)scan->pdata[i])->pid),
+		                    scan->pdata[i]);
 	json_object_set_boolean_member(supervisor, "running", FALSE);
 	json_object_set_null_member(supervisor, "pid");
 	sg_json_object_set_string_or_null(supervisor, "config",
@@ -226,7 +236,7 @@ offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **e
 		        services,
 		        offline_service(service->name, service,
 		                        sg_json_object_get_object(state_services, service->name),
-		                        pid_services, cron_jobs, TRUE));
+		                        pid_services, cron_jobs, TRUE, by_pid));
 	}
 	/* Services only the state files know: with --all, or when no configuration is known. */
 	if (all || config == NULL) {
@@ -239,7 +249,7 @@ offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **e
 			        services,
 			        offline_service(l->data, NULL,
 			                        sg_json_object_get_object(state_services, l->data),
-			                        pid_services, cron_jobs, config != NULL));
+			                        pid_services, cron_jobs, config != NULL, by_pid));
 		}
 		g_clear_pointer(&names, g_list_free);
 		names = pid_services != NULL ? json_object_get_members(pid_services) : NULL;
@@ -249,7 +259,7 @@ offline_status(const char *state_dir, SgConfig *config, gboolean all, GError **e
 			g_hash_table_add(seen, l->data);
 			json_array_add_object_element(
 			        services, offline_service(l->data, NULL, NULL, pid_services,
-			                                  cron_jobs, config != NULL));
+			                                  cron_jobs, config != NULL, by_pid));
 		}
 	}
 	json_object_set_array_member(root, "services", services);
@@ -299,6 +309,7 @@ sg_cmd_status(int argc, char **argv, SgCliGlobals *globals)
 	g_autoptr(SgClient) client = NULL;
 	g_autoptr(JsonNode) status = NULL;
 	g_autoptr(GPtrArray) scan = NULL;
+	g_autoptr(GPtrArray) processes = NULL;
 
 	if (!sg_cli_parse("status", NULL, _("Show the state of the supervisor and its services."),
 	                  entries, &argc, &argv, globals))
@@ -308,6 +319,8 @@ sg_cmd_status(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg status --help'."));
 		return EXIT_USAGE;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	if (service != NULL) {
 		g_autofree char *where =
 		        sg_client_discover_config(globals->config, NULL, state_dir, NULL);
@@ -339,9 +352,12 @@ sg_cmd_status(int argc, char **argv, SgCliGlobals *globals)
 			sg_cli_error("%s", error->message);
 			return 3;
 		}
-		/* No usable configuration: the state files alone still say what ran. */
+		/* No usable configuration: the state files alone still say what ran. One scan
+		 * tells which recorded processes still run and what belongs to them. */
 		g_clear_error(&error);
-		status = offline_status(state_dir, config, all, &error);
+		state_id = read_state_id(state_dir);
+		scan = sg_output_scan_processes(state_id);
+		status = offline_status(state_dir, config, all, scan);
 	} else {
 		sg_cli_error("%s", error->message);
 		return sg_error_exit_code_for(error);
@@ -350,15 +366,18 @@ sg_cmd_status(int argc, char **argv, SgCliGlobals *globals)
 		sg_cli_error(_("no such service \"%s\""), service);
 		return 4;
 	}
-	state_id = read_state_id(state_dir);
-	if (client == NULL || !globals->json)
-		scan = sg_output_scan_processes(json_node_get_object(status), state_id);
+	if (scan == NULL && !globals->json) {
+		state_id = read_state_id(state_dir);
+		scan = sg_output_scan_processes(state_id);
+	}
+	processes = sg_output_service_processes(scan, json_node_get_object(status));
 	if (client == NULL)
-		fill_usage(json_node_get_object(status), scan);
+		fill_usage(json_node_get_object(status), processes);
 	if (globals->json)
 		sg_output_print_json(stdout, status);
 	else
-		sg_output_print_status(stdout, json_node_get_object(status), scan,
+		sg_output_print_status(stdout, json_node_get_object(status), processes,
 		                       sg_output_use_color(stdout));
+	g_clear_pointer(&processes, g_ptr_array_unref);
 	return 0;
 }

@@ -17,6 +17,8 @@
 #include "sg-error.h"
 #include "sg-clock.h"
 #include "sg-contain.h"
+#include "sg-json.h"
+#include "sg-ownership.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
 #include "sg-proctree.h"
@@ -59,21 +61,33 @@ offline_done_cb(const char *service, gboolean killed, guint n_processes, gpointe
 		g_main_loop_quit(stop->loop);
 }
 
-/* The service's recorded process, when it is still the same process (start time). */
-static pid_t
-recorded_pid(JsonObject *states, const char *name, gint64 pid)
+/* The start time state.json records for the service's main process pid, or 0. */
+static guint64
+recorded_start_time(JsonObject *states, const char *name, gint64 pid)
 {
-	JsonObject *state;
-	gint64 start_time;
+	JsonObject *state = sg_json_object_get_object(states, name);
+	JsonNode *node;
 
-	if (states == NULL || !json_object_has_member(states, name))
-		return (pid_t)pid;
-	state = json_object_get_object_member(states, name);
-	if (state == NULL || !json_object_has_member(state, "process_start_time") ||
-	    json_object_get_null_member(state, "process_start_time"))
-		return (pid_t)pid;
-	start_time = json_object_get_int_member(state, "process_start_time");
-	return sg_proctree_start_time((pid_t)pid) == (guint64)start_time ? (pid_t)pid : 0;
+	if (state == NULL)
+		return 0;
+	node = json_object_get_member(state, "pid");
+	if (node == NULL || json_node_get_value_type(node) != G_TYPE_INT64 ||
+	    json_node_get_int(node) != pid)
+		return 0;
+	node = json_object_get_member(state, "process_start_time");
+	if (node == NULL || json_node_get_value_type(node) != G_TYPE_INT64)
+		return 0;
+	return (guint64)MAX(json_node_get_int(node), 0);
+}
+
+static gint64
+recorded_pid(JsonObject *pids, const char *name)
+{
+	JsonNode *node = json_object_get_member(pids, name);
+
+	if (node == NULL || json_node_get_value_type(node) != G_TYPE_INT64)
+		return 0;
+	return json_node_get_int(node);
 }
 
 /* Exit 4 for a name neither configured nor recorded; a configured one is just not running. */
@@ -93,23 +107,65 @@ no_such_service(const char *state_dir, const char *name)
 	return 4;
 }
 
-/* The services whose processes carry our markers: spawned just before a supervisor was
- * killed, they may be missing from pid.json. */
-static GHashTable *
-marked_services(const char *state_id)
+static gboolean
+pids_contain(GArray *pids, pid_t pid)
 {
-	GHashTable *names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GPtrArray) found = NULL;
+	for (guint i = 0; pids != NULL && i < pids->len; i++)
+		if (g_array_index(pids, pid_t, i) == pid)
+			return TRUE;
+	return FALSE;
+}
 
-	if (state_id == NULL)
-		return names;
-	found = sg_proctree_scan(state_id, NULL);
-	for (guint i = 0; i < found->len; i++) {
-		const SgProcInfo *info = found->pdata[i];
-		if (info->service != NULL)
-			g_hash_table_add(names, g_strdup(info->service));
+/*
+ * The main process pid.json records for name, when it is proven ours (docs/engine.md):
+ * its recorded start time with markers that agree, or a member of the service by its cgroup
+ * or its markers. Otherwise 0, and the user is told why it is left alone.
+ */
+static pid_t
+proven_main(SgContain *contain, GHashTable *by_pid, JsonObject *pids, JsonObject *states,
+            const char *name)
+{
+	gint64 pid = recorded_pid(pids, name);
+	guint64 start_time = recorded_start_time(states, name, pid);
+	const SgProcInfo *info = pid > 0 && pid <= G_MAXINT
+	                                 ? g_hash_table_lookup(by_pid, GINT_TO_POINTER(pid))
+	                                 : NULL;
+	g_autofree char *why = NULL;
+	g_autoptr(GArray) members = NULL;
+
+	if (info == NULL)
+		return 0;
+	if (sg_ownership_check_recorded(info, name, start_time, &why) != SG_PROOF_NONE) {
+		sg_contain_set_recorded(contain, name, start_time);
+		return info->pid;
 	}
-	return names;
+	members = sg_contain_list(contain, name, 0);
+	if (pids_contain(members, info->pid))
+		return info->pid;
+	sg_cli_error(_("warning: %s: not stopping PID %d named in %s: %s"), name, (int)info->pid,
+	             SG_STATE_PID_JSON, why);
+	return 0;
+}
+
+typedef struct {
+	GHashTable *dead; /* name -> recorded PID (GINT_TO_POINTER) to remove */
+} Cleanup;
+
+static gboolean
+remove_dead_cb(JsonObject *root, gpointer user_data, GError **error)
+{
+	Cleanup *cleanup = user_data;
+	JsonObject *services = sg_json_object_get_object(root, "services");
+	GHashTableIter iter;
+	gpointer name, pid;
+
+	g_hash_table_iter_init(&iter, cleanup->dead);
+	while (services != NULL && g_hash_table_iter_next(&iter, &name, &pid)) {
+		/* Only the entry we judged: a supervisor may have written a new one since. */
+		if (recorded_pid(services, name) == GPOINTER_TO_INT(pid))
+			json_object_remove_member(services, name);
+	}
+	return TRUE;
 }
 
 /* What an offline stop did, for the next supervisor (docs/persistence.md). */
@@ -117,19 +173,6 @@ typedef struct {
 	GPtrArray *names; /* the services stopped */
 	gboolean all;     /* every service: the run is over */
 } OfflineRecord;
-
-static gboolean
-record_in_pid_json_cb(JsonObject *root, gpointer user_data, GError **error)
-{
-	OfflineRecord *record = user_data;
-	JsonNode *services = json_object_get_member(root, "services");
-
-	if (services == NULL || !JSON_NODE_HOLDS_OBJECT(services))
-		return TRUE;
-	for (guint i = 0; i < record->names->len; i++)
-		json_object_remove_member(json_node_get_object(services), record->names->pdata[i]);
-	return TRUE;
-}
 
 static gboolean
 record_in_state_json_cb(JsonObject *root, gpointer user_data, GError **error)
@@ -159,31 +202,67 @@ record_in_state_json_cb(JsonObject *root, gpointer user_data, GError **error)
 }
 
 /* Only files that could be read are updated: a corrupt one is the supervisor's to set aside. */
+/* pid.json is cleaned by remove_dead_pids: it keeps a process that survived the stop. */
 static void
-record_offline_stop(const char *state_dir, OfflineRecord *record, gboolean has_pids,
-                    gboolean has_states)
+record_offline_stop(const char *state_dir, OfflineRecord *record, gboolean has_states)
 {
 	g_autoptr(GError) error = NULL;
 
-	if ((has_pids && !sg_state_update_json(state_dir, SG_STATE_PID_JSON, record_in_pid_json_cb,
-	                                       record, NULL, &error)) ||
-	    (has_states && !sg_state_update_json(state_dir, SG_STATE_STATE_JSON,
-	                                         record_in_state_json_cb, record, NULL, &error)))
+	if (has_states && !sg_state_update_json(state_dir, SG_STATE_STATE_JSON,
+	                                        record_in_state_json_cb, record, NULL, &error))
 		sg_cli_error(_("warning: the stop is not recorded: %s"), error->message);
 }
 
-/* With no supervisor: every recorded service, by its session and its markers. */
+/*
+ * Removes from pid.json the entries of names (NULL: all) whose recorded process is no
+ * longer a live process of ours: pid.json lists live processes only.
+ */
+static void
+remove_dead_pids(const char *state_dir, JsonObject *pids, JsonObject *states, const char *only)
+{
+	g_autoptr(GList) names = json_object_get_members(pids);
+	g_autoptr(GHashTable) dead = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GError) error = NULL;
+	Cleanup cleanup = { dead };
+
+	for (GList *l = names; l != NULL; l = l->next) {
+		const char *name = l->data;
+		gint64 pid = recorded_pid(pids, name);
+		guint64 start_time = recorded_start_time(states, name, pid);
+		guint64 now = pid > 0 && pid <= G_MAXINT ? sg_proctree_start_time((pid_t)pid) : 0;
+
+		if (only != NULL && g_strcmp0(only, name) != 0)
+			continue;
+		/* Still running and ours (it survived even SIGKILL): the entry stays true. */
+		if (now != 0 && now == start_time)
+			continue;
+		g_hash_table_insert(dead, (gpointer)name, GINT_TO_POINTER((int)pid));
+	}
+	if (g_hash_table_size(dead) > 0 &&
+	    !sg_state_update_json(state_dir, SG_STATE_PID_JSON, remove_dead_cb, &cleanup, NULL,
+	                          &error))
+		sg_cli_error(_("warning: %s"), error->message);
+}
+
+/*
+ * With no supervisor: every recorded service whose main process is proven ours, by its
+ * session, its markers and its descendants; and services whose processes carry our markers
+ * but are missing from pid.json (spawned just before a supervisor was killed). One /proc
+ * scan decides.
+ */
 static int
 stop_offline(const char *state_dir, const char *only)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonNode) pids =
+	g_autoptr(JsonNode) pid_root =
 	        sg_state_read_json(state_dir, SG_STATE_PID_JSON, SG_STATE_READ_NONE, NULL, &error);
 	g_autoptr(JsonNode) states = NULL;
 	g_autoptr(SgClock) clock = sg_clock_new_real();
 	g_autoptr(SgContain) contain = NULL;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	g_autoptr(GHashTable) marked = NULL;
+	g_autoptr(GHashTable) marked = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) by_pid = g_hash_table_new(NULL, NULL);
+	g_autoptr(GPtrArray) scan = NULL;
 	OfflineStop stop = { loop, 1, 0 };
 	g_autoptr(GPtrArray) stopped = g_ptr_array_new_with_free_func(g_free);
 	OfflineRecord record = { stopped, only == NULL };
@@ -193,7 +272,7 @@ stop_offline(const char *state_dir, const char *only)
 	GHashTableIter iter;
 	gpointer key;
 
-	if (pids == NULL && error != NULL) {
+	if (pid_root == NULL && error != NULL) {
 		sg_cli_error("%s", error->message);
 		return 1;
 	}
@@ -204,16 +283,21 @@ stop_offline(const char *state_dir, const char *only)
 		if (json_object_has_member(root, "cgroup_root") &&
 		    !json_object_get_null_member(root, "cgroup_root"))
 			cgroup_root = json_object_get_string_member(root, "cgroup_root");
-		if (json_object_has_member(root, "services"))
-			state_services = json_object_get_object_member(root, "services");
+		state_services = sg_json_object_get_object(root, "services");
 	}
-	if (pids != NULL)
-		services = json_object_get_object_member(json_node_get_object(pids), "services");
-	marked = marked_services(state_id);
+	services = sg_json_root_get_object(pid_root, "services");
+	scan = sg_proctree_scan_all(state_id);
+	for (guint i = 0; i < scan->len; i++) {
+		const SgProcInfo *info = scan->pdata[i];
+
+		g_hash_table_insert(by_pid, GINT_TO_POINTER(info->pid), (gpointer)info);
+		if (info->service != NULL)
+			g_hash_table_add(marked, info->service);
+	}
 	if (services == NULL && g_hash_table_size(marked) == 0) {
 		if (only != NULL)
 			return no_such_service(state_dir, only);
-		record_offline_stop(state_dir, &record, FALSE, state_services != NULL);
+		record_offline_stop(state_dir, &record, state_services != NULL);
 		printf("%s\n", _("no supervisor is running and no service is recorded"));
 		return 0;
 	}
@@ -229,7 +313,7 @@ stop_offline(const char *state_dir, const char *only)
 			return no_such_service(state_dir, only);
 		/* Asked to be stopped: the next supervisor leaves it stopped. */
 		g_ptr_array_add(stopped, g_strdup(only));
-		record_offline_stop(state_dir, &record, FALSE, TRUE);
+		record_offline_stop(state_dir, &record, TRUE);
 		printf(_("%s is not running\n"), only);
 		return 0;
 	}
@@ -237,15 +321,16 @@ stop_offline(const char *state_dir, const char *only)
 		g_autoptr(GList) names = json_object_get_members(services);
 		for (GList *l = names; l != NULL; l = l->next) {
 			const char *name = l->data;
-			pid_t pid = recorded_pid(state_services, name,
-			                         json_object_get_int_member(services, name));
+
 			g_hash_table_remove(marked, name);
 			if (only != NULL && g_strcmp0(only, name) != 0)
 				continue;
 			stop.pending++;
 			g_ptr_array_add(stopped, g_strdup(name));
-			sg_contain_stop(contain, name, pid, OFFLINE_STOP_TIMEOUT_MS,
-			                offline_done_cb, &stop);
+			sg_contain_stop(
+			        contain, name,
+			        proven_main(contain, by_pid, services, state_services, name),
+			        OFFLINE_STOP_TIMEOUT_MS, offline_done_cb, &stop);
 		}
 	}
 	g_hash_table_iter_init(&iter, marked);
@@ -258,7 +343,9 @@ stop_offline(const char *state_dir, const char *only)
 	}
 	if (--stop.pending > 0)
 		g_main_loop_run(loop);
-	record_offline_stop(state_dir, &record, services != NULL, state_services != NULL);
+	if (services != NULL)
+		remove_dead_pids(state_dir, services, state_services, only);
+	record_offline_stop(state_dir, &record, state_services != NULL);
 	if (stop.stopped == 0)
 		printf("%s\n", _("no recorded process was running"));
 	return 0;
@@ -311,6 +398,7 @@ shutdown_over_bus(const char *state_dir)
 int
 sg_cli_stop_everything(const char *state_dir, SgClientTransport transport)
 {
+	g_autoptr(GError) error = NULL;
 	pid_t running = 0;
 	int status;
 
@@ -320,9 +408,8 @@ sg_cli_stop_everything(const char *state_dir, SgClientTransport transport)
 		status = shutdown_over_bus(state_dir);
 		if (status != 0)
 			return status;
-	} else if (running <= 0 || kill(running, SIGTERM) < 0) {
-		sg_cli_error(_("cannot signal the supervisor (PID %d): %s"), running,
-		             running <= 0 ? _("its PID is unknown") : g_strerror(errno));
+	} else if (!sg_ownership_signal_supervisor(state_dir, running, SIGTERM, &error)) {
+		sg_cli_error("%s", error->message);
 		return 1;
 	}
 	wait_for_exit(state_dir);
@@ -349,12 +436,9 @@ sg_cmd_stop(int argc, char **argv, SgCliGlobals *globals)
 		fprintf(stderr, "%s\n", _("Try 'sysg stop --help'."));
 		return EXIT_USAGE;
 	}
+	if (!sg_cli_check_state_dir(state_dir))
+		return 1;
 	if (service != NULL) {
-		g_autofree char *where =
-		        sg_client_discover_config(globals->config, NULL, state_dir, NULL);
-
-		if (!sg_cli_service_exists(service, where, state_dir))
-			return SG_CLI_EXIT_NO_SUCH_SERVICE;
 		if (!sg_pid_file_query(state_dir, NULL))
 			return stop_offline(state_dir, service);
 		return stop_one(state_dir, service, sg_cli_transport(globals));

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sg-json.h"
+#include "sg-ownership.h"
 #include "sg-proctree.h"
 
 #define COLOR_RESET  "\033[0m"
@@ -171,44 +172,50 @@ get_bool(JsonObject *object, const char *name)
 }
 
 GPtrArray *
-sg_output_scan_processes(JsonObject *status, const char *state_id)
+sg_output_scan_processes(const char *state_id)
 {
-	g_autoptr(GHashTable) sessions = g_hash_table_new(NULL, NULL);
-	JsonArray *services = get_array(status, "services");
-
-	for (guint i = 0; services != NULL && i < json_array_get_length(services); i++) {
-		JsonObject *service = json_array_get_object_element(services, i);
-		gint64 pid, pgid;
-
-		if (get_int(service, "pid", &pid) && pid > 0)
-			g_hash_table_add(sessions, GINT_TO_POINTER((int)pid));
-		if (get_int(service, "pgid", &pgid) && pgid > 0)
-			g_hash_table_add(sessions, GINT_TO_POINTER((int)pgid));
-	}
-	return sg_proctree_scan(state_id, sessions);
+	return sg_proctree_scan_all(state_id);
 }
 
 GPtrArray *
-sg_output_service_processes(GPtrArray *scan, const char *name, pid_t pid, pid_t pgid)
+sg_output_service_processes(GPtrArray *scan, JsonObject *status)
 {
-	GPtrArray *mine = g_ptr_array_new();
+	JsonArray *services = get_array(status, "services");
+	guint n = services != NULL ? json_array_get_length(services) : 0;
+	g_autofree SgOwnedService *owned = g_new0(SgOwnedService, MAX(n, 1));
+	g_autofree guint *owners = NULL;
+	GPtrArray *result = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
 
-	for (guint i = 0; scan != NULL && i < scan->len; i++) {
-		SgProcInfo *info = g_ptr_array_index(scan, i);
-		gboolean ours = g_strcmp0(info->service, name) == 0;
+	for (guint k = 0; k < n; k++) {
+		JsonObject *service = json_array_get_object_element(services, k);
+		gint64 pid = 0;
 
-		if (pid > 0 && (info->pid == pid || info->sid == pid || info->pgid == pid))
-			ours = TRUE;
-		if (pgid > 0 && info->pgid == pgid)
-			ours = TRUE;
-		if (!ours)
+		owned[k].name = sg_json_object_get_string(service, "name");
+		if (owned[k].name == NULL)
+			owned[k].name = "";
+		/* The PID status shows is the supervisor's word, or was checked against the
+		 * record (sysg status with no supervisor). */
+		if (get_int(service, "pid", &pid) && pid > 0 && pid <= G_MAXINT)
+			owned[k].leader = (pid_t)pid;
+		owned[k].leader_vouched = TRUE;
+		g_ptr_array_add(result, g_ptr_array_new());
+	}
+	if (scan == NULL)
+		return result;
+	owners = sg_ownership_assign(scan, owned, n, SG_OWNERSHIP_NONE);
+	for (guint i = 0; i < scan->len; i++) {
+		SgProcInfo *info = scan->pdata[i];
+		GPtrArray *mine;
+
+		if (owners[i] == 0)
 			continue;
-		if (info->pid == pid)
+		mine = result->pdata[owners[i] - 1];
+		if (info->pid == owned[owners[i] - 1].leader)
 			g_ptr_array_insert(mine, 0, info);
 		else
 			g_ptr_array_add(mine, info);
 	}
-	return mine;
+	return result;
 }
 
 char *
@@ -231,6 +238,8 @@ sg_output_process_command(pid_t pid)
 	for (gsize i = 0; i + 1 < length; i++)
 		if (contents[i] == '\0' || contents[i] == '\n')
 			contents[i] = ' ';
+	/* A process title (PostgreSQL's) pads itself with blanks. */
+	g_strchomp(contents);
 	if (g_utf8_strlen(contents, -1) > MAX_COMMAND_CHARS) {
 		char *end = g_utf8_offset_to_pointer(contents, MAX_COMMAND_CHARS);
 		g_autofree char *cut = g_strndup(contents, (gsize)(end - contents));
@@ -371,7 +380,7 @@ print_cron(FILE *stream, JsonObject *cron, GDateTime *now)
 }
 
 static void
-print_service(FILE *stream, JsonObject *service, GPtrArray *scan, gboolean color, GDateTime *now,
+print_service(FILE *stream, JsonObject *service, GPtrArray *procs, gboolean color, GDateTime *now,
               gboolean supervised)
 {
 	const char *name = sg_json_object_get_string(service, "name");
@@ -485,19 +494,15 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *scan, gboolean color
 		print_field(stream, _("Health"), health);
 	if (cron != NULL)
 		print_cron(stream, cron, now);
-	if (has_pid || scan != NULL) {
-		g_autoptr(GPtrArray) procs = sg_output_service_processes(
-		        scan, name, (pid_t)pid, pgid > 0 ? (pid_t)pgid : (pid_t)pid);
-		if (procs->len > 0) {
-			fprintf(stream, "%*s%s:\n", 11 - (int)g_utf8_strlen(_("Processes"), -1), "",
-			        _("Processes"));
-			print_tree(stream, procs);
-		}
+	if (procs != NULL && procs->len > 0) {
+		fprintf(stream, "%*s%s:\n", 11 - (int)g_utf8_strlen(_("Processes"), -1), "",
+		        _("Processes"));
+		print_tree(stream, procs);
 	}
 }
 
 void
-sg_output_print_status(FILE *stream, JsonObject *status, GPtrArray *scan, gboolean color)
+sg_output_print_status(FILE *stream, JsonObject *status, GPtrArray *processes, gboolean color)
 {
 	JsonObject *supervisor = get_object(status, "supervisor");
 	JsonArray *services = get_array(status, "services");
@@ -530,8 +535,9 @@ sg_output_print_status(FILE *stream, JsonObject *status, GPtrArray *scan, gboole
 		print_field(stream, _("State dir"), state_dir);
 	for (guint i = 0; services != NULL && i < json_array_get_length(services); i++) {
 		fputc('\n', stream);
-		print_service(stream, json_array_get_object_element(services, i), scan, color, now,
-		              get_bool(supervisor, "running"));
+		print_service(stream, json_array_get_object_element(services, i),
+		              processes != NULL && i < processes->len ? processes->pdata[i] : NULL,
+		              color, now, get_bool(supervisor, "running"));
 	}
 	if (services == NULL || json_array_get_length(services) == 0)
 		fprintf(stream, "\n%s\n", _("No services."));

@@ -22,20 +22,23 @@ char *sg_output_now_rfc3339(void);
 /* Prints node as indented JSON, members in the order they were received, and a newline. */
 void sg_output_print_json(FILE *stream, JsonNode *node);
 
+/* One scan of /proc for a status object: every process, the markers of state_id (may be
+ * NULL) read. Returns SgProcInfo*. */
+GPtrArray *sg_output_scan_processes(const char *state_id);
 /*
- * One scan of /proc for every service of a status object (section 5): processes in their
- * sessions or process groups, or carrying the markers of state_id (may be NULL).
- * Returns SgProcInfo*.
+ * The processes of each service of a status object (section 5) in a scan, decided in one
+ * pass as stop decides them (docs/engine.md, "Which processes are ours"), the "pid" of each
+ * service taken as its main process: per service, in the order of "services", a GPtrArray
+ * of borrowed SgProcInfo*, main process first. scan may be NULL (every array empty).
  */
-GPtrArray *sg_output_scan_processes(JsonObject *status, const char *state_id);
-/* The processes of one service in a scan (borrowed SgProcInfo*, main process first). */
-GPtrArray *sg_output_service_processes(GPtrArray *scan, const char *name, pid_t pid, pid_t pgid);
+GPtrArray *sg_output_service_processes(GPtrArray *scan, JsonObject *status);
 
 /*
  * Prints a status object as text: the supervisor, then one block per service in the
- * style of `systemctl status`, with the process tree of each from scan (may be NULL).
+ * style of `systemctl status`, with the process tree of each from processes (as
+ * sg_output_service_processes() gives them; may be NULL).
  */
-void sg_output_print_status(FILE *stream, JsonObject *status, GPtrArray *scan, gboolean color);
+void sg_output_print_status(FILE *stream, JsonObject *status, GPtrArray *processes, gboolean color);
 
 /* Reads /proc/PID/cmdline as one line ("[comm]" for kernel threads); NULL when gone. */
 char *sg_output_process_command(pid_t pid);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sg-boot.h"
+#include "sg-ownership.h"
 #include "sg-paths.h"
 #include "sg-proctree.h"
 #include "sg-state.h"
@@ -159,18 +160,20 @@ read_cmdline(pid_t pid)
 	return g_strndup(contents, length);
 }
 
-/* Whether the recorded process is still the one the earlier supervisor started. */
+/*
+ * Whether the recorded process is still the one the earlier supervisor started: the rule
+ * of sg-ownership (recorded start time, markers not saying otherwise), or without a
+ * recorded start time its markers alone.
+ */
 static gboolean
 is_recorded_process(const Record *record, const char *name, const SgProcInfo *info)
 {
 	if (info == NULL)
 		return FALSE;
-	if (record->start_time != 0 && info->start_time != record->start_time)
+	if (record->start_time != 0 &&
+	    sg_ownership_check_recorded(info, name, record->start_time, NULL) == SG_PROOF_NONE)
 		return FALSE;
-	/* Without a recorded start time only the markers can vouch for it. */
-	if (record->start_time == 0 && info->service == NULL)
-		return FALSE;
-	if (info->service != NULL && strcmp(info->service, name) != 0)
+	if (record->start_time == 0 && (info->service == NULL || strcmp(info->service, name) != 0))
 		return FALSE;
 	/* Where its environment is readable, its invocation id must match too. */
 	if (info->invocation_id != NULL && record->invocation_id != NULL &&
@@ -426,6 +429,7 @@ typedef struct {
 	SgEngine *engine;
 	char *service;
 	GArray *pidfds;     /* int, one per process signalled */
+	GArray *procs;      /* SgProcInfo (pid, start time, proof; no strings), the same */
 	GPtrArray *sources; /* GSource* watching them */
 	guint n_left;
 	guint timer;
@@ -441,6 +445,7 @@ extras_free(Extras *extras)
 	for (guint i = 0; i < extras->pidfds->len; i++)
 		close(g_array_index(extras->pidfds, int, i));
 	g_array_unref(extras->pidfds);
+	g_array_unref(extras->procs);
 	g_free(extras->service);
 	g_free(extras);
 }
@@ -467,8 +472,8 @@ extras_deadline_cb(gpointer user_data)
 
 	extras->timer = 0;
 	for (guint i = 0; i < extras->pidfds->len; i++)
-		if (syscall(SYS_pidfd_send_signal, g_array_index(extras->pidfds, int, i), SIGKILL,
-		            NULL, 0) == 0)
+		if (sg_ownership_signal(&g_array_index(extras->procs, SgProcInfo, i),
+		                        g_array_index(extras->pidfds, int, i), SIGKILL) == 0)
 			killed++;
 	sg_engine_log(extras->engine, SG_LOG_WARN,
 	              "%s: killed %u process%s of another instance (SIGKILL was needed)",
@@ -487,22 +492,26 @@ sg_adopt_stop_extras(SgEngine *engine, const char *service, GPtrArray *extras, g
 	pending->engine = engine;
 	pending->service = g_strdup(service);
 	pending->pidfds = g_array_new(FALSE, FALSE, sizeof(int));
+	pending->procs = g_array_new(FALSE, FALSE, sizeof(SgProcInfo));
 	pending->sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
 	for (guint i = 0; i < extras->len; i++) {
 		const SgProcInfo *info = extras->pdata[i];
+		/* Extras are found by their markers (another invocation id of this service). */
+		SgProcInfo proc = { .pid = info->pid,
+			            .start_time = info->start_time,
+			            .proof = SG_PROOF_MARKERS };
 		int fd = (int)syscall(SYS_pidfd_open, info->pid, 0);
 		GSource *source;
 
 		if (fd < 0)
 			continue;
 		/* The pidfd pins the process: once its start time matches, the signals reach it. */
-		if (sg_proctree_start_time(info->pid) != info->start_time ||
-		    syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0) < 0) {
+		if (sg_ownership_signal(&proc, fd, SIGTERM) < 0) {
 			close(fd);
 			continue;
 		}
-		(void)syscall(SYS_pidfd_send_signal, fd, SIGCONT, NULL, 0);
 		g_array_append_val(pending->pidfds, fd);
+		g_array_append_val(pending->procs, proc);
 		source = g_unix_fd_source_new(fd, G_IO_IN);
 		g_source_set_callback(source, G_SOURCE_FUNC(extra_exited_cb), pending, NULL);
 		g_source_attach(source, g_main_context_get_thread_default());

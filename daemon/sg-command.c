@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sg-ownership.h"
 #include "sg-spawn.h"
 
 #define MAX_PENDING_LINE 4096
@@ -154,7 +155,7 @@ timeout_cb(gpointer user_data)
 	command->timed_out = TRUE;
 	sg_engine_log(command->engine, SG_LOG_WARN, "%s: killed after %" G_GUINT64_FORMAT " ms",
 	              command->label, command->timeout_ms);
-	kill(-command->pid, SIGKILL);
+	(void)sg_ownership_signal_child(command->pid, TRUE, SIGKILL);
 }
 
 static gboolean
@@ -243,7 +244,7 @@ sg_command_cancel(SgCommand *command)
 	if (command == NULL)
 		return;
 	if (command->pid > 0) {
-		kill(-command->pid, SIGKILL);
+		(void)sg_ownership_signal_child(command->pid, TRUE, SIGKILL);
 		/* The reaper still reaps it; nobody is told. */
 		sg_reaper_unwatch(command->engine->reaper, command->pid);
 		g_hash_table_remove(command->engine->known_pids, GINT_TO_POINTER(command->pid));

@@ -20,6 +20,7 @@
 
 #include "sg-contain.h"
 #include "sg-error.h"
+#include "sg-ownership.h"
 #include "sg-proctree.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -38,9 +39,9 @@ struct _SgContain {
 	char *cgroup_root; /* NULL in marker mode */
 	int root_fd;       /* -1 in marker mode */
 	GList *stops;      /* SgContainStop*, in progress */
-	/* One /proc scan serves every stop of the same main-loop turn (stopping 200
-	 * services costs one scan, not 200); dropped before the next turn. */
-	GPtrArray *scan;
+	/* One /proc scan, indexed, serves every stop of the same main-loop turn (stopping
+	 * 200 services costs one scan, not 200); dropped before the next turn. */
+	SgProcIndex *scan;
 	guint scan_idle;
 	/* Marker-mode stops whose watched processes have all exited wait here for one shared
 	 * confirming scan, run when the loop has nothing more urgent: 200 services dying
@@ -49,7 +50,8 @@ struct _SgContain {
 	guint settle_idle;
 	SgContainStrayFunc stray_func;
 	gpointer stray_data;
-	GHashTable *foreign; /* names of services whose processes are not our descendants */
+	GHashTable *foreign;  /* names of services whose processes are not our descendants */
+	GHashTable *recorded; /* name -> guint64*: the recorded start time of its main process */
 };
 
 struct _SgContainStop {
@@ -76,8 +78,7 @@ struct _SgContainStop {
 
 typedef struct {
 	SgContainStop *stop;
-	pid_t pid;
-	guint64 start_time;
+	SgProcInfo proc; /* pid, start time and proof; no strings */
 	int pidfd;
 	GSource *source;
 } Watch;
@@ -86,32 +87,6 @@ static int
 pidfd_open(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int
-pidfd_send_signal(int pidfd, int sig)
-{
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-/* kill(-sid) is never aimed at ourselves, our own group or session, or the "all" groups. */
-static gboolean
-sid_is_foreign(pid_t sid)
-{
-	return sid > 1 && sid != getpid() && sid != getpgrp() && sid != getsid(0);
-}
-
-/* A stopped process keeps SIGTERM pending until it runs again: SIGCONT follows it. */
-static int
-signal_group(pid_t sid, int sig)
-{
-	if (!sid_is_foreign(sid))
-		return -ESRCH;
-	if (kill(-sid, sig) < 0)
-		return -errno;
-	if (sig == SIGTERM)
-		(void)kill(-sid, SIGCONT);
-	return 0;
 }
 
 static gboolean
@@ -457,6 +432,7 @@ contain_alloc(const char *state_id, SgClock *clock)
 	contain->clock = sg_clock_ref(clock);
 	contain->root_fd = -1;
 	contain->foreign = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	contain->recorded = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return contain;
 }
 
@@ -512,6 +488,7 @@ sg_contain_free(SgContain *contain)
 	g_free(contain->cgroup_root);
 	g_free(contain->state_id);
 	g_hash_table_unref(contain->foreign);
+	g_hash_table_unref(contain->recorded);
 	g_free(contain);
 }
 
@@ -569,20 +546,11 @@ sg_contain_release(SgContain *contain, const char *service)
 
 /* ---- marker mode: finding processes ---- */
 
-static gboolean
-info_in_service(const SgProcInfo *info, const char *service, pid_t sid)
-{
-	/* Markers name the owner; a process marked for another service is not ours. */
-	if (info->service != NULL)
-		return strcmp(info->service, service) == 0;
-	return sid > 0 && (info->sid == sid || info->pgid == sid);
-}
-
 static void
 drop_scan(SgContain *contain)
 {
 	g_clear_handle_id(&contain->scan_idle, g_source_remove);
-	g_clear_pointer(&contain->scan, g_ptr_array_unref);
+	g_clear_pointer(&contain->scan, sg_proc_index_free);
 }
 
 static gboolean
@@ -595,27 +563,35 @@ drop_scan_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static GPtrArray *
+static SgProcIndex *
 scan_this_turn(SgContain *contain)
 {
 	if (contain->scan == NULL) {
-		contain->scan = sg_proctree_scan_all(contain->state_id);
+		g_autoptr(GPtrArray) scan = sg_proctree_scan_all(contain->state_id);
+
+		contain->scan = sg_proc_index_new(scan);
 		contain->scan_idle = g_idle_add_full(G_PRIORITY_HIGH, drop_scan_cb, contain, NULL);
 	}
 	return contain->scan;
 }
 
-/* Every live process of the service, as SgProcInfo*. */
+/*
+ * Every live process of the service, as SgProcInfo* with its proof (sg-ownership): its
+ * markers, the session of its proven main process sid, and their descendants.
+ */
 static GPtrArray *
 marker_find(SgContain *contain, const char *service, pid_t sid)
 {
-	GPtrArray *all = scan_this_turn(contain);
+	const guint64 *recorded = g_hash_table_lookup(contain->recorded, service);
+	SgOwnedService owned = { service, sid, recorded != NULL ? *recorded : 0, FALSE };
+	/* Our children are ours: whoever uses containment is the supervisor that spawned the
+	 * services, or `sysg stop`, which has no children. */
+	g_autoptr(GPtrArray) members =
+	        sg_proc_index_members(scan_this_turn(contain), &owned, SG_OWNERSHIP_CHILDREN);
 	GPtrArray *mine = g_ptr_array_new_with_free_func((GDestroyNotify)sg_proc_info_free);
 
-	for (guint i = 0; i < all->len; i++) {
-		if (info_in_service(all->pdata[i], service, sid))
-			g_ptr_array_add(mine, sg_proc_info_copy(all->pdata[i]));
-	}
+	for (guint i = 0; i < members->len; i++)
+		g_ptr_array_add(mine, sg_proc_info_copy(members->pdata[i]));
 	return mine;
 }
 
@@ -809,7 +785,7 @@ watch_fired_cb(int fd, GIOCondition condition, gpointer user_data)
 	SgContainStop *stop = watch->stop;
 	SgContain *contain = stop->contain;
 
-	g_hash_table_steal(stop->watches, GINT_TO_POINTER(watch->pid));
+	g_hash_table_steal(stop->watches, GINT_TO_POINTER(watch->proc.pid));
 	if (g_hash_table_size(stop->watches) > 0)
 		return G_SOURCE_REMOVE;
 	if (stop->cgroup_fd >= 0) {
@@ -827,21 +803,6 @@ watch_fired_cb(int fd, GIOCondition condition, gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Sends sig (0: none) through the pidfd, or by PID when there is none. */
-static int
-send_signal(int pidfd, pid_t pid, int sig)
-{
-	int r;
-
-	if (sig == 0)
-		return 0;
-	r = pidfd >= 0 ? pidfd_send_signal(pidfd, sig) : kill(pid, sig);
-	/* A stopped process keeps SIGTERM pending until it runs again. */
-	if (r == 0 && sig == SIGTERM)
-		(void)(pidfd >= 0 ? pidfd_send_signal(pidfd, SIGCONT) : kill(pid, SIGCONT));
-	return r;
-}
-
 static void
 stop_signal_sent(SgContainStop *stop, pid_t pid, guint64 start_time, int sig)
 {
@@ -851,43 +812,48 @@ stop_signal_sent(SgContainStop *stop, pid_t pid, guint64 start_time, int sig)
 }
 
 /*
- * Signals one process (sig 0: only watches it) and watches it. The pidfd pins the process,
- * so once its start time is checked, the signal cannot reach another that reused the PID.
+ * Signals one process proven ours (sig 0: only watches it) and watches it, through
+ * sg-ownership: the pidfd pins the process, so once its start time is checked, the signal
+ * cannot reach another that reused the PID.
  */
 static void
-stop_signal_process(SgContainStop *stop, pid_t pid, guint64 start_time, int sig)
+stop_signal_process(SgContainStop *stop, const SgProcInfo *info, int sig)
 {
-	Watch *watch = g_hash_table_lookup(stop->watches, GINT_TO_POINTER(pid));
+	Watch *watch = g_hash_table_lookup(stop->watches, GINT_TO_POINTER(info->pid));
+	SgProcInfo proc = { .pid = info->pid,
+		            .start_time = info->start_time,
+		            .proof = info->proof };
 	gpointer known;
 	int pidfd;
 
 	/* Nobody gets a second SIGTERM: to many programs it means "quit at once". */
 	if (sig == SIGTERM &&
-	    g_hash_table_lookup_extended(stop->signalled, GINT_TO_POINTER(pid), NULL, &known) &&
-	    *(guint64 *)known == start_time)
+	    g_hash_table_lookup_extended(stop->signalled, GINT_TO_POINTER(proc.pid), NULL,
+	                                 &known) &&
+	    *(guint64 *)known == proc.start_time)
 		sig = 0;
-	if (watch != NULL && watch->start_time == start_time) {
-		if (send_signal(watch->pidfd, pid, sig) == 0)
-			stop_signal_sent(stop, pid, start_time, sig);
+	if (watch != NULL && watch->proc.start_time == proc.start_time) {
+		if (sg_ownership_signal(&watch->proc, watch->pidfd, sig) == 0)
+			stop_signal_sent(stop, proc.pid, proc.start_time, sig);
 		return;
 	}
-	pidfd = pidfd_open(pid);
+	pidfd = pidfd_open(proc.pid);
 	if (pidfd < 0) {
 		if (errno == ESRCH)
 			return;
 		/* No pidfd (out of fds): signalled all the same; the deadline's SIGKILL ends it. */
-		g_debug("cannot watch process %d: %s", (int)pid, g_strerror(errno));
-		if (sg_proctree_start_time(pid) != start_time || send_signal(-1, pid, sig) < 0)
+		g_debug("cannot watch process %d: %s", (int)proc.pid, g_strerror(errno));
+		if (sg_ownership_signal(&proc, -1, sig) < 0)
 			return;
-		stop_signal_sent(stop, pid, start_time, sig);
+		stop_signal_sent(stop, proc.pid, proc.start_time, sig);
 		stop->n_unwatchable++;
 		return;
 	}
-	if (sg_proctree_start_time(pid) != start_time || send_signal(pidfd, pid, sig) < 0) {
+	if (sg_ownership_signal(&proc, pidfd, sig) < 0) {
 		close(pidfd);
 		return;
 	}
-	stop_signal_sent(stop, pid, start_time, sig);
+	stop_signal_sent(stop, proc.pid, proc.start_time, sig);
 	if (watch != NULL) {
 		/* The old process of a reused PID is still watched; it decides when to settle. */
 		close(pidfd);
@@ -895,13 +861,12 @@ stop_signal_process(SgContainStop *stop, pid_t pid, guint64 start_time, int sig)
 	}
 	watch = g_new0(Watch, 1);
 	watch->stop = stop;
-	watch->pid = pid;
-	watch->start_time = start_time;
+	watch->proc = proc;
 	watch->pidfd = pidfd;
 	watch->source = g_unix_fd_source_new(pidfd, G_IO_IN);
 	g_source_set_callback(watch->source, G_SOURCE_FUNC(watch_fired_cb), watch, watch_free);
 	g_source_attach(watch->source, g_main_context_get_thread_default());
-	g_hash_table_insert(stop->watches, GINT_TO_POINTER(pid), watch);
+	g_hash_table_insert(stop->watches, GINT_TO_POINTER(proc.pid), watch);
 }
 
 /*
@@ -919,10 +884,12 @@ add_fresh_main(SgContainStop *stop, GPtrArray *found)
 		if (((SgProcInfo *)found->pdata[i])->pid == stop->sid)
 			return;
 	info = g_new0(SgProcInfo, 1);
-	if (sg_proctree_read_stat(stop->sid, info) && info->ppid == getpid())
+	if (sg_proctree_read_stat(stop->sid, info) && info->ppid == getpid()) {
+		info->proof = SG_PROOF_CHILD;
 		g_ptr_array_add(found, info);
-	else
+	} else {
 		sg_proc_info_free(info);
+	}
 }
 
 /* The service's live processes now, as SgProcInfo*: its cgroup's members, or a scan. */
@@ -944,19 +911,35 @@ stop_collect(SgContainStop *stop)
 		SgProcInfo *info = g_new0(SgProcInfo, 1);
 
 		if (g_array_index(pids, pid_t, i) != getpid() &&
-		    sg_proctree_read_stat(g_array_index(pids, pid_t, i), info))
+		    sg_proctree_read_stat(g_array_index(pids, pid_t, i), info)) {
+			info->proof = SG_PROOF_CGROUP;
 			g_ptr_array_add(found, info);
-		else
+		} else {
 			sg_proc_info_free(info);
+		}
 	}
 	return found;
+}
+
+/* The group of the service's main process, through its leader, when the look found it. */
+static gboolean
+signal_group(SgContainStop *stop, GPtrArray *found, int sig)
+{
+	for (guint i = 0; stop->sid > 0 && i < found->len; i++) {
+		const SgProcInfo *info = found->pdata[i];
+
+		if (info->pid == stop->sid)
+			return sg_ownership_signal_group(info, -1, sig) == 0;
+	}
+	return FALSE;
 }
 
 /*
  * Signals the group (group_sig, 0 for none) and every process of the service (sig, 0 to
  * only watch). The group goes between the first look and the signals: kill(-pgid) cannot
  * be dodged by a fork in flight, and the members the look found have had their SIGTERM
- * from it (counted, even if it ended them at once, and not signalled twice). A cgroup is
+ * from it (counted, even if it ended them at once, and not signalled twice). The group is
+ * signalled only while its leader, the main process, lives and is proven ours. A cgroup is
  * read again until it shows no one new (members may fork meanwhile); a marker scan is
  * costly and done once, the next settle repeats it.
  */
@@ -971,7 +954,7 @@ stop_pass(SgContainStop *stop, int group_sig, int sig)
 		g_autoptr(GPtrArray) found = stop_collect(stop);
 		guint n_new = 0;
 
-		if (round == 0 && group_sig != 0 && signal_group(stop->sid, group_sig) == 0) {
+		if (round == 0 && group_sig != 0 && signal_group(stop, found, group_sig)) {
 			if (group_sig == SIGKILL)
 				stop->killed = TRUE;
 			group_termed = group_sig == SIGTERM;
@@ -984,7 +967,7 @@ stop_pass(SgContainStop *stop, int group_sig, int sig)
 			n_new++;
 			if (round == 0 && group_termed && info->pgid == stop->sid)
 				stop_count(stop, info->pid, info->start_time);
-			stop_signal_process(stop, info->pid, info->start_time, sig);
+			stop_signal_process(stop, info, sig);
 		}
 		if (n_new == 0 || stop->cgroup_fd < 0)
 			break;
@@ -1162,4 +1145,14 @@ sg_contain_set_foreign(SgContain *contain, const char *service, gboolean foreign
 		g_hash_table_add(contain->foreign, g_strdup(service));
 	else
 		g_hash_table_remove(contain->foreign, service);
+}
+
+void
+sg_contain_set_recorded(SgContain *contain, const char *service, guint64 start_time)
+{
+	if (start_time != 0)
+		g_hash_table_insert(contain->recorded, g_strdup(service),
+		                    g_memdup2(&start_time, sizeof(start_time)));
+	else
+		g_hash_table_remove(contain->recorded, service);
 }

@@ -18,7 +18,8 @@ typedef void (*SgContainDoneFunc)(const char *service, gboolean killed, guint n_
  * cgroup_root: a cgroup v2 directory we may write (sysgd --cgroup PATH), or NULL to detect a
  * delegated subtree from /proc/self/cgroup, falling back to markers. In cgroup mode the
  * supervisor moves itself into ROOT/supervisor and each service gets ROOT/svc-NAME.
- * state_id is the SYSTEMG_STATE_ID every service carries (marker mode).
+ * state_id is the SYSTEMG_STATE_ID every service carries (marker mode). The caller's own
+ * children are its own (the supervisor is the child subreaper that starts the services).
  */
 SgContain *sg_contain_new(const char *cgroup_root, const char *state_id, SgClock *clock,
                           GError **error);
@@ -41,14 +42,17 @@ const char *sg_contain_cgroup_root(SgContain *contain);
 int sg_contain_prepare(SgContain *contain, const char *service, GError **error);
 
 /*
- * The live processes of a service: its cgroup's members, or every process whose session or
- * process group is sid, or that carries the service's markers. GArray of pid_t.
+ * The live processes of a service: its cgroup's members; or those that carry the service's
+ * markers, those in the session or process group of sid when that main process is proven
+ * ours (docs/engine.md, "Which processes are ours"), and every descendant of them by parent
+ * PID. GArray of pid_t.
  */
 GArray *sg_contain_list(SgContain *contain, const char *service, pid_t sid);
 
 /*
- * Stops every process of a service: SIGTERM to all of them (session and process group
- * included), SIGKILL (cgroup.kill in cgroup mode) to whatever is left after timeout_ms,
+ * Stops every process of a service (as sg_contain_list() finds them, each proven ours):
+ * SIGTERM to all of them (and to the process group of sid, while that main process lives
+ * and is proven ours), SIGKILL (cgroup.kill in cgroup mode) to whatever is left after timeout_ms,
  * then done() once none is left. Processes that appear meanwhile are caught too. Exit is
  * watched through pidfds (or cgroup.events), never polled. Returns a handle that may be
  * cancelled (done is then not called); done may run before this returns when nothing is
@@ -79,6 +83,13 @@ void sg_contain_usage(SgContain *contain, const char *service, pid_t sid,
  */
 typedef gboolean (*SgContainStrayFunc)(gpointer user_data);
 void sg_contain_set_stray_func(SgContain *contain, SgContainStrayFunc func, gpointer user_data);
+
+/*
+ * The start time recorded for the main process of a service (0: none), for a caller that is
+ * not its parent (`sysg stop` with no supervisor): the PID passed as sid is then proven
+ * ours by that start time, even when its environment no longer shows the markers.
+ */
+void sg_contain_set_recorded(SgContain *contain, const char *service, guint64 start_time);
 
 /*
  * Marks the processes of a service as not descended from us (adopted from an earlier

@@ -6,6 +6,7 @@
 
 #include "sg-health.h"
 
+#include "sg-ownership.h"
 #include "sg-spawn.h"
 
 #include <errno.h>
@@ -192,8 +193,8 @@ command_kill(Attempt *attempt)
 {
 	/* The group for what the shell started, the pid itself in case the child has not
 	 * reached setsid() yet. */
-	kill(-attempt->pid, SIGKILL);
-	kill(attempt->pid, SIGKILL);
+	(void)sg_ownership_signal_child(attempt->pid, TRUE, SIGKILL);
+	(void)sg_ownership_signal_child(attempt->pid, FALSE, SIGKILL);
 }
 
 /* Drops every command the probe still waits for; they are killed and reaped as orphans. */
@@ -640,10 +641,8 @@ command_reaped_cb(pid_t pid, int wait_status, gpointer user_data)
 	g_autofree char *line = NULL;
 	g_autofree char *error = NULL;
 
+	/* Nothing a check started outlives it: the reaper killed its group (watch_group). */
 	probe->commands = g_list_remove(probe->commands, attempt);
-	/* Nothing a check started outlives it. The group still exists if anything is left in
-	 * it, so its id cannot have been reused. */
-	kill(-pid, SIGKILL);
 	if (probe->current != attempt || probe->finished) {
 		attempt_free(attempt);
 		return;
@@ -708,7 +707,7 @@ command_attempt_begin(Attempt *attempt)
 	g_source_set_static_name(attempt->stderr_source, "sg-health-stderr");
 	g_source_attach(attempt->stderr_source, g_main_context_get_thread_default());
 	probe->commands = g_list_prepend(probe->commands, attempt);
-	sg_reaper_watch(probe->reaper, attempt->pid, command_reaped_cb, attempt);
+	sg_reaper_watch_group(probe->reaper, attempt->pid, command_reaped_cb, attempt);
 }
 
 /* ---- the probe ---- */

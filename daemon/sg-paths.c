@@ -50,6 +50,77 @@ sg_paths_state_file(const char *dir, const char *name)
 }
 
 /*
+ * The checks sysgd and sysg make on a directory of the state directory, open as fd: ours
+ * (whoever we are, root included), not a shared sticky directory, and mode 0700, which a
+ * looser mode is tightened to (the change appended to warnings unless we just created it).
+ */
+static gboolean
+check_private_dir(int fd, const char *display, gboolean created, GString *warnings, GError **error)
+{
+	struct stat st;
+	mode_t mode;
+
+	if (fstat(fd, &st) < 0) {
+		int saved_errno = errno;
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("could not examine state directory %s: %s"), display,
+		            g_strerror(saved_errno));
+		return FALSE;
+	}
+	if (st.st_uid != geteuid()) {
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("refusing state directory %s: it is owned by uid %u, and we run as "
+		              "uid %u"),
+		            display, (unsigned)st.st_uid, (unsigned)geteuid());
+		return FALSE;
+	}
+	mode = st.st_mode & 07777;
+	if (mode == 0700)
+		return TRUE;
+	/* A sticky directory is shared by design (/tmp): never make it private. */
+	if (!created && (mode & S_ISVTX) != 0) {
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("refusing state directory %s: it is a shared directory (mode %04o)"),
+		            display, (unsigned)mode);
+		return FALSE;
+	}
+	if (fchmod(fd, 0700) < 0) {
+		int saved_errno = errno;
+		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+		            _("could not set permissions of state directory %s to 0700: %s"),
+		            display, g_strerror(saved_errno));
+		return FALSE;
+	}
+	/* A directory we just made only differs by the umask: nothing to report. */
+	if (!created) {
+		if (warnings->len > 0)
+			g_string_append(warnings, "; ");
+		g_string_append_printf(warnings, _("tightened permissions of %s from %04o to 0700"),
+		                       display, (unsigned)mode);
+	}
+	return TRUE;
+}
+
+/* Opens at_fd/path as a directory (symlinks followed: the checks are on the real one). */
+static int
+open_dir(int at_fd, const char *path, const char *display, GError **error)
+{
+	int fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int saved_errno = errno;
+		if (saved_errno == ENOTDIR)
+			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+			            _("state directory %s exists and is not a directory"), display);
+		else
+			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+			            _("could not open state directory %s: %s"), display,
+			            g_strerror(saved_errno));
+	}
+	return fd;
+}
+
+/*
  * Makes at_fd/path a directory of ours with mode 0700, creating it if missing. Returns an
  * open fd on it, or a negative value with error set. Changes of mode on a directory that
  * already existed are appended to warnings.
@@ -59,8 +130,6 @@ ensure_private_dir(int at_fd, const char *path, const char *display, GString *wa
                    GError **error)
 {
 	gboolean created;
-	struct stat st;
-	mode_t mode;
 	int fd;
 
 	created = mkdirat(at_fd, path, 0700) == 0;
@@ -71,69 +140,49 @@ ensure_private_dir(int at_fd, const char *path, const char *display, GString *wa
 		            g_strerror(saved_errno));
 		return -1;
 	}
-
-	/* Symlinks are followed: every check below is on the directory actually used. */
-	fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		int saved_errno = errno;
-		if (saved_errno == ENOTDIR)
-			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
-			            _("state directory %s exists and is not a directory"), display);
-		else
-			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
-			            _("could not open state directory %s: %s"), display,
-			            g_strerror(saved_errno));
+	fd = open_dir(at_fd, path, display, error);
+	if (fd < 0)
 		return -1;
-	}
-
-	if (fstat(fd, &st) < 0) {
-		int saved_errno = errno;
-		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
-		            _("could not examine state directory %s: %s"), display,
-		            g_strerror(saved_errno));
+	if (!check_private_dir(fd, display, created, warnings, error)) {
 		close(fd);
 		return -1;
-	}
-
-	if (st.st_uid != geteuid()) {
-		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
-		            _("refusing state directory %s: it is owned by uid %u, and we run as "
-		              "uid %u"),
-		            display, (unsigned)st.st_uid, (unsigned)geteuid());
-		close(fd);
-		return -1;
-	}
-
-	mode = st.st_mode & 07777;
-	if (mode == 0700)
-		return fd;
-
-	/* A sticky directory is shared by design (/tmp): never make it private. */
-	if (!created && (mode & S_ISVTX) != 0) {
-		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
-		            _("refusing state directory %s: it is a shared directory (mode %04o)"),
-		            display, (unsigned)mode);
-		close(fd);
-		return -1;
-	}
-
-	if (fchmod(fd, 0700) < 0) {
-		int saved_errno = errno;
-		g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
-		            _("could not set permissions of state directory %s to 0700: %s"),
-		            display, g_strerror(saved_errno));
-		close(fd);
-		return -1;
-	}
-
-	/* A directory we just made only differs by the umask: nothing to report. */
-	if (!created) {
-		if (warnings->len > 0)
-			g_string_append(warnings, "; ");
-		g_string_append_printf(warnings, _("tightened permissions of %s from %04o to 0700"),
-		                       display, (unsigned)mode);
 	}
 	return fd;
+}
+
+gboolean
+sg_paths_check_state_dir(const char *dir, char **ret_warning, GError **error)
+{
+	g_autoptr(GString) warnings = g_string_new(NULL);
+	g_autofree char *logs_display = NULL;
+	struct stat st;
+	int dir_fd, logs_fd;
+	gboolean ok;
+
+	g_return_val_if_fail(dir != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (ret_warning != NULL)
+		*ret_warning = NULL;
+	/* Nothing there yet: nothing of anyone's to act on. */
+	if (stat(dir, &st) < 0 && errno == ENOENT)
+		return TRUE;
+	dir_fd = open_dir(AT_FDCWD, dir, dir, error);
+	if (dir_fd < 0)
+		return FALSE;
+	ok = check_private_dir(dir_fd, dir, FALSE, warnings, error);
+	logs_display = g_build_filename(dir, SG_STATE_LOG_DIR, NULL);
+	if (ok && fstatat(dir_fd, SG_STATE_LOG_DIR, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+		logs_fd = open_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, error);
+		ok = logs_fd >= 0 &&
+		     check_private_dir(logs_fd, logs_display, FALSE, warnings, error);
+		if (logs_fd >= 0)
+			close(logs_fd);
+	}
+	close(dir_fd);
+	if (ok && ret_warning != NULL && warnings->len > 0)
+		*ret_warning = g_strdup(warnings->str);
+	return ok;
 }
 
 gboolean

@@ -31,5 +31,14 @@ char *sg_paths_state_dir(void);
  */
 gboolean sg_paths_ensure_state_dir(const char *dir, char **ret_warning, GError **error);
 
+/*
+ * The same checks on an existing state directory, creating nothing (for sysg, root
+ * included): a directory owned by another user, a shared sticky one or a path that is not a
+ * directory is refused (SG_ERROR_STATE_DIR); a looser mode on dir or dir/logs is tightened
+ * to 0700 and described in ret_warning (may be NULL; NULL when nothing changed). A missing
+ * directory passes: there is nothing in it to act on.
+ */
+gboolean sg_paths_check_state_dir(const char *dir, char **ret_warning, GError **error);
+
 /* dir/name, newly allocated. */
 char *sg_paths_state_file(const char *dir, const char *name);

@@ -159,6 +159,42 @@ read_stat_at(int dir_fd, pid_t pid, ProcStat *ret_stat)
 	return parse_stat(buf, ret_stat);
 }
 
+static gint64
+stat_cpu_usec(const ProcStat *stat)
+{
+	static long ticks;
+
+	if (ticks <= 0)
+		ticks = sysconf(_SC_CLK_TCK);
+	return (gint64)((stat->utime + stat->stime) * G_USEC_PER_SEC /
+	                (guint64)(ticks > 0 ? ticks : 100));
+}
+
+static gint64
+stat_rss_bytes(const ProcStat *stat)
+{
+	static long page_size;
+
+	if (page_size <= 0)
+		page_size = sysconf(_SC_PAGESIZE);
+	return MAX(stat->rss_pages, 0) * (gint64)page_size;
+}
+
+static void
+info_from_stat(pid_t pid, const ProcStat *stat, SgProcInfo *ret_info)
+{
+	*ret_info = (SgProcInfo){
+		.pid = pid,
+		.ppid = stat->ppid,
+		.pgid = stat->pgid,
+		.sid = stat->sid,
+		.start_time = stat->start_time,
+		.cpu_usec = stat_cpu_usec(stat),
+		.rss_bytes = stat_rss_bytes(stat),
+		.markers = SG_MARKERS_UNREAD,
+	};
+}
+
 gboolean
 sg_proctree_read_stat(pid_t pid, SgProcInfo *ret_info)
 {
@@ -168,13 +204,7 @@ sg_proctree_read_stat(pid_t pid, SgProcInfo *ret_info)
 	if (pid <= 0 || !read_stat_at(AT_FDCWD, pid, &stat) || stat.state == 'Z' ||
 	    stat.state == 'X')
 		return FALSE;
-	ret_info->pid = pid;
-	ret_info->ppid = stat.ppid;
-	ret_info->pgid = stat.pgid;
-	ret_info->sid = stat.sid;
-	ret_info->start_time = stat.start_time;
-	ret_info->service = NULL;
-	ret_info->invocation_id = NULL;
+	info_from_stat(pid, &stat, ret_info);
 	return TRUE;
 }
 
@@ -192,17 +222,13 @@ gboolean
 sg_proctree_read_usage(pid_t pid, gint64 *ret_cpu_usec, gint64 *ret_rss_bytes)
 {
 	ProcStat stat;
-	long ticks = sysconf(_SC_CLK_TCK);
-	long page_size = sysconf(_SC_PAGESIZE);
 
-	/* One read of stat, whose RSS is also what status's own /proc scan counts. */
+	/* One read of stat, whose figures are also what a scan records. */
 	if (pid <= 0 || !read_stat_at(AT_FDCWD, pid, &stat) || stat.state == 'Z' ||
 	    stat.state == 'X')
 		return FALSE;
-	if (ticks <= 0)
-		ticks = 100;
-	*ret_cpu_usec = (gint64)((stat.utime + stat.stime) * G_USEC_PER_SEC / (guint64)ticks);
-	*ret_rss_bytes = MAX(stat.rss_pages, 0) * (gint64)page_size;
+	*ret_cpu_usec = stat_cpu_usec(&stat);
+	*ret_rss_bytes = stat_rss_bytes(&stat);
 	return TRUE;
 }
 
@@ -245,6 +271,7 @@ read_environ_at(int dir_fd, pid_t pid, char **buf, size_t *size)
 
 typedef struct {
 	gboolean has_state_id;
+	gboolean has_other_state_id;
 	const char *service;
 	size_t service_len;
 	const char *invocation_id;
@@ -266,6 +293,9 @@ find_markers(const char *env, size_t len, const char *state_id, Markers *ret_mar
 		    memcmp(p, MARKER_STATE_ID, strlen(MARKER_STATE_ID)) == 0 &&
 		    memcmp(p + strlen(MARKER_STATE_ID), state_id, state_id_len) == 0) {
 			markers.has_state_id = TRUE;
+		} else if (entry_len >= strlen(MARKER_STATE_ID) &&
+		           memcmp(p, MARKER_STATE_ID, strlen(MARKER_STATE_ID)) == 0) {
+			markers.has_other_state_id = TRUE;
 		} else if (entry_len >= strlen(MARKER_SERVICE) &&
 		           memcmp(p, MARKER_SERVICE, strlen(MARKER_SERVICE)) == 0) {
 			markers.service = p + strlen(MARKER_SERVICE);
@@ -315,6 +345,7 @@ scan(const char *state_id, GHashTable *sessions, gboolean everyone)
 	while ((entry = readdir(proc)) != NULL) {
 		ProcStat stat;
 		Markers markers = { 0 };
+		SgMarkers verdict = SG_MARKERS_UNREAD;
 		gboolean in_session;
 		pid_t pid;
 
@@ -330,17 +361,20 @@ scan(const char *state_id, GHashTable *sessions, gboolean everyone)
 			/* EACCES (another user, non-dumpable) and ESRCH (gone) just mean "no
 			 * markers". */
 			ssize_t len = read_environ_at(dirfd(proc), pid, &env, &env_size);
+			if (len >= 0)
+				verdict = SG_MARKERS_NONE;
 			if (len > 0)
 				find_markers(env, (size_t)len, state_id, &markers);
+			if (markers.has_state_id)
+				verdict = SG_MARKERS_OURS;
+			else if (markers.has_other_state_id)
+				verdict = SG_MARKERS_OTHER;
 		}
 		if (everyone || in_session || markers.has_state_id) {
 			SgProcInfo *info = g_new0(SgProcInfo, 1);
 
-			info->pid = pid;
-			info->ppid = stat.ppid;
-			info->pgid = stat.pgid;
-			info->sid = stat.sid;
-			info->start_time = stat.start_time;
+			info_from_stat(pid, &stat, info);
+			info->markers = verdict;
 			if (markers.has_state_id && markers.service != NULL)
 				info->service = g_strndup(markers.service, markers.service_len);
 			if (markers.has_state_id && markers.invocation_id != NULL)

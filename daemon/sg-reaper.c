@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "sg-error.h"
+#include "sg-ownership.h"
 
 typedef struct {
 	SgReaperFunc func;
 	gpointer user_data;
+	gboolean kill_group; /* SIGKILL to what is left of its group before it is reaped */
 } ChildWatch;
 
 typedef struct {
@@ -115,17 +117,35 @@ reaper_deliver(SgReaper *reaper, pid_t pid, int wait_status)
 	}
 }
 
+/*
+ * Looks at each exited child before reaping it (WNOWAIT): while its zombie stands, its PID
+ * and the id of the group it leads cannot be reused, so what is left of that group can be
+ * killed safely for a watch that asks for it.
+ */
 static void
 reaper_reap(SgReaper *reaper)
 {
 	reaper_enter(reaper);
 	while (!reaper->free_pending) {
+		siginfo_t info = { 0 };
+		ChildWatch *watch;
 		int status = 0;
-		pid_t pid = waitpid(-1, &status, WNOHANG);
+		pid_t pid;
 
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid <= 0)
+		if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (info.si_pid <= 0)
+			break;
+		watch = g_hash_table_lookup(reaper->children, GINT_TO_POINTER(info.si_pid));
+		if (watch != NULL && watch->kill_group)
+			(void)sg_ownership_signal_child(info.si_pid, TRUE, SIGKILL);
+		do
+			pid = waitpid(info.si_pid, &status, WNOHANG);
+		while (pid < 0 && errno == EINTR);
+		if (pid != info.si_pid)
 			break;
 		reaper_deliver(reaper, pid, status);
 	}
@@ -256,8 +276,8 @@ sg_reaper_free(SgReaper *reaper)
 	reaper_finalize(reaper);
 }
 
-void
-sg_reaper_watch(SgReaper *reaper, pid_t pid, SgReaperFunc func, gpointer user_data)
+static void
+watch_child(SgReaper *reaper, pid_t pid, SgReaperFunc func, gpointer user_data, gboolean kill_group)
 {
 	ChildWatch *watch;
 
@@ -266,7 +286,20 @@ sg_reaper_watch(SgReaper *reaper, pid_t pid, SgReaperFunc func, gpointer user_da
 	watch = g_new0(ChildWatch, 1);
 	watch->func = func;
 	watch->user_data = user_data;
+	watch->kill_group = kill_group;
 	g_hash_table_replace(reaper->children, GINT_TO_POINTER(pid), watch);
+}
+
+void
+sg_reaper_watch(SgReaper *reaper, pid_t pid, SgReaperFunc func, gpointer user_data)
+{
+	watch_child(reaper, pid, func, user_data, FALSE);
+}
+
+void
+sg_reaper_watch_group(SgReaper *reaper, pid_t pid, SgReaperFunc func, gpointer user_data)
+{
+	watch_child(reaper, pid, func, user_data, TRUE);
 }
 
 void

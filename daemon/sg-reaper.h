@@ -24,6 +24,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgReaper, sg_reaper_free)
 /* Calls func once when pid (a child of ours) has been reaped. One watch per pid. */
 void sg_reaper_watch(SgReaper *reaper, pid_t pid, SgReaperFunc func, gpointer user_data);
 void sg_reaper_unwatch(SgReaper *reaper, pid_t pid);
+/*
+ * The same for a child that leads its own process group (a helper command): once it has
+ * exited, and before it is reaped, SIGKILL goes to whatever is left in its group, so
+ * nothing the command started outlives it. Its unreaped zombie keeps the group's id from
+ * being reused meanwhile.
+ */
+void sg_reaper_watch_group(SgReaper *reaper, pid_t pid, SgReaperFunc func, gpointer user_data);
 
 /* Called for every reaped pid that has no watch (orphans re-parented to the subreaper). */
 void sg_reaper_set_orphan_func(SgReaper *reaper, SgReaperFunc func, gpointer user_data);

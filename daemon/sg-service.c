@@ -338,6 +338,7 @@ spawn_instance(SgService *service)
 		/* What the earlier supervisor started is gone: from now on, ours. */
 		service->adopted = FALSE;
 		sg_contain_set_foreign(service->engine->contain, service->cfg->name, FALSE);
+		sg_contain_set_recorded(service->engine->contain, service->cfg->name, 0);
 	}
 	g_clear_pointer(&service->spawn_error, g_free);
 	service->exec_failed = FALSE;
@@ -964,6 +965,8 @@ adopt_live(SgService *service, const SgServiceAdoption *adoption, GError **error
 	}
 	service->pid = adoption->pid;
 	service->proc_start_time = adoption->start_time;
+	/* Its proof for containment, should it no longer show its markers (a process title). */
+	sg_contain_set_recorded(engine->contain, service->cfg->name, adoption->start_time);
 	g_free(service->invocation_id);
 	service->invocation_id = g_strdup(adoption->invocation_id);
 	service->started_at_usec = adoption->started_at_usec > 0

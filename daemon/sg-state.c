@@ -8,6 +8,7 @@
 
 #include "sg-error.h"
 #include "sg-paths.h"
+#include "sg-proctree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -679,10 +680,11 @@ pid_file_parse(int fd, gboolean require_newline)
 	return (pid_t)value;
 }
 
+/* A zombie has exited: it does not hold anything for anyone. */
 static gboolean
 pid_is_alive(pid_t pid)
 {
-	return kill(pid, 0) == 0 || errno == EPERM;
+	return sg_proctree_start_time(pid) != 0;
 }
 
 /*
@@ -769,7 +771,7 @@ sg_pid_file_acquire(const char *dir, pid_t *ret_stale_pid, GError **error)
 
 				/* The supervisor it names is dead: a child it was starting holds
 				 * the inherited lock until its exec, an instant. */
-				if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH &&
+				if (pid > 0 && !pid_is_alive(pid) &&
 				    g_get_monotonic_time() < deadline) {
 					close(fd);
 					g_usleep((gulong)g_random_int_range(200, 2000));

@@ -1,195 +1,59 @@
 /* SPDX-License-Identifier: MIT */
-/* The objects of `sysg status --json`: read from the engine and the cheapest /proc files. */
+/* The objects of `sysg status --json`: read from the engine and one /proc scan. */
 #include "config.h"
 
 #include "sg-status.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "sg-json.h"
+#include "sg-ownership.h"
+#include "sg-proctree.h"
 #include "sg-shell.h"
 
-#define ENVIRON_MAX     (256 * 1024)
-#define MARKER_STATE_ID "SYSTEMG_STATE_ID="
-#define MARKER_SERVICE  "SYSTEMG_SERVICE="
-
 /*
- * In marker mode, one /proc scan per status call serves every service: each process is
- * counted for the service whose session or process group it is in, else for the service
- * its markers name. Its environment is read only in the second case, and its stat once.
+ * In marker mode, one /proc scan per status call serves every service, and sg-ownership
+ * gives each process to its service in one pass, as a stop would find it: its markers, the
+ * session of its main process, its parent's service. Status counts what stop would stop.
  */
 typedef struct {
-	GHashTable *by_sid;  /* main pid -> slot + 1 */
-	GHashTable *by_name; /* name -> slot + 1 */
-	GHashTable *pgids;   /* main pid -> pgid */
+	GHashTable *pgids; /* main pid -> pgid */
 	SgContainUsage *usage;
 } Batch;
-
-typedef struct {
-	char state;
-	pid_t pgid, sid;
-	unsigned long long utime, stime;
-	long long rss;
-} StatFields;
-
-static gboolean
-parse_stat(const char *buf, StatFields *ret)
-{
-	/* The command name may hold anything, ')' included: fields follow the last one. */
-	const char *p = strrchr(buf, ')');
-	int pgid, sid;
-
-	if (p == NULL ||
-	    sscanf(p + 1,
-	           " %c %*d %d %d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d "
-	           "%*u %*u %lld",
-	           &ret->state, &pgid, &sid, &ret->utime, &ret->stime, &ret->rss) != 6)
-		return FALSE;
-	ret->pgid = pgid;
-	ret->sid = sid;
-	return TRUE;
-}
-
-static ssize_t
-read_at(int dir_fd, const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size);
-	close(fd);
-	return n;
-}
-
-/* The SYSTEMG_SERVICE of a process carrying our SYSTEMG_STATE_ID, or NULL. */
-static char *
-read_marker(int proc_fd, const char *pid_text, const char *state_id)
-{
-	g_autofree char *path = g_strconcat(pid_text, "/environ", NULL);
-	g_autofree char *buf = NULL;
-	gboolean ours = FALSE;
-	const char *service = NULL;
-	size_t size = 16384, len = 0;
-	int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return NULL;
-	buf = g_malloc(size);
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= size) {
-			if (size >= ENVIRON_MAX)
-				break;
-			size *= 2;
-			buf = g_realloc(buf, size);
-		}
-		n = read(fd, buf + len, size - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
-		const char *entry = buf + i;
-
-		if (g_str_has_prefix(entry, MARKER_STATE_ID))
-			ours = strcmp(entry + strlen(MARKER_STATE_ID), state_id) == 0;
-		else if (g_str_has_prefix(entry, MARKER_SERVICE))
-			service = entry + strlen(MARKER_SERVICE);
-	}
-	return ours && service != NULL ? g_strdup(service) : NULL;
-}
-
-static void
-batch_count(Batch *batch, guint slot, const StatFields *fields, long ticks, long page_size)
-{
-	SgContainUsage *usage = &batch->usage[slot];
-
-	usage->cpu_usec += (gint64)((fields->utime + fields->stime) * G_USEC_PER_SEC / ticks);
-	usage->memory_bytes += fields->rss > 0 ? (gint64)fields->rss * page_size : 0;
-	usage->tasks++;
-}
 
 static Batch *
 batch_new(SgEngine *engine, GPtrArray *services)
 {
 	Batch *batch = g_new0(Batch, 1);
-	long ticks = sysconf(_SC_CLK_TCK);
-	long page_size = sysconf(_SC_PAGESIZE);
-	pid_t self = getpid();
-	struct dirent *entry;
-	DIR *proc;
-	int proc_fd;
+	g_autoptr(GPtrArray) scan = sg_proctree_scan_all(engine->state_id);
+	g_autofree SgOwnedService *owned = g_new0(SgOwnedService, services->len);
+	g_autofree guint *owners = NULL;
 
-	if (ticks <= 0)
-		ticks = 100;
-	batch->by_sid = g_hash_table_new(NULL, NULL);
-	batch->by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	batch->pgids = g_hash_table_new(NULL, NULL);
 	batch->usage = g_new0(SgContainUsage, services->len);
 	for (guint i = 0; i < services->len; i++) {
 		SgService *service = services->pdata[i];
-		pid_t pid = sg_service_get_pid(service);
 
-		if (pid > 0)
-			g_hash_table_insert(batch->by_sid, GINT_TO_POINTER(pid),
-			                    GUINT_TO_POINTER(i + 1));
-		g_hash_table_insert(batch->by_name, (gpointer)sg_service_get_name(service),
-		                    GUINT_TO_POINTER(i + 1));
+		owned[i].name = sg_service_get_name(service);
+		owned[i].leader = sg_service_get_pid(service);
+		/* Our own main process, spawned or adopted after its proof. */
+		owned[i].leader_vouched = TRUE;
 	}
-	proc = opendir("/proc");
-	if (proc == NULL)
-		return batch;
-	proc_fd = dirfd(proc);
-	while ((entry = readdir(proc)) != NULL) {
-		char path[64];
-		char buf[1024];
-		StatFields fields;
-		guint slot;
-		pid_t pid;
-		ssize_t n;
+	owners = sg_ownership_assign(scan, owned, services->len, SG_OWNERSHIP_CHILDREN);
+	for (guint i = 0; i < scan->len; i++) {
+		const SgProcInfo *info = scan->pdata[i];
+		SgContainUsage *usage;
 
-		if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
+		if (owners[i] == 0)
 			continue;
-		pid = (pid_t)g_ascii_strtoll(entry->d_name, NULL, 10);
-		if (pid == self)
-			continue;
-		g_snprintf(path, sizeof(path), "%s/stat", entry->d_name);
-		n = read_at(proc_fd, path, buf, sizeof(buf) - 1);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		if (!parse_stat(buf, &fields) || fields.state == 'Z' || fields.state == 'X')
-			continue;
-		if (g_hash_table_contains(batch->by_sid, GINT_TO_POINTER(pid)))
-			g_hash_table_insert(batch->pgids, GINT_TO_POINTER(pid),
-			                    GINT_TO_POINTER(fields.pgid));
-		slot = GPOINTER_TO_UINT(
-		        g_hash_table_lookup(batch->by_sid, GINT_TO_POINTER(fields.sid)));
-		if (slot == 0)
-			slot = GPOINTER_TO_UINT(
-			        g_hash_table_lookup(batch->by_sid, GINT_TO_POINTER(fields.pgid)));
-		if (slot == 0) {
-			g_autofree char *name =
-			        read_marker(proc_fd, entry->d_name, engine->state_id);
-			if (name != NULL)
-				slot = GPOINTER_TO_UINT(g_hash_table_lookup(batch->by_name, name));
-		}
-		if (slot > 0)
-			batch_count(batch, slot - 1, &fields, ticks, page_size);
+		usage = &batch->usage[owners[i] - 1];
+		usage->cpu_usec += info->cpu_usec;
+		usage->memory_bytes += info->rss_bytes;
+		usage->tasks++;
+		if (info->pid == owned[owners[i] - 1].leader)
+			g_hash_table_insert(batch->pgids, GINT_TO_POINTER(info->pid),
+			                    GINT_TO_POINTER(info->pgid));
 	}
-	closedir(proc);
 	return batch;
 }
 
@@ -198,8 +62,6 @@ batch_free(Batch *batch)
 {
 	if (batch == NULL)
 		return;
-	g_hash_table_unref(batch->by_sid);
-	g_hash_table_unref(batch->by_name);
 	g_hash_table_unref(batch->pgids);
 	g_free(batch->usage);
 	g_free(batch);

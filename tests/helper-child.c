@@ -24,6 +24,12 @@
  *   wiped-daemon:MS     like daemon:, then the grandchild re-executes this program with an
  *                       empty environment to sleep MS (as `env -i setsid` would); the action
  *                       returns once that exec has happened
+ *   wiped-child:MS      fork a child that calls setsid() and re-executes this program with
+ *                       an empty environment to sleep MS, while we go on as its parent
+ *                       (PostgreSQL's backends look like that); returns once the exec
+ *                       has happened
+ *   zombie              fork a child that exits at once and is never reaped: it stays a
+ *                       zombie while we live; returns once it has exited
  *   rewrite-env         overwrite this process's environment strings with zero bytes, as
  *                       process-title rewriting does (/proc/PID/environ then shows nothing)
  *   nondumpable         prctl(PR_SET_DUMPABLE, 0)
@@ -201,6 +207,46 @@ spawn_background(unsigned long long ms)
 	record_pid(child);
 }
 
+/* In a forked child: becomes "helper-child sleep:MS" with an empty environment. */
+static void __attribute__((noreturn))
+exec_wiped(const char *self, unsigned long long ms, int report_fd)
+{
+	char argument[64];
+	char *argv[] = { "helper-child", argument, NULL };
+	char *envp[] = { NULL };
+
+	snprintf(argument, sizeof argument, "sleep:%llu", ms);
+	execve(self, argv, envp);
+	write_all(report_fd, "x", 1);
+	_exit(127);
+}
+
+/* Waits for EOF on the read end of a close-on-exec pipe: the child has exec'd. */
+static void
+wait_exec(int exec_pipe[2], const char *self)
+{
+	char byte;
+	ssize_t n;
+
+	close(exec_pipe[1]);
+	do
+		n = read(exec_pipe[0], &byte, 1);
+	while (n < 0 && errno == EINTR);
+	close(exec_pipe[0]);
+	if (n != 0)
+		die(1, "cannot re-execute %s", self);
+}
+
+static void
+find_self(char *self, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", self, size - 1);
+
+	if (n < 0)
+		die(1, "cannot find my own executable: %s", strerror(errno));
+	self[n] = '\0';
+}
+
 /* The middle of a double fork: starts the grandchild, reports it, and leaves. */
 static void __attribute__((noreturn))
 middle_child(unsigned long long ms, int new_session, const char *reexec)
@@ -217,31 +263,15 @@ middle_child(unsigned long long ms, int new_session, const char *reexec)
 		die(1, "fork: %s", strerror(errno));
 	if (grandchild == 0) {
 		if (reexec != NULL) {
-			char argument[64];
-			char *argv[] = { "helper-child", argument, NULL };
-			char *envp[] = { NULL };
-
-			snprintf(argument, sizeof argument, "sleep:%llu", ms);
 			close(exec_pipe[0]);
-			execve(reexec, argv, envp);
-			write_all(exec_pipe[1], "x", 1);
-			_exit(127);
+			exec_wiped(reexec, ms, exec_pipe[1]);
 		}
 		sleep_ms(ms);
 		_exit(0);
 	}
-	if (reexec != NULL) {
-		char byte;
-		ssize_t n;
-
-		/* EOF: the exec happened (the write end was close-on-exec). */
-		close(exec_pipe[1]);
-		do
-			n = read(exec_pipe[0], &byte, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 0)
-			die(1, "cannot re-execute %s", reexec);
-	}
+	/* EOF: the exec happened (the write end was close-on-exec). */
+	if (reexec != NULL)
+		wait_exec(exec_pipe, reexec);
 	record_pid(grandchild);
 	_exit(0);
 }
@@ -253,19 +283,56 @@ spawn_detached(unsigned long long ms, int new_session, int wipe_env)
 	char self[4096];
 	pid_t child;
 
-	if (wipe_env) {
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-
-		if (n < 0)
-			die(1, "cannot find my own executable: %s", strerror(errno));
-		self[n] = '\0';
-	}
+	if (wipe_env)
+		find_self(self, sizeof self);
 	child = fork();
 	if (child < 0)
 		die(1, "fork: %s", strerror(errno));
 	if (child == 0)
 		middle_child(ms, new_session, wipe_env ? self : NULL);
 	wait_child(child);
+}
+
+/* wiped-child: a child of ours in its own session with no environment, like a PostgreSQL
+ * backend after its process title replaced the environment. */
+static void
+spawn_wiped_child(unsigned long long ms)
+{
+	char self[4096];
+	int exec_pipe[2];
+	pid_t child;
+
+	find_self(self, sizeof self);
+	if (pipe2(exec_pipe, O_CLOEXEC) < 0)
+		die(1, "pipe: %s", strerror(errno));
+	child = fork();
+	if (child < 0)
+		die(1, "fork: %s", strerror(errno));
+	if (child == 0) {
+		close(exec_pipe[0]);
+		if (setsid() < 0)
+			die(1, "setsid: %s", strerror(errno));
+		exec_wiped(self, ms, exec_pipe[1]);
+	}
+	wait_exec(exec_pipe, self);
+	record_pid(child);
+}
+
+/* zombie: a child that has exited and that we never reap. */
+static void
+spawn_zombie(void)
+{
+	siginfo_t info;
+	pid_t child = fork();
+
+	if (child < 0)
+		die(1, "fork: %s", strerror(errno));
+	if (child == 0)
+		_exit(0);
+	while (waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT) < 0)
+		if (errno != EINTR)
+			die(1, "waitid: %s", strerror(errno));
+	record_pid(child);
 }
 
 static void
@@ -569,6 +636,10 @@ run_action(const char *action)
 		spawn_detached(parse_number(action, arg, UINT32_MAX), 1, 0);
 	} else if ((arg = argument_of(action, "wiped-daemon")) != NULL) {
 		spawn_detached(parse_number(action, arg, UINT32_MAX), 1, 1);
+	} else if ((arg = argument_of(action, "wiped-child")) != NULL) {
+		spawn_wiped_child(parse_number(action, arg, UINT32_MAX));
+	} else if (strcmp(action, "zombie") == 0) {
+		spawn_zombie();
 	} else if (strcmp(action, "rewrite-env") == 0) {
 		rewrite_env();
 	} else if (strcmp(action, "nondumpable") == 0) {

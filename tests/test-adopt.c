@@ -227,6 +227,28 @@ test_same_process(Fixture *f, gconstpointer data)
 	g_assert_true(sg_test_alive(db));
 }
 
+/* A main process that rewrote its environment (a process title) is adopted by its recorded
+ * start time, and a stop still reaches it. */
+static void
+test_rewritten_process(Fixture *f, gconstpointer data)
+{
+	const char *yaml = "version: \"1\"\nservices:\n"
+	                   "  web:\n    exec: [\"${HELPER}\", \"rewrite-env\", \"pause\"]\n";
+	pid_t web;
+
+	load(f, yaml);
+	start_running(f);
+	web = pid_of(f, "web");
+	crash(f);
+
+	restart_supervisor(f, yaml);
+	g_assert_cmpint(pid_of(f, "web"), ==, web);
+	g_assert_cmpint(state_of(f, "web"), ==, SG_SERVICE_RUNNING);
+	g_assert_true(sg_supervisor_stop_service(f->supervisor, "web", NULL, NULL, NULL));
+	WAIT_FOR(state_of(f, "web") == SG_SERVICE_STOPPED);
+	g_assert_false(sg_test_alive(web));
+}
+
 /* The cascade works on adopted services: the dependency fails, its dependents stop. */
 static void
 test_adopted_exit_cascades(Fixture *f, gconstpointer data)
@@ -760,6 +782,7 @@ main(int argc, char **argv)
 	ADD("adopt/orphan-stopped", test_orphan_stopped);
 	ADD("adopt/orphan-taken-back", test_orphan_taken_back);
 	ADD("adopt/changed-while-down", test_changed_while_down);
+	ADD("adopt/rewritten-process", test_rewritten_process);
 	ADD("adopt/final-states-kept", test_final_states_kept);
 	ADD("adopt/backoff-resumed", test_backoff_resumed);
 	ADD("reload/matrix", test_reload_matrix);

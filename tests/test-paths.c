@@ -302,6 +302,55 @@ test_ensure_refuses_foreign(void)
 	sg_test_remove_tree(tmp);
 }
 
+/* sysg's check: creates nothing, refuses what sysgd refuses, tightens what it tightens. */
+static void
+test_check(void)
+{
+	g_autofree char *tmp = make_tmp_dir();
+	g_autofree char *dir = g_build_filename(tmp, "state", NULL);
+	g_autofree char *logs = g_build_filename(dir, "logs", NULL);
+	g_autofree char *file = g_build_filename(tmp, "file", NULL);
+	g_autofree char *warning = NULL;
+	g_autoptr(GError) error = NULL;
+	const uid_t nobody = 65534;
+
+	/* Missing: nothing to refuse, nothing created. */
+	g_assert_true(sg_paths_check_state_dir(dir, &warning, &error));
+	g_assert_no_error(error);
+	g_assert_null(warning);
+	g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+
+	g_assert_no_errno(mkdir(dir, 0755));
+	g_assert_no_errno(mkdir(logs, 0750));
+	g_assert_no_errno(chmod(dir, 0755));
+	g_assert_true(sg_paths_check_state_dir(dir, &warning, &error));
+	g_assert_no_error(error);
+	g_assert_nonnull(strstr(warning, "from 0755 to 0700"));
+	g_assert_nonnull(strstr(warning, "from 0750 to 0700"));
+	g_assert_cmpuint(mode_of(dir), ==, 0700);
+	g_assert_cmpuint(mode_of(logs), ==, 0700);
+	g_clear_pointer(&warning, g_free);
+	g_assert_true(sg_paths_check_state_dir(dir, &warning, &error));
+	g_assert_null(warning);
+
+	g_assert_true(g_file_set_contents(file, "", 0, NULL));
+	g_assert_false(sg_paths_check_state_dir(file, &warning, &error));
+	g_assert_error(error, SG_ERROR, SG_ERROR_STATE_DIR);
+	g_assert_nonnull(strstr(error->message, "not a directory"));
+	g_clear_error(&error);
+
+	if (geteuid() == 0) {
+		/* Root is refused another user's directory too, and changes nothing in it. */
+		g_assert_no_errno(chmod(dir, 0755));
+		g_assert_no_errno(chown(dir, nobody, nobody));
+		g_assert_false(sg_paths_check_state_dir(dir, &warning, &error));
+		g_assert_error(error, SG_ERROR, SG_ERROR_STATE_DIR);
+		g_assert_nonnull(strstr(error->message, "owned by uid 65534"));
+		g_assert_cmpuint(mode_of(dir), ==, 0755);
+	}
+	sg_test_remove_tree(tmp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -315,5 +364,6 @@ main(int argc, char **argv)
 	g_test_add_func("/sg/paths/ensure-not-a-directory", test_ensure_not_a_directory);
 	g_test_add_func("/sg/paths/ensure-follows-symlink", test_ensure_follows_symlink);
 	g_test_add_func("/sg/paths/ensure-refuses-foreign", test_ensure_refuses_foreign);
+	g_test_add_func("/sg/paths/check", test_check);
 	return g_test_run();
 }
