@@ -15,6 +15,7 @@
 #include "sg-client.h"
 #include "sg-config.h"
 #include "sg-error.h"
+#include "sg-boot.h"
 #include "sg-clock.h"
 #include "sg-contain.h"
 #include "sg-json.h"
@@ -266,7 +267,7 @@ stop_offline(const char *state_dir, const char *only)
 	OfflineStop stop = { loop, 1, 0 };
 	g_autoptr(GPtrArray) stopped = g_ptr_array_new_with_free_func(g_free);
 	OfflineRecord record = { stopped, only == NULL };
-	JsonObject *services = NULL, *state_services = NULL;
+	JsonObject *services = NULL, *state_services = NULL, *start_times = NULL;
 	const char *state_id = NULL;
 	const char *cgroup_root = NULL;
 	GHashTableIter iter;
@@ -284,6 +285,10 @@ stop_offline(const char *state_dir, const char *only)
 		    !json_object_get_null_member(root, "cgroup_root"))
 			cgroup_root = json_object_get_string_member(root, "cgroup_root");
 		state_services = sg_json_object_get_object(root, "services");
+		/* PIDs and start times of another boot prove nothing (docs/engine.md). */
+		if (!sg_boot_id_is_other(
+		            json_object_get_string_member_with_default(root, "boot_id", NULL)))
+			start_times = state_services;
 	}
 	services = sg_json_root_get_object(pid_root, "services");
 	scan = sg_proctree_scan_all(state_id);
@@ -329,7 +334,7 @@ stop_offline(const char *state_dir, const char *only)
 			g_ptr_array_add(stopped, g_strdup(name));
 			sg_contain_stop(
 			        contain, name,
-			        proven_main(contain, by_pid, services, state_services, name),
+			        proven_main(contain, by_pid, services, start_times, name),
 			        OFFLINE_STOP_TIMEOUT_MS, offline_done_cb, &stop);
 		}
 	}
@@ -344,7 +349,7 @@ stop_offline(const char *state_dir, const char *only)
 	if (--stop.pending > 0)
 		g_main_loop_run(loop);
 	if (services != NULL)
-		remove_dead_pids(state_dir, services, state_services, only);
+		remove_dead_pids(state_dir, services, start_times, only);
 	record_offline_stop(state_dir, &record, state_services != NULL);
 	if (stop.stopped == 0)
 		printf("%s\n", _("no recorded process was running"));

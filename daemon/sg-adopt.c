@@ -110,7 +110,7 @@ parse_time(const char *text)
 }
 
 static Record
-read_record(JsonObject *pids, JsonObject *states, const char *name)
+read_record(JsonObject *pids, JsonObject *states, gboolean other_boot, const char *name)
 {
 	JsonObject *state = NULL;
 	Record record = { 0 };
@@ -125,7 +125,8 @@ read_record(JsonObject *pids, JsonObject *states, const char *name)
 		pid = member_int(state, "pid");
 	if (pid > 0 && pid <= G_MAXINT) {
 		record.pid = (pid_t)pid;
-		if (member_int(state, "pid") == pid) {
+		/* A start time of another boot could match a stranger's: it proves nothing. */
+		if (member_int(state, "pid") == pid && !other_boot) {
 			record.start_time = (guint64)member_int(state, "process_start_time");
 			record.invocation_id = member_string(state, "invocation_id");
 		}
@@ -341,9 +342,13 @@ earlier_run_is_over(JsonNode *state_root, guint n_live, const char **ret_why)
 		*ret_why = "the earlier supervisor stopped every service";
 		return TRUE;
 	}
-	if (sg_boot_id_is_valid(recorded) && sg_boot_id() != NULL) {
+	if (sg_boot_id_is_other(recorded)) {
 		*ret_why = "it was another boot";
-		return !g_str_equal(recorded, sg_boot_id());
+		return TRUE;
+	}
+	if (sg_boot_id_is_valid(recorded) && sg_boot_id() != NULL) {
+		*ret_why = "it is this boot's";
+		return FALSE;
 	}
 	*ret_why = "none of its processes is alive";
 	return n_live == 0;
@@ -374,6 +379,9 @@ sg_adopt_find(SgEngine *engine)
 	g_autoptr(GString) gone = g_string_new(NULL);
 	guint n_live = 0, n_gone = 0;
 	const char *why = NULL;
+	gboolean other_boot = state_root != NULL && JSON_NODE_HOLDS_OBJECT(state_root) &&
+	                      sg_boot_id_is_other(member_string(json_node_get_object(state_root),
+	                                                        "boot_id"));
 
 	for (guint i = 0; i < scan->len; i++) {
 		SgProcInfo *info = scan->pdata[i];
@@ -391,7 +399,7 @@ sg_adopt_find(SgEngine *engine)
 
 	for (guint i = 0; i < order->len; i++) {
 		const char *name = order->pdata[i];
-		Record record = read_record(pids, states, name);
+		Record record = read_record(pids, states, other_boot, name);
 		SgAdoptFound *found = decide(engine, by_pid, scan, name, &record);
 
 		if (found == NULL)

@@ -43,3 +43,10 @@ sg_boot_id(void)
 	}
 	return boot_id;
 }
+
+gboolean
+sg_boot_id_is_other(const char *recorded)
+{
+	return sg_boot_id_is_valid(recorded) && sg_boot_id() != NULL &&
+	       !g_str_equal(recorded, sg_boot_id());
+}

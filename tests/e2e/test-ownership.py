@@ -105,6 +105,26 @@ def test_offline_stop_spares_foreign_leader(p):
     assert p.status("--all")["web"]["pid"] is None
 
 
+@with_project()
+def test_offline_stop_spares_start_time_of_another_boot(p):
+    """A PID and start time recorded under another boot id prove nothing: both restart from
+    zero at every boot, so a stranger may match them after a reboot."""
+    leader = p.foreign()
+    recorded = {"web": {"status": "running", "pid": leader,
+                        "process_start_time": start_time(leader)}}
+    p.write_state({"web": leader}, recorded)
+    with open(os.path.join(p.state, "state.json")) as f:
+        state = json.load(f)
+    state["boot_id"] = "00000000-0000-4000-8000-000000000000"
+    with open(os.path.join(p.state, "state.json"), "w") as f:
+        json.dump(state, f)
+    result = p.sysg("stop")
+    assert result.returncode == 0, result
+    assert alive(leader), "a start time of another boot was taken for proof"
+    assert "not stopping PID %d" % leader in result.stderr, result
+    assert "web" not in p.pid_json(), p.pid_json()
+
+
 def lock_holder(p, names):
     """A process that holds the lock on sysg.pid and writes names (None: its own PID)."""
     code = ("import fcntl, os, sys, time\n"
@@ -419,6 +439,7 @@ def test_postgres():
 
 def main():
     tests = [test_offline_stop_spares_foreign_leader,
+             test_offline_stop_spares_start_time_of_another_boot,
              test_stop_spares_pid_file_of_non_supervisor,
              test_root_refuses_other_users_state_dir, test_cli_tightens_loose_state_dir,
              test_offline_stop_removes_dead_pids, test_adopted_rewritten_main_is_stopped,
