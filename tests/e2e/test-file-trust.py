@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Files systemg is handed or finds: FIFOs, planted symbolic links, a foreign control.sock,
+output bursts, escape sequences in names and unknown YAML tags, through the real binaries.
+
+Every command that could hang runs with a deadline: a hang fails the test, it never blocks
+the suite. The FIFOs' other ends are never opened.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import sgtest
+from sgtest import DEADLINE, Results, alive, wait_for
+
+SYSGD = os.environ["SG_TEST_SYSGD"]
+HELPER = os.environ["SG_TEST_HELPER_CHILD"]
+RESULTS = Results()
+HANG = 10  # seconds: far more than any of these commands needs
+
+SLEEPER = ('version: "1"\nservices:\n'
+           '  web:\n    exec: ["HELPER", "stdout:hello web", "pause"]\n')
+
+
+class Project(sgtest.Project):
+    def __init__(self, yaml=SLEEPER):
+        super().__init__(yaml, "sg-trust-")
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + self.path("no-bus")
+        self.daemons = []
+
+    def run(self, args, timeout=HANG):
+        """sysg (or argv starting with a program) with a deadline; a hang is a failure."""
+        argv = list(args) if args[0].startswith("/") else [os.environ["SG_TEST_SYSG"]] + args
+        proc = subprocess.Popen(argv, env=self.env, cwd=self.dir, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, errors="replace")
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError("%s hung for %d s" % (" ".join(args), timeout))
+        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+    def start(self):
+        result = self.run(["start", "--daemonize"], timeout=60)
+        assert result.returncode == 0, result
+        pid = self.supervisor_pid()
+        self.daemons.append(pid)
+        return pid
+
+    def fifo(self, name):
+        path = self.path(name)
+        os.mkfifo(path, 0o600)
+        return path
+
+    def plant(self, name, content="precious\n", mode=0o644):
+        """A file outside the state directory, and a symlink to it at STATE/name."""
+        target = self.path("target-" + name.replace("/", "-"))
+        with open(target, "w") as f:
+            f.write(content)
+        os.chmod(target, mode)
+        os.makedirs(os.path.join(self.state, "logs"), mode=0o700, exist_ok=True)
+        os.chmod(self.state, 0o700)
+        os.symlink(target, os.path.join(self.state, name))
+        return target
+
+    def close(self):
+        # A daemon stuck in open() never sees SIGTERM (it reads signals from a signalfd).
+        for pid in self.daemons + [self.supervisor_pid()]:
+            if pid and alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                try:
+                    wait_for(lambda: not alive(pid), "sysgd to exit", deadline=5)
+                except AssertionError:
+                    os.kill(pid, signal.SIGKILL)
+        self.kill_services(set())
+        super().close()
+
+
+def with_project(yaml=SLEEPER):
+    return sgtest.with_project(Project, yaml)
+
+
+def assert_untouched(target, content="precious\n", mode=0o644):
+    with open(target) as f:
+        assert f.read() == content, "the target of the link was written"
+    assert os.stat(target).st_mode & 0o7777 == mode, oct(os.stat(target).st_mode)
+
+
+# ---- FIFOs: configuration and env files must be regular files ----
+
+@with_project()
+def test_fifo_config_validate(p):
+    fifo = p.fifo("fifo.yaml")
+    result = p.run(["validate", "--config", fifo])
+    assert result.returncode == 3, result
+    assert fifo + ": not a regular file (a FIFO)" in result.stderr, result
+
+
+@with_project('version: "1"\nenv:\n  file: "fifo.env"\nservices: {}\n')
+def test_fifo_env_file_validate(p):
+    p.fifo("fifo.env")
+    result = p.run(["validate", "--config", p.config])
+    assert result.returncode == 3, result
+    assert re.search(r"systemg\.yaml:3:9: env\.file: fifo\.env: not a regular file \(a FIFO\)",
+                     result.stderr), result
+
+
+@with_project()
+def test_fifo_config_start(p):
+    fifo = p.fifo("fifo.yaml")
+    result = p.run(["start", "--daemonize", "--config", fifo])
+    assert result.returncode == 3, result
+    assert "not a regular file (a FIFO)" in result.stderr, result
+    result = p.run([SYSGD, "--config", fifo])
+    assert result.returncode == 3, result
+    assert "not a regular file (a FIFO)" in result.stderr, result
+    assert not os.path.exists(os.path.join(p.state, "sysg.pid"))
+
+
+@with_project('version: "1"\nservices:\n  web:\n    exec: ["HELPER", "pause"]\n'
+              '    env: { file: "fifo.env" }\n')
+def test_fifo_env_file_start(p):
+    p.fifo("fifo.env")
+    result = p.run(["start", "--daemonize"])
+    assert result.returncode == 3, result
+    assert "fifo.env: not a regular file (a FIFO)" in result.stderr, result
+
+
+@with_project()
+def test_fifo_during_reload(p):
+    p.start()
+    fifo = p.fifo("fifo.yaml")
+    result = p.run(["restart", "--config", fifo])
+    assert result.returncode == 3, result
+    assert "not a regular file (a FIFO)" in result.stderr, result
+    p.fifo("fifo.env")
+    env_config = p.write(SLEEPER + '    env: { file: "fifo.env" }\n', "env-fifo.yaml")
+    result = p.run(["restart", "--config", env_config])
+    assert result.returncode == 3, result
+    assert "fifo.env: not a regular file (a FIFO)" in result.stderr, result
+    # the main loop never stopped: the supervisor still answers, on its old configuration
+    result = p.run(["status", "--json"])
+    assert result.returncode == 0, result
+    status = json.loads(result.stdout)
+    assert status["supervisor"]["config"] == p.config, status
+    assert [s["state"] for s in status["services"]] == ["running"], status
+
+
+def main():
+    tests = [test_fifo_config_validate, test_fifo_env_file_validate, test_fifo_config_start,
+             test_fifo_env_file_start, test_fifo_during_reload]
+    only = sys.argv[1:]
+    for test in tests:
+        if not only or test.__name__ in only:
+            RESULTS.check(test.__name__, test)
+    return RESULTS.report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
