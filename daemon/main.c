@@ -449,6 +449,7 @@ run(Daemon *daemon, Options *options)
 	engine->log_watch = sg_log_watch_new(engine->clock, &error);
 	if (engine->log_watch == NULL)
 		return fail(daemon, 1, "%s", error->message);
+	sg_log_watch_set_log(engine->log_watch, engine->log);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

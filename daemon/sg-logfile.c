@@ -6,6 +6,7 @@
 
 #include "sg-logfile.h"
 #include "sg-error.h"
+#include "sg-fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 
 struct _SgLogWatch {
 	SgClock *clock;
+	SgLog *log; /* borrowed, may be NULL: where refusals and dropped output are told */
 	int inotify_fd;
 	GSource *source;
 	GHashTable *by_wd; /* wd -> GPtrArray of SgLogFile* (borrowed): files watching that inode */
@@ -35,11 +37,15 @@ struct _SgLogWatch {
 struct _SgLogFile {
 	SgLogWatch *watch; /* NULL once the watch is freed */
 	char *path;
+	char *dir;  /* the log directory, for messages */
+	char *name; /* the file's name in it */
+	int dir_fd; /* every open, rename and unlink is relative to it, never through a link */
 	int fd;
 	SgLogLimits limits;
 	int wd;         /* -1 while no one-shot watch is armed for this file */
 	guint check_id; /* the pending check's clock timeout */
 	gboolean force_truncate;
+	gboolean refusal_logged; /* a link or another file in our place, said once */
 };
 
 static void file_schedule_check(SgLogFile *file);
@@ -81,8 +87,9 @@ file_watch(SgLogFile *file)
 	if (file->limits.max_bytes > 0)
 		mask |= IN_MODIFY;
 	file_unwatch(file, TRUE);
-	/* IN_MASK_ADD: a second file of the same inode must not take the first one's bits. */
-	wd = inotify_add_watch(file->watch->inotify_fd, file->path, mask);
+	/* IN_MASK_ADD: a second file of the same inode must not take the first one's bits.
+	 * IN_DONT_FOLLOW: a link put in place of the file is watched itself, then refused. */
+	wd = inotify_add_watch(file->watch->inotify_fd, file->path, mask | IN_DONT_FOLLOW);
 	if (wd < 0)
 		return -errno;
 	files = g_hash_table_lookup(file->watch->by_wd, GINT_TO_POINTER(wd));
@@ -172,6 +179,13 @@ sg_log_watch_new(SgClock *clock, GError **error)
 }
 
 void
+sg_log_watch_set_log(SgLogWatch *watch, SgLog *log)
+{
+	g_return_if_fail(watch != NULL);
+	watch->log = log;
+}
+
+void
 sg_log_watch_free(SgLogWatch *watch)
 {
 	GHashTableIter iter;
@@ -203,26 +217,14 @@ sg_log_watch_free(SgLogWatch *watch)
 
 /* ---- files ---- */
 
-/* Opens path for a child's output; a regular file gets mode 0600 whatever it had. Returns the
- * fd or a negative errno. */
+/* Opens the file for a child's output, created 0600 (an older file of ours is set to 0600);
+ * a symbolic link, a FIFO or anything but a regular file of ours is refused. Returns the fd
+ * or a negative errno with error set. */
 static int
-open_log(const char *path)
+open_log(SgLogFile *file, GError **error)
 {
-	struct stat st;
-	/* O_NONBLOCK: a FIFO put in place of the log must not hang the supervisor in open(). */
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-	              LOG_MODE);
-
-	if (fd < 0)
-		return -errno;
-	/* The children get blocking writes. */
-	if (fcntl(fd, F_SETFL, O_APPEND) < 0 || fstat(fd, &st) < 0 ||
-	    (S_ISREG(st.st_mode) && (st.st_mode & 07777) != LOG_MODE && fchmod(fd, LOG_MODE) < 0)) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
+	return sg_fileio_openat(file->dir_fd, file->dir, file->name, O_WRONLY | O_APPEND | O_CREAT,
+	                        LOG_MODE, error);
 }
 
 /* A reading fd on the same inode as file->fd (which is write-only, for the children). */
@@ -230,10 +232,10 @@ static int
 open_for_reading(SgLogFile *file, const struct stat *st)
 {
 	struct stat rst;
-	int fd = open(file->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = sg_fileio_openat(file->dir_fd, file->dir, file->name, O_RDONLY, 0, NULL);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &rst) < 0 || rst.st_dev != st->st_dev || rst.st_ino != st->st_ino) {
 		close(fd);
 		return -ESTALE;
@@ -286,18 +288,19 @@ copy_range(int in_fd, guint64 from, guint64 to, int out_fd)
 }
 
 static char *
-rotated_path(const char *path, guint64 n)
+rotated_name(const char *name, guint64 n)
 {
-	return g_strdup_printf("%s.%" G_GUINT64_FORMAT, path, n);
+	return g_strdup_printf("%s.%" G_GUINT64_FORMAT, name, n);
 }
 
-/* .N-1 -> .N ... .1 -> .2, dropping the old .N and any file a larger max_files left. */
+/* .N-1 -> .N ... .1 -> .2, dropping the old .N and any file a larger max_files left. The
+ * names are unlinked and renamed in the directory: a link among them is moved, not followed. */
 static int
-shift_rotated(const char *path, guint max_files)
+shift_rotated(SgLogFile *file, guint max_files)
 {
 	for (guint64 n = (guint64)max_files + 1;; n++) {
-		g_autofree char *stale = rotated_path(path, n);
-		if (unlink(stale) < 0) {
+		g_autofree char *stale = rotated_name(file->name, n);
+		if (unlinkat(file->dir_fd, stale, 0) < 0) {
 			if (errno == ENOENT)
 				break;
 			return -errno;
@@ -306,14 +309,14 @@ shift_rotated(const char *path, guint max_files)
 	if (max_files == 0)
 		return 0;
 	{
-		g_autofree char *oldest = rotated_path(path, max_files);
-		if (unlink(oldest) < 0 && errno != ENOENT)
+		g_autofree char *oldest = rotated_name(file->name, max_files);
+		if (unlinkat(file->dir_fd, oldest, 0) < 0 && errno != ENOENT)
 			return -errno;
 	}
 	for (guint n = max_files - 1; n >= 1; n--) {
-		g_autofree char *from = rotated_path(path, n);
-		g_autofree char *to = rotated_path(path, (guint64)n + 1);
-		if (rename(from, to) < 0 && errno != ENOENT)
+		g_autofree char *from = rotated_name(file->name, n);
+		g_autofree char *to = rotated_name(file->name, (guint64)n + 1);
+		if (renameat(file->dir_fd, from, file->dir_fd, to) < 0 && errno != ENOENT)
 			return -errno;
 	}
 	return 0;
@@ -321,27 +324,24 @@ shift_rotated(const char *path, guint max_files)
 
 /* Writes [0, len) of the live file to a new hidden file beside it, synced, mode 0600. */
 static int
-copy_to_temp(SgLogFile *file, int read_fd, guint64 len, char **ret_tmp_path)
+copy_to_temp(SgLogFile *file, int read_fd, guint64 len, char **ret_tmp_name)
 {
-	g_autofree char *dir = g_path_get_dirname(file->path);
-	g_autofree char *base = g_path_get_basename(file->path);
-	g_autofree char *tmp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
-	int fd = g_mkstemp_full(tmp_path, O_WRONLY | O_CLOEXEC, LOG_MODE);
+	g_autofree char *prefix = g_strdup_printf(".%s.", file->name);
+	g_autofree char *tmp_name = NULL;
+	int fd = sg_fileio_mkstemp_at(file->dir_fd, prefix, &tmp_name);
 	int r;
 
 	if (fd < 0)
-		return -errno;
-	r = fchmod(fd, LOG_MODE) < 0 ? -errno : 0;
-	if (r == 0)
-		r = copy_range(read_fd, 0, len, fd);
+		return fd;
+	r = copy_range(read_fd, 0, len, fd);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0) {
-		unlink(tmp_path);
+		unlinkat(file->dir_fd, tmp_name, 0);
 		close(fd);
 		return r;
 	}
-	*ret_tmp_path = g_steal_pointer(&tmp_path);
+	*ret_tmp_name = g_steal_pointer(&tmp_name);
 	return fd;
 }
 
@@ -388,7 +388,7 @@ catch_up_and_truncate(SgLogFile *file, int read_fd, int out_fd, guint64 copied)
 gboolean
 sg_log_file_rotate_if_needed(SgLogFile *file, GError **error)
 {
-	g_autofree char *tmp_path = NULL;
+	g_autofree char *tmp_name = NULL;
 	g_autofree char *first = NULL;
 	struct stat st;
 	guint64 size, len = 0;
@@ -416,7 +416,7 @@ sg_log_file_rotate_if_needed(SgLogFile *file, GError **error)
 			r = read_fd;
 			goto out;
 		}
-		out_fd = copy_to_temp(file, read_fd, len > 0 ? len : size, &tmp_path);
+		out_fd = copy_to_temp(file, read_fd, len > 0 ? len : size, &tmp_name);
 		if (out_fd < 0) {
 			r = out_fd;
 			goto out;
@@ -424,16 +424,16 @@ sg_log_file_rotate_if_needed(SgLogFile *file, GError **error)
 	}
 	/* Shift and rename before touching the live file: a crash in between duplicates
 	 * lines, it never loses them. */
-	r = shift_rotated(file->path, file->limits.max_files);
+	r = shift_rotated(file, file->limits.max_files);
 	if (r < 0)
 		goto out;
-	if (tmp_path != NULL) {
-		first = rotated_path(file->path, 1);
-		if (rename(tmp_path, first) < 0) {
+	if (tmp_name != NULL) {
+		first = rotated_name(file->name, 1);
+		if (renameat(file->dir_fd, tmp_name, file->dir_fd, first) < 0) {
 			r = -errno;
 			goto out;
 		}
-		g_clear_pointer(&tmp_path, g_free);
+		g_clear_pointer(&tmp_name, g_free);
 	}
 
 	if (len > 0) {
@@ -450,8 +450,8 @@ sg_log_file_rotate_if_needed(SgLogFile *file, GError **error)
 	}
 
 out:
-	if (tmp_path != NULL)
-		unlink(tmp_path);
+	if (tmp_name != NULL)
+		unlinkat(file->dir_fd, tmp_name, 0);
 	if (out_fd >= 0)
 		close(out_fd);
 	if (read_fd >= 0)
@@ -462,26 +462,24 @@ out:
 	return TRUE;
 }
 
-/* A file deleted or renamed away is created again at its path, for the next child. */
+/* A file deleted or renamed away is created again at its path, for the next child. What
+ * cannot be (a link put there) is logged once; the children keep the file they have. */
 static void
 file_reopen_if_replaced(SgLogFile *file)
 {
-	struct stat st, pst;
+	g_autoptr(GError) error = NULL;
 	int fd;
 
-	if (fstat(file->fd, &st) < 0)
+	if (sg_fileio_is_at(file->fd, file->dir_fd, file->name) != 0)
 		return;
-	if (stat(file->path, &pst) == 0) {
-		if (pst.st_dev == st.st_dev && pst.st_ino == st.st_ino)
-			return;
-	} else if (errno != ENOENT) {
-		return;
-	}
-	fd = open_log(file->path);
+	fd = open_log(file, &error);
 	if (fd < 0) {
-		g_debug("Cannot reopen %s: %s", file->path, g_strerror(-fd));
+		if (!file->refusal_logged && file->watch->log != NULL)
+			sg_log_write(file->watch->log, SG_LOG_ERROR, "%s", error->message);
+		file->refusal_logged = TRUE;
 		return;
 	}
+	file->refusal_logged = FALSE;
 	file_unwatch(file, TRUE);
 	close(file->fd);
 	file->fd = fd;
@@ -549,26 +547,30 @@ file_schedule_check(SgLogFile *file)
 SgLogFile *
 sg_log_file_open(SgLogWatch *watch, const char *path, const SgLogLimits *limits, GError **error)
 {
-	SgLogFile *file;
-	int fd;
+	g_autoptr(SgLogFile) file = NULL;
 
 	g_return_val_if_fail(path != NULL && limits != NULL, NULL);
-	fd = open_log(path);
-	if (fd < 0) {
-		sg_error_set_errno(error, fd, _("Cannot open the log file %s"), path);
+	file = g_new0(SgLogFile, 1);
+	file->path = g_strdup(path);
+	file->dir = g_path_get_dirname(path);
+	file->name = g_path_get_basename(path);
+	file->wd = -1;
+	file->fd = -1;
+	file->dir_fd = sg_fileio_open_dir(file->dir, error);
+	if (file->dir_fd < 0) {
+		g_prefix_error(error, _("Cannot open the log file %s: "), path);
 		return NULL;
 	}
-	file = g_new0(SgLogFile, 1);
+	file->fd = open_log(file, error);
+	if (file->fd < 0)
+		return NULL;
 	file->watch = watch;
-	file->path = g_strdup(path);
-	file->fd = fd;
 	file->limits = *limits;
-	file->wd = -1;
 	if (watch != NULL)
 		g_hash_table_add(watch->files, file);
 	/* A file already too big rotates now. */
 	file_check(file);
-	return file;
+	return g_steal_pointer(&file);
 }
 
 void
@@ -583,7 +585,11 @@ sg_log_file_close(SgLogFile *file)
 	}
 	if (file->fd >= 0)
 		close(file->fd);
+	if (file->dir_fd >= 0)
+		close(file->dir_fd);
 	g_free(file->path);
+	g_free(file->dir);
+	g_free(file->name);
 	g_free(file);
 }
 

@@ -6,6 +6,7 @@
 
 #include "sg-clock.h"
 #include "sg-config.h"
+#include "sg-log.h"
 
 typedef struct _SgLogWatch SgLogWatch;
 typedef struct _SgLogFile SgLogFile;
@@ -20,9 +21,16 @@ SgLogWatch *sg_log_watch_new(SgClock *clock, GError **error);
 void sg_log_watch_free(SgLogWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgLogWatch, sg_log_watch_free)
 
+/* Where the files of this watch tell what the supervisor must know: a symbolic link or
+ * another file put in place of a log, output dropped by a rotation. Borrowed; NULL: nowhere. */
+void sg_log_watch_set_log(SgLogWatch *watch, SgLog *log);
+
 /*
  * Opens (creates 0600, O_APPEND) path and starts watching it with these limits
- * (max_bytes 0: never rotate). The directory must exist.
+ * (max_bytes 0: never rotate). The directory must exist and be ours; it is opened once, and
+ * every later open, rename and unlink of the file and its rotated copies is relative to it
+ * and never follows a symbolic link. A symbolic link, a FIFO or anything but a regular file
+ * of ours at path is refused (error names it); one put there later is logged and left alone.
  */
 SgLogFile *sg_log_file_open(SgLogWatch *watch, const char *path, const SgLogLimits *limits,
                             GError **error);

@@ -52,11 +52,12 @@ sg_paths_state_file(const char *dir, const char *name)
 /*
  * Makes at_fd/path a directory of ours with mode 0700, creating it if missing. Returns an
  * open fd on it, or a negative value with error set. Changes of mode on a directory that
- * already existed are appended to warnings.
+ * already existed are appended to warnings. With follow FALSE a symbolic link at path is
+ * refused.
  */
 static int
-ensure_private_dir(int at_fd, const char *path, const char *display, GString *warnings,
-                   GError **error)
+ensure_private_dir(int at_fd, const char *path, const char *display, gboolean follow,
+                   GString *warnings, GError **error)
 {
 	gboolean created;
 	struct stat st;
@@ -72,11 +73,16 @@ ensure_private_dir(int at_fd, const char *path, const char *display, GString *wa
 		return -1;
 	}
 
-	/* Symlinks are followed: every check below is on the directory actually used. */
-	fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The state directory may be a link: every check below is on the directory actually
+	 * used. What it holds may not: logs/ as a link would send output elsewhere. */
+	fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
 		int saved_errno = errno;
-		if (saved_errno == ENOTDIR)
+		if (!follow && fstatat(at_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+			            _("refusing %s: it is a symbolic link"), display);
+		else if (saved_errno == ENOTDIR)
 			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
 			            _("state directory %s exists and is not a directory"), display);
 		else
@@ -171,12 +177,13 @@ sg_paths_ensure_state_dir(const char *dir, char **ret_warning, GError **error)
 		return FALSE;
 	}
 
-	dir_fd = ensure_private_dir(AT_FDCWD, path, path, warnings, error);
+	dir_fd = ensure_private_dir(AT_FDCWD, path, path, TRUE, warnings, error);
 	if (dir_fd < 0)
 		return FALSE;
 
 	logs_display = g_build_filename(path, SG_STATE_LOG_DIR, NULL);
-	logs_fd = ensure_private_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, warnings, error);
+	logs_fd = ensure_private_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, FALSE, warnings,
+	                             error);
 	close(dir_fd);
 	if (logs_fd < 0)
 		return FALSE;

@@ -778,7 +778,8 @@ test_fifo(void)
 	g_assert_no_errno(mkfifo(f.path, 0600));
 	file = sg_log_file_open(f.watch, f.path, &limits, &error);
 	g_assert_null(file);
-	g_assert_error(error, SG_ERROR, SG_ERROR_FAILED);
+	g_assert_error(error, SG_ERROR, SG_ERROR_STATE_DIR);
+	g_assert_nonnull(strstr(error->message, "not a regular file (a FIFO)"));
 	fixture_clear(&f);
 }
 

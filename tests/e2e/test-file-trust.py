@@ -150,9 +150,71 @@ def test_fifo_during_reload(p):
     assert [s["state"] for s in status["services"]] == ["running"], status
 
 
+# ---- symbolic links planted in the state directory ----
+
+@with_project()
+def test_symlinked_service_log(p):
+    name = os.path.join("logs", "web_stdout.log")
+    target = p.plant(name)
+    result = p.run(["start", "--daemonize"], timeout=60)
+    p.daemons.append(p.supervisor_pid())
+    assert result.returncode == 1, result
+    assert_untouched(target)
+    link = os.path.join(p.state, name)
+    assert os.path.islink(link)
+    lines = [l for l in p.log().splitlines() if link in l and "symbolic link" in l]
+    assert lines and "ERROR" in lines[0], p.log()
+    assert "symbolic link" in result.stdout + result.stderr, result
+
+
+@with_project()
+def test_symlinked_supervisor_log(p):
+    target = p.plant("supervisor.log")
+    result = p.run(["start", "--daemonize"], timeout=60)
+    assert result.returncode == 1, result
+    link = os.path.join(p.state, "supervisor.log")
+    assert link in result.stderr and "symbolic link" in result.stderr, result
+    assert_untouched(target)
+    assert os.path.islink(link)
+
+
+@with_project()
+def test_symlinked_state_files(p):
+    targets = [p.plant(name) for name in ("pid.json", "state.json", "cron_state.json",
+                                          "config_hint", os.path.join("logs",
+                                                                      "web_stdout.log.1"))]
+    p.start()
+    assert p.run(["logs", "web"]).returncode in (0, 1)
+    assert p.run(["stop"], timeout=60).returncode == 0
+    for target in targets:
+        assert_untouched(target)
+
+
+@with_project()
+def test_cli_refuses_symlinked_files(p):
+    # sysg logs: a live log and a rotated one that are links are refused, never shown
+    live = p.plant(os.path.join("logs", "web_stdout.log"), "secret live\n")
+    rotated = p.plant(os.path.join("logs", "web_stdout.log.1"), "secret rotated\n")
+    result = p.run(["logs", "web"])
+    assert "secret" not in result.stdout, result
+    assert os.path.join(p.state, "logs", "web_stdout.log") in result.stderr, result
+    assert "symbolic link" in result.stderr, result
+    # an offline status does not read state.json through a link
+    ghost = {"services": {"ghost": {"status": "running", "started_at": None,
+                                    "restart_count": 0, "exit_code": None}}}
+    p.plant("state.json", json.dumps(ghost) + "\n")
+    result = p.run(["status", "--all", "--json"])
+    assert "ghost" not in result.stdout, result
+    assert "state.json" in result.stderr and "symbolic link" in result.stderr, result
+    assert_untouched(live, "secret live\n")
+    assert_untouched(rotated, "secret rotated\n")
+
+
 def main():
     tests = [test_fifo_config_validate, test_fifo_env_file_validate, test_fifo_config_start,
-             test_fifo_env_file_start, test_fifo_during_reload]
+             test_fifo_env_file_start, test_fifo_during_reload, test_symlinked_service_log,
+             test_symlinked_supervisor_log, test_symlinked_state_files,
+             test_cli_refuses_symlinked_files]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
