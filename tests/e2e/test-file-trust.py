@@ -210,11 +210,42 @@ def test_cli_refuses_symlinked_files(p):
     assert_untouched(rotated, "secret rotated\n")
 
 
+# ---- control.sock must be our supervisor's socket ----
+
+@with_project()
+def test_foreign_control_socket(p):
+    other = Project()
+    try:
+        p.start()
+        other.start()
+        assert p.run(["status"]).returncode == 0
+        ours = os.path.join(p.state, "control.sock")
+        theirs = os.path.join(other.state, "control.sock")
+        os.rename(ours, ours + ".saved")
+        # a symbolic link to another supervisor's socket
+        os.symlink(theirs, ours)
+        result = p.run(["status", "--json"])
+        assert result.returncode != 0 and other.config not in result.stdout, result
+        assert ours in result.stderr and "symbolic link" in result.stderr, result
+        # the socket of another state directory, moved into ours
+        os.unlink(ours)
+        os.rename(theirs, ours)
+        result = p.run(["status", "--json"])
+        assert result.returncode != 0 and other.config not in result.stdout, result
+        assert ours in result.stderr and "not the supervisor" in result.stderr, result
+        os.rename(ours, theirs)
+        os.rename(ours + ".saved", ours)
+        result = p.run(["status", "--json"])
+        assert result.returncode == 0 and p.config in result.stdout, result
+    finally:
+        other.close()
+
+
 def main():
     tests = [test_fifo_config_validate, test_fifo_env_file_validate, test_fifo_config_start,
              test_fifo_env_file_start, test_fifo_during_reload, test_symlinked_service_log,
              test_symlinked_supervisor_log, test_symlinked_state_files,
-             test_cli_refuses_symlinked_files]
+             test_cli_refuses_symlinked_files, test_foreign_control_socket]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
