@@ -191,8 +191,7 @@ sg_fileio_openat(int dir_fd, const char *dir_path, const char *name, int flags, 
 	struct stat st;
 	int fd, r;
 
-	g_return_val_if_fail(name != NULL && name[0] != '\0' && strchr(name, '/') == NULL,
-	                     -EINVAL);
+	g_return_val_if_fail(name != NULL && name[0] != '\0' && strchr(name, '/') == NULL, -EINVAL);
 	what = g_build_filename(dir_path != NULL ? dir_path : ".", name, NULL);
 	fd = openat(dir_fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
 	if (fd < 0) {
@@ -251,7 +250,8 @@ sg_fileio_open_path(const char *path, int flags, mode_t mode, GError **error)
 int
 sg_fileio_mkstemp_at(int dir_fd, const char *prefix, char **ret_name)
 {
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char chars[] =
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 	g_return_val_if_fail(prefix != NULL && strchr(prefix, '/') == NULL, -EINVAL);
 	for (int i = 0; i < MKSTEMP_TRIES; i++) {

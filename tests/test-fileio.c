@@ -109,8 +109,8 @@ test_openat_refuses_links(void)
 	g_assert_no_errno(symlink(target, link));
 	g_assert_no_errno(symlink("nowhere", dangling));
 
-	fd = sg_fileio_openat(f.dir_fd, f.dir, "service_stdout.log",
-	                      O_WRONLY | O_APPEND | O_CREAT, 0600, &error);
+	fd = sg_fileio_openat(f.dir_fd, f.dir, "service_stdout.log", O_WRONLY | O_APPEND | O_CREAT,
+	                      0600, &error);
 	g_assert_cmpint(fd, ==, -ELOOP);
 	g_assert_error(error, SG_ERROR, SG_ERROR_STATE_DIR);
 	g_assert_nonnull(strstr(error->message, link));

@@ -210,6 +210,54 @@ def test_cli_refuses_symlinked_files(p):
     assert_untouched(rotated, "secret rotated\n")
 
 
+# ---- rotation bounds the disk ----
+
+BURST_BYTES = 256 * 1024 * 1024
+MAX_BYTES = 1024 * 1024
+MAX_FILES = 2
+BLOCK = 4096
+
+
+@with_project('version: "1"\nservices:\n'
+              '  burst:\n    exec: ["HELPER", "print:%d", "stdout:burst done", "pause"]\n'
+              '    logs: { max_bytes: %d, max_files: %d }\n' % (BURST_BYTES, MAX_BYTES,
+                                                              MAX_FILES))
+def test_burst_bounded(p):
+    p.start()
+    logs = os.path.join(p.state, "logs")
+    written = BURST_BYTES + 1 + len("burst done\n")
+
+    def files():
+        return {n: os.path.getsize(os.path.join(logs, n)) for n in os.listdir(logs)
+                if n.startswith("burst_stdout.log")}
+
+    def dropped_lines():
+        return [l for l in p.log().splitlines() if "burst_stdout.log" in l and "dropped" in l]
+
+    def tail_done():
+        for name in ("burst_stdout.log", "burst_stdout.log.1"):
+            try:
+                with open(os.path.join(logs, name), "rb") as f:
+                    if b"burst done\n" in f.read()[-64:]:
+                        return True
+            except OSError:
+                pass
+        return False
+
+    bound = (MAX_FILES + 1) * MAX_BYTES + (MAX_FILES + 1) * BLOCK
+    wait_for(lambda: tail_done() and dropped_lines() and sum(files().values()) <= bound,
+             "the burst to be rotated away", deadline=60)
+    sizes = files()
+    assert all(size <= MAX_BYTES + BLOCK for size in sizes.values()), sizes
+    assert sum(sizes.values()) <= bound, sizes
+    lines = dropped_lines()
+    assert len(lines) == 1, lines
+    # What a burst drops is counted; a burst spread over several checks also rotates the
+    # usual way, dropping the oldest rotated file, which is not counted.
+    count = int(re.search(r"dropped (\d+) bytes", lines[0]).group(1))
+    assert written - 16 * MAX_BYTES <= count <= written - sum(sizes.values()), (count, sizes)
+
+
 # ---- control.sock must be our supervisor's socket ----
 
 @with_project()
@@ -245,7 +293,7 @@ def main():
     tests = [test_fifo_config_validate, test_fifo_env_file_validate, test_fifo_config_start,
              test_fifo_env_file_start, test_fifo_during_reload, test_symlinked_service_log,
              test_symlinked_supervisor_log, test_symlinked_state_files,
-             test_cli_refuses_symlinked_files, test_foreign_control_socket]
+             test_cli_refuses_symlinked_files, test_burst_bounded, test_foreign_control_socket]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
