@@ -26,7 +26,7 @@ gboolean sg_cli_parse(const char *command, const char *parameter_string, const c
 /* The transport the global options ask for: the socket, or D-Bus with --bus. */
 SgClientTransport sg_cli_transport(const SgCliGlobals *globals);
 
-/* Prints "sysg: message" to stderr. */
+/* Prints "sysg: message" to stderr, control characters escaped (sg_escape()). */
 void sg_cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 int sg_cmd_validate(int argc, char **argv, SgCliGlobals *globals);

@@ -18,6 +18,7 @@
 #include "sg-config.h"
 #include "sg-control.h"
 #include "sg-error.h"
+#include "sg-escape.h"
 #include "sg-paths.h"
 #include "sg-persist.h"
 #include "sg-problem.h"
@@ -146,7 +147,8 @@ append_failure(GString *out, SgEngine *engine, SgService *service)
 	g_autofree char *path =
 	        g_strdup_printf("%s/%s_stderr.log", engine->log_dir, sg_service_get_name(service));
 	g_auto(GStrv) lines = sg_tail_lines(path, STDERR_LINES, NULL);
-	const char *cause = sg_service_get_cause(service);
+	/* Causes quote paths and errors: one line each, no control bytes on the terminal. */
+	g_autofree char *cause = sg_escape(sg_service_get_cause(service));
 
 	g_string_append_printf(out, _("%s: %s: %s\n"), sg_service_get_name(service),
 	                       sg_service_state_to_string(sg_service_get_state(service)),

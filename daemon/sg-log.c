@@ -4,6 +4,7 @@
 
 #include "sg-log.h"
 #include "sg-error.h"
+#include "sg-escape.h"
 #include "sg-fileio.h"
 
 #include <errno.h>
@@ -104,8 +105,8 @@ open_file(SgLog *log, guint64 *ret_size, GError **error)
 	struct stat st;
 	int fd;
 
-	fd = sg_fileio_openat(log->dir_fd, log->dir, log->name, O_WRONLY | O_APPEND | O_CREAT,
-	                      0600, error);
+	fd = sg_fileio_openat(log->dir_fd, log->dir, log->name, O_WRONLY | O_APPEND | O_CREAT, 0600,
+	                      error);
 	if (fd < 0)
 		return fd;
 	*ret_size = fstat(fd, &st) == 0 ? (guint64)st.st_size : 0;
@@ -242,44 +243,6 @@ append_timestamp(GString *out, gint64 usec)
 	                       (int)(rest / 1000));
 }
 
-/* Keeps one event per line and the file valid UTF-8 that is safe to cat to a terminal:
- * control characters (C0 but tab, DEL, C1) and stray bytes become visible escapes. */
-static void
-append_escaped(GString *out, const char *p, const char *end)
-{
-	while (p < end) {
-		guchar c = (guchar)*p;
-		gunichar ch;
-
-		if (c == '\t' || (c >= 0x20 && c < 0x7f)) {
-			g_string_append_c(out, (char)c);
-			p++;
-			continue;
-		}
-		if (c == '\r') {
-			g_string_append(out, "\\r");
-			p++;
-			continue;
-		}
-		if (c < 0x80) {
-			g_string_append_printf(out, "\\x%02x", c);
-			p++;
-			continue;
-		}
-		ch = g_utf8_get_char_validated(p, end - p);
-		if (ch == (gunichar)-1 || ch == (gunichar)-2) {
-			g_string_append_printf(out, "\\x%02x", c);
-			p++;
-			continue;
-		}
-		if (ch >= 0x80 && ch <= 0x9f)
-			g_string_append_printf(out, "\\u%04x", ch);
-		else
-			g_string_append_len(out, p, g_utf8_next_char(p) - p);
-		p = g_utf8_next_char(p);
-	}
-}
-
 static void
 format_lines(GString *out, gint64 usec, SgLogLevel level, const char *message)
 {
@@ -299,10 +262,11 @@ format_lines(GString *out, gint64 usec, SgLogLevel level, const char *message)
 		const char *line_end = newline != NULL ? newline : end;
 
 		g_string_append_len(out, prefix->str, prefix->len);
+		/* One event per line, the file valid UTF-8 and safe to cat to a terminal. */
 		if (line_end > p && line_end[-1] == '\r')
-			append_escaped(out, p, line_end - 1);
+			sg_escape_append(out, p, line_end - 1 - p, SG_ESCAPE_KEEP_TAB);
 		else
-			append_escaped(out, p, line_end);
+			sg_escape_append(out, p, line_end - p, SG_ESCAPE_KEEP_TAB);
 		g_string_append_c(out, '\n');
 		if (newline == NULL)
 			break;

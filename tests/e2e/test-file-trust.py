@@ -289,11 +289,29 @@ def test_foreign_control_socket(p):
         other.close()
 
 
+# ---- what the terminal gets: control characters escaped ----
+
+@with_project('version: "1"\nservices:\n  web:\n    exec: ["HELPER", "pause"]\n'
+              '    "col\\e[31mor": 1\n    "two\\nlines": 2\n')
+def test_escaped_keys(p):
+    result = p.run(["validate"])
+    assert result.returncode == 3, result
+    assert "\x1b" not in result.stderr, repr(result.stderr)
+    lines = result.stderr.splitlines()
+    assert any("services.web.col\\x1b[31mor" in l for l in lines), lines
+    assert any("services.web.two\\nlines" in l and "unknown key" in l for l in lines), lines
+    assert all(l.startswith(p.config + ":") or l.startswith("sysg:") for l in lines), lines
+    result = p.run(["logs", "we\x1b[2Jb"])
+    assert result.returncode == 4, result
+    assert "\x1b" not in result.stderr and "we\\x1b[2Jb" in result.stderr, repr(result.stderr)
+
+
 def main():
     tests = [test_fifo_config_validate, test_fifo_env_file_validate, test_fifo_config_start,
              test_fifo_env_file_start, test_fifo_during_reload, test_symlinked_service_log,
              test_symlinked_supervisor_log, test_symlinked_state_files,
-             test_cli_refuses_symlinked_files, test_burst_bounded, test_foreign_control_socket]
+             test_cli_refuses_symlinked_files, test_burst_bounded, test_foreign_control_socket,
+             test_escaped_keys]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
