@@ -7,6 +7,7 @@
 #include "sg-error.h"
 #include "sg-fileio.h"
 #include "sg-problem.h"
+#include "sg-yaml-tag.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -265,6 +266,21 @@ is_merge_key(const SgYamlNode *key)
 
 static SgYamlNode *load_node(Loader *l, yaml_event_t *event, int depth, guint64 *ret_size);
 
+/* An unknown tag (`!include FILE`) is refused where it is, never taken as a string. */
+static void
+check_tag(Loader *l, SgYamlNode *node, const yaml_mark_t *mark)
+{
+	g_autofree char *problem = sg_yaml_tag_check(node->tag, node->kind, node->value);
+
+	if (problem != NULL) {
+		add_problem(l, mark, "%s", problem);
+	} else if (sg_yaml_tag_is_type(node->tag)) {
+		/* `!!bool "true"` means the plain true. */
+		g_clear_pointer(&node->tag, g_free);
+		node->quoted = FALSE;
+	}
+}
+
 static SgYamlNode *
 load_scalar(Loader *l, yaml_event_t *event, guint64 *ret_size)
 {
@@ -277,6 +293,7 @@ load_scalar(Loader *l, yaml_event_t *event, guint64 *ret_size)
 	node = node_new(SG_YAML_SCALAR, &event->start_mark, event->data.scalar.tag);
 	node->value = g_strndup(value, length);
 	node->quoted = event->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+	check_tag(l, node, &event->start_mark);
 	/* "\0" escapes would silently cut the string short everywhere it goes. */
 	if (memchr(value, '\0', length) != NULL)
 		add_problem(l, &event->start_mark, _("NUL characters are not allowed in strings"));
@@ -331,6 +348,7 @@ load_sequence(Loader *l, yaml_event_t *event, int depth, guint64 *ret_size)
 	    !count_nodes(l, 1, &event->start_mark, FALSE))
 		return NULL;
 	node = node_new(SG_YAML_SEQUENCE, &event->start_mark, event->data.sequence_start.tag);
+	check_tag(l, node, &event->start_mark);
 	if (anchor != NULL)
 		anchor_define(l, anchor, NULL, 0);
 
@@ -438,6 +456,7 @@ load_mapping(Loader *l, yaml_event_t *event, int depth, guint64 *ret_size)
 	    !count_nodes(l, 1, &event->start_mark, FALSE))
 		return NULL;
 	node = node_new(SG_YAML_MAPPING, &event->start_mark, event->data.mapping_start.tag);
+	check_tag(l, node, &event->start_mark);
 	if (anchor != NULL)
 		anchor_define(l, anchor, NULL, 0);
 

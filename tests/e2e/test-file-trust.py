@@ -306,12 +306,28 @@ def test_escaped_keys(p):
     assert "\x1b" not in result.stderr and "we\\x1b[2Jb" in result.stderr, repr(result.stderr)
 
 
+# ---- YAML tags: only the core schema's ----
+
+@with_project('version: "1"\nservices:\n  web:\n    command: !include /etc/passwd\n'
+              '    env: { vars: { PORT: !!str 8080, N: !<tag:yaml.org,2002:int> 3 } }\n')
+def test_unknown_tag(p):
+    result = p.run(["validate"])
+    assert result.returncode == 3, result
+    assert re.search(r"systemg\.yaml:4:14: services\.web\.command: .*tag \"!include\"",
+                     result.stderr), result
+    assert len(result.stderr.splitlines()) == 1, result
+    p.write('version: "1"\nservices:\n  web:\n    command: !!str "true"\n'
+            '    env: { vars: { PORT: !!str 8080, N: !<tag:yaml.org,2002:int> 3 } }\n')
+    result = p.run(["validate"])
+    assert result.returncode == 0, result
+
+
 def main():
     tests = [test_fifo_config_validate, test_fifo_env_file_validate, test_fifo_config_start,
              test_fifo_env_file_start, test_fifo_during_reload, test_symlinked_service_log,
              test_symlinked_supervisor_log, test_symlinked_state_files,
              test_cli_refuses_symlinked_files, test_burst_bounded, test_foreign_control_socket,
-             test_escaped_keys]
+             test_escaped_keys, test_unknown_tag]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
