@@ -19,7 +19,7 @@
 
 #define MAX_BYTES (64 * 1024)
 #define MAX_FILES 3
-#define BURST     (8 * 1024 * 1024)
+#define BURST     (4 * 1024 * 1024)
 
 typedef struct {
 	char *dir;
@@ -210,7 +210,6 @@ test_whole_copies(void)
 	Fixture f = { 0 };
 	SgLogRotation rotation = { 0 };
 	SgLogRotationResult result = { 0 };
-	g_autoptr(GError) error = NULL;
 	struct stat st;
 	guint64 block, before;
 	int dir_fd, fd;
