@@ -14,10 +14,9 @@ import subprocess
 import sys
 
 import sgtest
-from sgtest import DEADLINE, Results, alive, wait_for
+from sgtest import Results, alive, wait_for
 
 SYSGD = os.environ["SG_TEST_SYSGD"]
-HELPER = os.environ["SG_TEST_HELPER_CHILD"]
 RESULTS = Results()
 HANG = 10  # seconds: far more than any of these commands needs
 
@@ -191,6 +190,19 @@ def test_symlinked_state_files(p):
 
 
 @with_project()
+def test_symlinked_lock_files(p):
+    for name in ("sysg.pid", "pid.json.lock"):
+        target = p.plant(name)
+        result = p.run(["start", "--daemonize"], timeout=60)
+        p.daemons.append(p.supervisor_pid())
+        link = os.path.join(p.state, name)
+        assert result.returncode == 1, result
+        assert "refusing %s: it is a symbolic link" % link in result.stderr, result
+        assert_untouched(target)
+        os.unlink(link)
+
+
+@with_project()
 def test_cli_refuses_symlinked_files(p):
     # sysg logs: a live log and a rotated one that are links are refused, never shown
     live = p.plant(os.path.join("logs", "web_stdout.log"), "secret live\n")
@@ -326,8 +338,8 @@ def main():
     tests = [test_fifo_config_validate, test_fifo_env_file_validate, test_fifo_config_start,
              test_fifo_env_file_start, test_fifo_during_reload, test_symlinked_service_log,
              test_symlinked_supervisor_log, test_symlinked_state_files,
-             test_cli_refuses_symlinked_files, test_burst_bounded, test_foreign_control_socket,
-             test_escaped_keys, test_unknown_tag]
+             test_symlinked_lock_files, test_cli_refuses_symlinked_files, test_burst_bounded,
+             test_foreign_control_socket, test_escaped_keys, test_unknown_tag]
     only = sys.argv[1:]
     for test in tests:
         if not only or test.__name__ in only:
