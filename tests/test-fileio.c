@@ -250,10 +250,11 @@ test_mkstemp_at(void)
 	Fixture f;
 	g_autofree char *name = NULL;
 	struct stat st;
-	mode_t old_mask = umask(0077 | 0200);
+	mode_t old_mask;
 	int fd;
 
 	fixture_init(&f);
+	old_mask = umask(0077 | 0200);
 	fd = sg_fileio_mkstemp_at(f.dir_fd, ".state.json.tmp-", &name);
 	umask(old_mask);
 	g_assert_cmpint(fd, >=, 0);
