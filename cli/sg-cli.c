@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "sg-config.h"
+#include "sg-escape.h"
 #include "sg-log.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
@@ -24,12 +25,15 @@ void
 sg_cli_error(const char *format, ...)
 {
 	g_autofree char *message = NULL;
+	g_autofree char *escaped = NULL;
 	va_list args;
 
 	va_start(args, format);
 	message = g_strdup_vprintf(format, args);
 	va_end(args);
-	fprintf(stderr, "sysg: %s\n", message);
+	/* Names and values in it may come from anywhere: one line, no control bytes. */
+	escaped = sg_escape(message);
+	fprintf(stderr, "sysg: %s\n", escaped);
 }
 
 gboolean

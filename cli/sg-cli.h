@@ -33,7 +33,7 @@ SgClientTransport sg_cli_transport(const SgCliGlobals *globals);
  */
 gboolean sg_cli_check_state_dir(const char *state_dir);
 
-/* Prints "sysg: message" to stderr. */
+/* Prints "sysg: message" to stderr, control characters escaped (sg_escape()). */
 void sg_cli_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 /* The exit status of a name that is no service (SPEC section 5). */

@@ -5,16 +5,20 @@
 #include "sg-client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "sg-client-bus.h"
 #include "sg-error.h"
 #include "sg-config.h"
+#include "sg-fileio.h"
 #include "sg-paths.h"
 #include "sg-sockaddr.h"
 #include "sg-state.h"
@@ -37,13 +41,137 @@ struct _SgClient {
 	gboolean closed;
 };
 
+static int
+no_supervisor(const char *state_dir, GError **error)
+{
+	g_set_error(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR, _("No supervisor is running on %s"),
+	            state_dir);
+	return -1;
+}
+
+static int
+refuse(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static int
+refuse(GError **error, const char *format, ...)
+{
+	g_autofree char *message = NULL;
+	va_list args;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error_literal(error, SG_ERROR, SG_ERROR_STATE_DIR, message);
+	return -1;
+}
+
+/*
+ * The address to connect to: the socket found at dir_fd/control.sock itself, through
+ * /proc/self/fd/N of an O_PATH descriptor of it (so no link can be followed between the
+ * check and the connect), or, without /proc, its path.
+ */
+static gboolean
+socket_address(const char *state_dir, int sock_fd, struct sockaddr_un *addr, socklen_t *len,
+               int *ret_dir_fd, GError **error)
+{
+	g_autofree char *proc_path = g_strdup_printf("/proc/self/fd/%d", sock_fd);
+
+	if (access("/proc/self/fd", F_OK) < 0)
+		return sg_sockaddr_control(state_dir, addr, len, ret_dir_fd, error);
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	g_strlcpy(addr->sun_path, proc_path, sizeof(addr->sun_path));
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(proc_path) + 1);
+	*ret_dir_fd = -1;
+	return TRUE;
+}
+
+/*
+ * Connects to STATE_DIR/control.sock only if it belongs to the supervisor of STATE_DIR: a
+ * socket (not a link to one elsewhere) owned by us in our state directory, served by a
+ * process of ours that holds STATE_DIR/sysg.pid. Returns the fd, or -1 with error set.
+ */
+static int
+connect_control(const char *state_dir, const char *path, GError **error)
+{
+	struct sockaddr_un addr;
+	socklen_t len;
+	struct ucred cred = { 0 };
+	socklen_t cred_len = sizeof(cred);
+	struct stat st;
+	pid_t holder = 0;
+	int dir_fd, sock_fd, addr_dir_fd = -1, fd, r;
+
+	dir_fd = sg_fileio_open_dir(state_dir, error);
+	if (dir_fd == -ENOENT) {
+		g_clear_error(error);
+		return no_supervisor(state_dir, error);
+	}
+	if (dir_fd < 0)
+		return -1;
+	sock_fd = openat(dir_fd, SG_STATE_SOCKET, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	r = sock_fd < 0 ? -errno : 0;
+	close(dir_fd);
+	if (r == -ENOENT)
+		return no_supervisor(state_dir, error);
+	if (r < 0) {
+		sg_error_set_errno(error, r, _("Cannot open %s"), path);
+		return -1;
+	}
+	if (fstat(sock_fd, &st) < 0) {
+		r = -errno;
+		close(sock_fd);
+		sg_error_set_errno(error, r, _("Cannot examine %s"), path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		close(sock_fd);
+		if (S_ISLNK(st.st_mode))
+			return refuse(error, _("refusing %s: it is a symbolic link"), path);
+		if (!S_ISSOCK(st.st_mode))
+			return refuse(error, _("refusing %s: not a socket (%s)"), path,
+			              sg_fileio_type_name(st.st_mode));
+		return refuse(error, _("refusing %s: it is owned by uid %u, and we run as uid %u"),
+		              path, (unsigned)st.st_uid, (unsigned)geteuid());
+	}
+
+	if (!socket_address(state_dir, sock_fd, &addr, &len, &addr_dir_fd, error)) {
+		close(sock_fd);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	r = fd < 0 ? -errno : 0;
+	while (r == 0 && connect(fd, (struct sockaddr *)&addr, len) < 0 && (r = -errno) == -EINTR)
+		r = 0;
+	close(sock_fd);
+	if (addr_dir_fd >= 0)
+		close(addr_dir_fd);
+	if (r < 0 && fd >= 0)
+		close(fd);
+	if (r == -ENOENT || r == -ECONNREFUSED || r == -ENOTDIR)
+		return no_supervisor(state_dir, error);
+	if (r < 0) {
+		sg_error_set_errno(error, r, _("Cannot connect to %s"), path);
+		return -1;
+	}
+
+	/* A socket moved here from another state directory answers for another supervisor. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0 ||
+	    cred.uid != geteuid() || !sg_pid_file_query(state_dir, &holder) ||
+	    holder != cred.pid) {
+		close(fd);
+		return refuse(error,
+		              _("refusing %s: it is served by PID %d, which is not the supervisor "
+		                "of %s"),
+		              path, (int)cred.pid, state_dir);
+	}
+	return fd;
+}
+
 SgClient *
 sg_client_connect(const char *state_dir, SgClientTransport transport, GError **error)
 {
 	g_autoptr(SgClient) client = g_new0(SgClient, 1);
-	struct sockaddr_un addr;
-	socklen_t len;
-	int dir_fd = -1, r;
 
 	client->fd = -1;
 	client->in = g_string_new(NULL);
@@ -54,30 +182,9 @@ sg_client_connect(const char *state_dir, SgClientTransport transport, GError **e
 		client->bus = sg_client_bus_connect(state_dir, error);
 		return client->bus != NULL ? g_steal_pointer(&client) : NULL;
 	}
-	if (!sg_sockaddr_control(state_dir, &addr, &len, &dir_fd, error))
+	client->fd = connect_control(state_dir, client->path, error);
+	if (client->fd < 0)
 		return NULL;
-	client->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (client->fd < 0) {
-		r = -errno;
-		if (dir_fd >= 0)
-			close(dir_fd);
-		sg_error_set_errno(error, r, _("Cannot create a socket"));
-		return NULL;
-	}
-	do
-		r = connect(client->fd, (struct sockaddr *)&addr, len) < 0 ? -errno : 0;
-	while (r == -EINTR);
-	if (dir_fd >= 0)
-		close(dir_fd);
-	if (r == -ENOENT || r == -ECONNREFUSED || r == -ENOTDIR) {
-		g_set_error(error, SG_ERROR, SG_ERROR_NO_SUPERVISOR,
-		            _("No supervisor is running on %s"), state_dir);
-		return NULL;
-	}
-	if (r < 0) {
-		sg_error_set_errno(error, r, _("Cannot connect to %s"), client->path);
-		return NULL;
-	}
 	return g_steal_pointer(&client);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sg-cli.h"
+#include "sg-fileio.h"
 #include "sg-client.h"
 #include "sg-config.h"
 #include "sg-error.h"
@@ -33,7 +34,7 @@ static void
 wait_for_exit(const char *state_dir)
 {
 	g_autofree char *path = sg_paths_state_file(state_dir, SG_STATE_PID_FILE);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = sg_fileio_open_path(path, O_RDONLY, 0, NULL);
 
 	if (fd < 0)
 		return;

@@ -16,6 +16,7 @@
 
 #include "sg-cli.h"
 #include "sg-error.h"
+#include "sg-fileio.h"
 #include "sg-paths.h"
 
 struct _SgFollow {
@@ -75,7 +76,7 @@ sg_follow_file_open_at_end(SgFollowFile *file)
 	struct stat st;
 
 	if (file->fd < 0)
-		file->fd = open(file->path, O_RDONLY | O_CLOEXEC);
+		file->fd = sg_fileio_open_path(file->path, O_RDONLY, 0, NULL);
 	if (file->fd >= 0 && fstat(file->fd, &st) == 0) {
 		file->offset = (guint64)st.st_size;
 		file->dev = st.st_dev;
@@ -137,7 +138,7 @@ handle_rotation(SgFollow *follow, SgFollowFile *file)
 {
 	g_autofree char *first = g_strconcat(file->path, ".1", NULL);
 	struct stat st;
-	int fd = open(first, O_RDONLY | O_CLOEXEC);
+	int fd = sg_fileio_open_path(first, O_RDONLY, 0, NULL);
 
 	if (fd >= 0 && fstat(fd, &st) == 0) {
 		guint64 copied = (guint64)st.st_size;
@@ -158,7 +159,7 @@ add_file_watch(SgFollow *follow, SgFollowFile *file)
 {
 	struct stat st;
 
-	file->fd = open(file->path, O_RDONLY | O_CLOEXEC);
+	file->fd = sg_fileio_open_path(file->path, O_RDONLY, 0, NULL);
 	if (file->fd < 0)
 		return;
 	if (fstat(file->fd, &st) < 0) {
@@ -168,7 +169,7 @@ add_file_watch(SgFollow *follow, SgFollowFile *file)
 	}
 	file->dev = st.st_dev;
 	file->ino = st.st_ino;
-	file->wd = inotify_add_watch(follow->inotify_fd, file->path, IN_MODIFY | IN_ATTRIB);
+	file->wd = inotify_add_watch(follow->inotify_fd, file->path, IN_MODIFY | IN_ATTRIB | IN_DONT_FOLLOW);
 }
 
 static void
@@ -196,7 +197,7 @@ read_new(SgFollow *follow, SgFollowFile *file)
 	}
 	remember_signature(file);
 	/* Replaced by another file (renamed away, deleted and recreated): go on with that one. */
-	if (stat(file->path, &path_st) == 0 &&
+	if (lstat(file->path, &path_st) == 0 &&
 	    (path_st.st_dev != file->dev || path_st.st_ino != file->ino)) {
 		close(file->fd);
 		file->fd = -1;
@@ -296,7 +297,7 @@ sg_follow_add(SgFollow *follow, SgFollowFile *file)
 {
 	g_ptr_array_add(follow->files, file);
 	if (file->fd >= 0)
-		file->wd = inotify_add_watch(follow->inotify_fd, file->path, IN_MODIFY | IN_ATTRIB);
+		file->wd = inotify_add_watch(follow->inotify_fd, file->path, IN_MODIFY | IN_ATTRIB | IN_DONT_FOLLOW);
 	read_new(follow, file);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sg-escape.h"
 #include "sg-json.h"
 #include "sg-ownership.h"
 #include "sg-proctree.h"
@@ -223,6 +224,7 @@ sg_output_process_command(pid_t pid)
 {
 	g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
 	g_autofree char *contents = NULL;
+	g_autofree char *escaped = NULL;
 	gsize length = 0;
 
 	if (!g_file_get_contents(path, &contents, &length, NULL))
@@ -233,19 +235,22 @@ sg_output_process_command(pid_t pid)
 
 		if (!g_file_get_contents(comm_path, &comm, NULL, NULL))
 			return NULL;
-		return g_strdup_printf("[%s]", g_strstrip(comm));
+		escaped = sg_escape(g_strstrip(comm));
+		return g_strdup_printf("[%s]", escaped);
 	}
 	for (gsize i = 0; i + 1 < length; i++)
-		if (contents[i] == '\0' || contents[i] == '\n')
+		if (contents[i] == '\0')
 			contents[i] = ' ';
 	/* A process title (PostgreSQL's) pads itself with blanks. */
 	g_strchomp(contents);
-	if (g_utf8_strlen(contents, -1) > MAX_COMMAND_CHARS) {
-		char *end = g_utf8_offset_to_pointer(contents, MAX_COMMAND_CHARS);
-		g_autofree char *cut = g_strndup(contents, (gsize)(end - contents));
+	/* Any process may set its command line to anything: it is escaped, then cut. */
+	escaped = sg_escape(contents);
+	if (g_utf8_strlen(escaped, -1) > MAX_COMMAND_CHARS) {
+		char *end = g_utf8_offset_to_pointer(escaped, MAX_COMMAND_CHARS);
+		g_autofree char *cut = g_strndup(escaped, (gsize)(end - escaped));
 		return g_strconcat(cut, "...", NULL);
 	}
-	return g_strdup(contents);
+	return g_steal_pointer(&escaped);
 }
 
 static const char *
@@ -263,13 +268,23 @@ state_color(const char *state)
 	return COLOR_GREY;
 }
 
+/* value is printed as it is: our own text, colours included, built from escaped parts. */
 static void
-print_field(FILE *stream, const char *label, const char *value)
+print_field_raw(FILE *stream, const char *label, const char *value)
 {
 	/* Right-aligned labels, as systemctl does; width counted in characters. */
 	int pad = 11 - (int)g_utf8_strlen(label, -1);
 
 	fprintf(stream, "%*s%s: %s\n", pad > 0 ? pad : 0, "", label, value);
+}
+
+/* value comes from the supervisor or the state files: control characters are escaped. */
+static void
+print_field(FILE *stream, const char *label, const char *value)
+{
+	g_autofree char *escaped = sg_escape(value);
+
+	print_field_raw(stream, label, escaped);
 }
 
 static void
@@ -372,10 +387,12 @@ print_cron(FILE *stream, JsonObject *cron, GDateTime *now)
 		text = g_strdup_printf("%s %s%s%s", started != NULL ? started : "?",
 		                       result != NULL ? result : "?", code != NULL ? code : "",
 		                       took != NULL ? took : "");
-		if (i == n)
+		if (i == n) {
 			print_field(stream, _("Last runs"), text);
-		else
-			fprintf(stream, "%13s%s\n", "", text); /* under the first run */
+		} else {
+			g_autofree char *escaped = sg_escape(text);
+			fprintf(stream, "%13s%s\n", "", escaped); /* under the first run */
+		}
 	}
 }
 
@@ -393,6 +410,8 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *procs, gboolean colo
 	JsonObject *cron = get_object(service, "cron");
 	g_autofree char *exit_text = describe_exit(service);
 	g_autofree char *state_text = NULL;
+	g_autofree char *name_shown = NULL;
+	g_autofree char *state_shown = NULL;
 	gint64 pid = 0, pgid = 0, tasks, memory, restarts = 0;
 	double cpu;
 	gboolean has_pid = get_int(service, "pid", &pid) && pid > 0;
@@ -402,11 +421,14 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *procs, gboolean colo
 		state = "unknown";
 	active = g_str_equal(state, "running") || g_str_equal(state, "starting") ||
 	         g_str_equal(state, "stopping") || g_str_equal(state, "orphaned");
+	/* An offline status shows what state.json says, whatever wrote it. */
+	name_shown = sg_escape(name != NULL ? name : "?");
+	state_shown = sg_escape(state);
 	if (color)
 		fprintf(stream, "%s●%s %s%s%s", state_color(state), COLOR_RESET, COLOR_BOLD,
-		        name != NULL ? name : "?", COLOR_RESET);
+		        name_shown, COLOR_RESET);
 	else
-		fprintf(stream, "● %s", name != NULL ? name : "?");
+		fprintf(stream, "● %s", name_shown);
 	if (get_bool(service, "orphaned"))
 		fprintf(stream, " %s", _("(orphaned: no longer in the configuration)"));
 	fputc('\n', stream);
@@ -418,13 +440,13 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *procs, gboolean colo
 		        start != NULL ? g_date_time_difference(now, start) / G_TIME_SPAN_SECOND
 		                      : 0);
 		state_text = g_strdup_printf(_("%s%s%s since %s; %s ago"),
-		                             color ? state_color(state) : "", state,
+		                             color ? state_color(state) : "", state_shown,
 		                             color ? COLOR_RESET : "", since, ago);
 	} else if (exit_text != NULL && !g_str_equal(state, "stopped")) {
-		state_text = g_strdup_printf("%s%s%s (%s)", color ? state_color(state) : "", state,
-		                             color ? COLOR_RESET : "", exit_text);
+		state_text = g_strdup_printf("%s%s%s (%s)", color ? state_color(state) : "",
+		                             state_shown, color ? COLOR_RESET : "", exit_text);
 	} else {
-		state_text = g_strdup_printf("%s%s%s", color ? state_color(state) : "", state,
+		state_text = g_strdup_printf("%s%s%s", color ? state_color(state) : "", state_shown,
 		                             color ? COLOR_RESET : "");
 	}
 	/* With no supervisor the state is only what was recorded: say whether it still holds. */
@@ -436,7 +458,7 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *procs, gboolean colo
 		g_free(state_text);
 		state_text = annotated;
 	}
-	print_field(stream, _("State"), state_text);
+	print_field_raw(stream, _("State"), state_text);
 	/* Also while starting or stopping: "waiting for db", "stopping processes left behind". */
 	if (cause != NULL)
 		print_field(stream, _("Cause"), cause);

@@ -19,6 +19,7 @@
 #include "sg-control.h"
 #include "sg-error.h"
 #include "sg-limits.h"
+#include "sg-escape.h"
 #include "sg-paths.h"
 #include "sg-persist.h"
 #include "sg-problem.h"
@@ -147,7 +148,8 @@ append_failure(GString *out, SgEngine *engine, SgService *service)
 {
 	g_autofree char *path =
 	        g_strdup_printf("%s/%s_stderr.log", engine->log_dir, sg_service_get_name(service));
-	const char *cause = sg_service_get_cause(service);
+	/* Causes quote paths and errors: one line each, no control bytes on the terminal. */
+	g_autofree char *cause = sg_escape(sg_service_get_cause(service));
 
 	g_string_append_printf(out, _("%s: %s: %s\n"), sg_service_get_name(service),
 	                       sg_service_state_to_string(sg_service_get_state(service)),
@@ -464,6 +466,7 @@ run(Daemon *daemon, Options *options)
 	engine->log_watch = sg_log_watch_new(engine->clock, &error);
 	if (engine->log_watch == NULL)
 		return fail(daemon, 1, "%s", error->message);
+	sg_log_watch_set_log(engine->log_watch, engine->log);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

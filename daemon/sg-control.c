@@ -1139,7 +1139,8 @@ bind_socket(SgControl *control, GError **error)
 	if (rc < 0)
 		return sg_error_set_errno(error, -saved, _("cannot bind the control socket %s"),
 		                          control->socket_path);
-	if (chmod(control->socket_path, 0600) < 0 || listen(control->listen_fd, SOMAXCONN) < 0) {
+	if (fchmodat(AT_FDCWD, control->socket_path, 0600, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    listen(control->listen_fd, SOMAXCONN) < 0) {
 		saved = errno;
 		unlink(control->socket_path);
 		return sg_error_set_errno(error, -saved,

@@ -4,6 +4,7 @@
 
 #include "sg-envfile.h"
 #include "sg-error.h"
+#include "sg-fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -224,45 +225,28 @@ sg_envfile_parse_data(const char *data, gsize length, const char *display_name,
 	return TRUE;
 }
 
-/* Reads at most SG_ENVFILE_MAX_BYTES + 1 bytes, so an oversized file is noticed without
- * trusting its size from stat (it may grow while we read, or be a pipe). */
+/* Reads at most SG_ENVFILE_MAX_BYTES + 1 bytes of a regular file, so an oversized file is
+ * noticed without trusting its size from stat (it may grow while we read). */
 static gboolean
 read_bounded(const char *path, const char *display_name, GByteArray **ret_data, GError **error)
 {
-	g_autoptr(GByteArray) data = g_byte_array_new();
-	int fd;
-	int saved_errno;
+	int fd = sg_fileio_open_user_file(path, display_name, error);
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		saved_errno = errno;
-		g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG, "%s: %s", display_name,
-		            g_strerror(saved_errno));
+	if (fd < 0)
+		return FALSE;
+	r = sg_fileio_read_all(fd, SG_ENVFILE_MAX_BYTES, ret_data);
+	close(fd);
+	if (r == -EFBIG) {
+		g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG, _("%s: larger than %d bytes"),
+		            display_name, SG_ENVFILE_MAX_BYTES);
 		return FALSE;
 	}
-	for (;;) {
-		guint8 buffer[65536];
-		gsize want = MIN(sizeof(buffer), (gsize)SG_ENVFILE_MAX_BYTES + 1 - data->len);
-		ssize_t n;
-
-		if (want == 0)
-			break;
-		n = read(fd, buffer, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			saved_errno = errno;
-			close(fd);
-			g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG, "%s: %s",
-			            display_name, g_strerror(saved_errno));
-			return FALSE;
-		}
-		if (n == 0)
-			break;
-		g_byte_array_append(data, buffer, (guint)n);
+	if (r < 0) {
+		g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG, "%s: %s", display_name,
+		            g_strerror(-r));
+		return FALSE;
 	}
-	close(fd);
-	*ret_data = g_steal_pointer(&data);
 	return TRUE;
 }
 

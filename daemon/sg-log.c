@@ -4,6 +4,8 @@
 
 #include "sg-log.h"
 #include "sg-error.h"
+#include "sg-escape.h"
+#include "sg-fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,9 @@
 struct _SgLog {
 	GMutex lock; /* guards everything below but level, for writers on other threads */
 	char *path;
+	char *dir;  /* the state directory, for messages */
+	char *name; /* the file's name in it */
+	int dir_fd; /* every open, rename and unlink is relative to it, never through a link */
 	int fd;
 	int mirror_fd;
 	int level; /* SgLogLevel, read without the lock */
@@ -80,25 +85,31 @@ record_error(SgLog *log, const char *path, int errnum)
 	           path, g_strerror(errnum));
 }
 
+/* The same for a refusal that has its own message. */
+static void
+record_refusal(SgLog *log, const GError *error)
+{
+	log->n_errors++;
+	if (log->error_reported)
+		return;
+	log->error_reported = TRUE;
+	g_printerr(_("Cannot write the supervisor log: %s (further errors are not shown)\n"),
+	           error->message);
+}
+
+/* Opens the log for appending (created 0600, an older file of ours set to 0600); a
+ * symbolic link, a FIFO or a file of another user in its place is refused. */
 static int
-open_file(const char *path, guint64 *ret_size)
+open_file(SgLog *log, guint64 *ret_size, GError **error)
 {
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	fd = sg_fileio_openat(log->dir_fd, log->dir, log->name, O_WRONLY | O_APPEND | O_CREAT, 0600,
+	                      error);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int saved_errno = errno;
-
-		close(fd);
-		return -saved_errno;
-	}
-	/* An existing file may predate the 0600 rule; a file of someone else is left alone. */
-	if (S_ISREG(st.st_mode) && (st.st_mode & 0077) != 0)
-		(void)fchmod(fd, st.st_mode & 0600);
-	*ret_size = S_ISREG(st.st_mode) ? (guint64)st.st_size : 0;
+		return fd;
+	*ret_size = fstat(fd, &st) == 0 ? (guint64)st.st_size : 0;
 	return fd;
 }
 
@@ -107,19 +118,23 @@ sg_log_open(const char *path, SgLogLevel level, GError **error)
 {
 	g_autoptr(SgLog) log = NULL;
 	guint64 size = 0;
-	int fd;
 
 	g_return_val_if_fail(path != NULL, NULL);
 
-	fd = open_file(path, &size);
-	if (fd < 0) {
-		sg_error_set_errno(error, fd, _("Cannot open %s"), path);
-		return NULL;
-	}
 	log = g_new0(SgLog, 1);
 	g_mutex_init(&log->lock);
 	log->path = g_strdup(path);
-	log->fd = fd;
+	log->dir = g_path_get_dirname(path);
+	log->name = g_path_get_basename(path);
+	log->fd = -1;
+	log->dir_fd = sg_fileio_open_dir(log->dir, error);
+	if (log->dir_fd < 0) {
+		g_prefix_error(error, _("Cannot open %s: "), path);
+		return NULL;
+	}
+	log->fd = open_file(log, &size, error);
+	if (log->fd < 0)
+		return NULL;
 	log->mirror_fd = -1;
 	log->level = level;
 	log->size = size;
@@ -136,8 +151,12 @@ sg_log_free(SgLog *log)
 		return;
 	if (log->fd >= 0)
 		close(log->fd);
+	if (log->dir_fd >= 0)
+		close(log->dir_fd);
 	g_mutex_clear(&log->lock);
 	g_free(log->path);
+	g_free(log->dir);
+	g_free(log->name);
 	g_free(log);
 }
 
@@ -224,44 +243,6 @@ append_timestamp(GString *out, gint64 usec)
 	                       (int)(rest / 1000));
 }
 
-/* Keeps one event per line and the file valid UTF-8 that is safe to cat to a terminal:
- * control characters (C0 but tab, DEL, C1) and stray bytes become visible escapes. */
-static void
-append_escaped(GString *out, const char *p, const char *end)
-{
-	while (p < end) {
-		guchar c = (guchar)*p;
-		gunichar ch;
-
-		if (c == '\t' || (c >= 0x20 && c < 0x7f)) {
-			g_string_append_c(out, (char)c);
-			p++;
-			continue;
-		}
-		if (c == '\r') {
-			g_string_append(out, "\\r");
-			p++;
-			continue;
-		}
-		if (c < 0x80) {
-			g_string_append_printf(out, "\\x%02x", c);
-			p++;
-			continue;
-		}
-		ch = g_utf8_get_char_validated(p, end - p);
-		if (ch == (gunichar)-1 || ch == (gunichar)-2) {
-			g_string_append_printf(out, "\\x%02x", c);
-			p++;
-			continue;
-		}
-		if (ch >= 0x80 && ch <= 0x9f)
-			g_string_append_printf(out, "\\u%04x", ch);
-		else
-			g_string_append_len(out, p, g_utf8_next_char(p) - p);
-		p = g_utf8_next_char(p);
-	}
-}
-
 static void
 format_lines(GString *out, gint64 usec, SgLogLevel level, const char *message)
 {
@@ -281,10 +262,11 @@ format_lines(GString *out, gint64 usec, SgLogLevel level, const char *message)
 		const char *line_end = newline != NULL ? newline : end;
 
 		g_string_append_len(out, prefix->str, prefix->len);
+		/* One event per line, the file valid UTF-8 and safe to cat to a terminal. */
 		if (line_end > p && line_end[-1] == '\r')
-			append_escaped(out, p, line_end - 1);
+			sg_escape_append(out, p, line_end - 1 - p, SG_ESCAPE_KEEP_TAB);
 		else
-			append_escaped(out, p, line_end);
+			sg_escape_append(out, p, line_end - p, SG_ESCAPE_KEEP_TAB);
 		g_string_append_c(out, '\n');
 		if (newline == NULL)
 			break;
@@ -317,11 +299,12 @@ write_all(int fd, const char *data, gsize length)
 static gboolean
 reopen(SgLog *log)
 {
+	g_autoptr(GError) error = NULL;
 	guint64 size = 0;
-	int fd = open_file(log->path, &size);
+	int fd = open_file(log, &size, &error);
 
 	if (fd < 0) {
-		record_error(log, log->path, -fd);
+		record_refusal(log, error);
 		return FALSE;
 	}
 	close(log->fd);
@@ -330,11 +313,14 @@ reopen(SgLog *log)
 	return TRUE;
 }
 
+/* Renames in the state directory: a link there is moved, never followed. */
 static gboolean
 rename_if_exists(SgLog *log, const char *from, const char *to)
 {
-	if (rename(from, to) < 0 && errno != ENOENT) {
-		record_error(log, from, errno);
+	if (renameat(log->dir_fd, from, log->dir_fd, to) < 0 && errno != ENOENT) {
+		g_autofree char *path = g_build_filename(log->dir, from, NULL);
+
+		record_error(log, path, errno);
 		return FALSE;
 	}
 	return TRUE;
@@ -344,34 +330,30 @@ rename_if_exists(SgLog *log, const char *from, const char *to)
 static void
 maybe_rotate(SgLog *log)
 {
-	struct stat path_st;
-	struct stat fd_st;
-
 	if (log->max_bytes == 0 || log->size <= log->max_bytes)
 		return;
 
 	/* Someone else moved the file away: start a new one at path rather than rotating
 	 * whatever now has that name. */
-	if (stat(log->path, &path_st) < 0 || fstat(log->fd, &fd_st) < 0 ||
-	    path_st.st_dev != fd_st.st_dev || path_st.st_ino != fd_st.st_ino) {
+	if (sg_fileio_is_at(log->fd, log->dir_fd, log->name) != 1) {
 		reopen(log);
 		return;
 	}
 
 	/* Oldest first, so each rename replaces a file already moved on (or dropped). */
 	for (guint i = log->max_files; i >= 2; i--) {
-		g_autofree char *from = g_strdup_printf("%s.%u", log->path, i - 1);
-		g_autofree char *to = g_strdup_printf("%s.%u", log->path, i);
+		g_autofree char *from = g_strdup_printf("%s.%u", log->name, i - 1);
+		g_autofree char *to = g_strdup_printf("%s.%u", log->name, i);
 
 		if (!rename_if_exists(log, from, to))
 			return;
 	}
 	if (log->max_files > 0) {
-		g_autofree char *to = g_strdup_printf("%s.1", log->path);
+		g_autofree char *to = g_strdup_printf("%s.1", log->name);
 
-		if (!rename_if_exists(log, log->path, to))
+		if (!rename_if_exists(log, log->name, to))
 			return;
-	} else if (unlink(log->path) < 0 && errno != ENOENT) {
+	} else if (unlinkat(log->dir_fd, log->name, 0) < 0 && errno != ENOENT) {
 		record_error(log, log->path, errno);
 		return;
 	}

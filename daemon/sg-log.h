@@ -30,8 +30,10 @@ gboolean sg_log_level_parse(const char *text, SgLogLevel *ret_level);
 const char *sg_log_level_to_string(SgLogLevel level);
 
 /*
- * Opens path for appending (created 0600), remembering its size for rotation. Fails with
- * SG_ERROR_FAILED naming the path.
+ * Opens path for appending (created 0600), remembering its size for rotation. Its directory
+ * is opened once: every later open, rename and unlink is relative to it and never follows a
+ * symbolic link. Fails naming the path, also when it is a symbolic link, not a regular file
+ * or a file of another user (sg_fileio_openat()).
  */
 SgLog *sg_log_open(const char *path, SgLogLevel level, GError **error);
 void sg_log_free(SgLog *log);

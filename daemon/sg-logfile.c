@@ -6,6 +6,8 @@
 
 #include "sg-logfile.h"
 #include "sg-error.h"
+#include "sg-fileio.h"
+#include "sg-logrotate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,17 +17,17 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 /* A write (or a deletion, a rename, a chmod) since the last check arms one check this late. */
 #define CHECK_DELAY_MS 1000
-/* Catch-up copies before truncating: a writer faster than the copy must not hold us forever. */
-#define MAX_CATCH_UP 4
-#define LOG_MODE     0600
+/* Dropped output is told once a burst is over, or at least this often while it lasts. */
+#define DROPPED_REPORT_USEC (60 * G_USEC_PER_SEC)
+#define LOG_MODE            0600
 
 struct _SgLogWatch {
 	SgClock *clock;
+	SgLog *log; /* borrowed, may be NULL: where refusals and dropped output are told */
 	int inotify_fd;
 	GSource *source;
 	GHashTable *by_wd; /* wd -> GPtrArray of SgLogFile* (borrowed): files watching that inode */
@@ -35,11 +37,20 @@ struct _SgLogWatch {
 struct _SgLogFile {
 	SgLogWatch *watch; /* NULL once the watch is freed */
 	char *path;
+	char *dir;  /* the log directory, for messages */
+	char *name; /* the file's name in it */
+	int dir_fd; /* every open, rename and unlink is relative to it, never through a link */
 	int fd;
 	SgLogLimits limits;
-	int wd;         /* -1 while no one-shot watch is armed for this file */
+	int wd; /* -1 while no one-shot watch is armed for this file */
+	guint32 watch_mask;
 	guint check_id; /* the pending check's clock timeout */
 	gboolean force_truncate;
+	gboolean refusal_logged;   /* a link or another file in our place, said once */
+	guint64 last_dropped;      /* by the last rotation */
+	guint64 dropped_pending;   /* since the last report */
+	gint64 dropped_since_usec; /* the first drop not reported yet (monotonic) */
+	guint64 dropped_total;
 };
 
 static void file_schedule_check(SgLogFile *file);
@@ -80,9 +91,14 @@ file_watch(SgLogFile *file)
 
 	if (file->limits.max_bytes > 0)
 		mask |= IN_MODIFY;
+	/* Still armed as wanted (a check that only told of a drop): removing it to add it
+	 * again would cost an IN_IGNORED wake-up. */
+	if (file->wd >= 0 && file->watch_mask == mask)
+		return 0;
 	file_unwatch(file, TRUE);
-	/* IN_MASK_ADD: a second file of the same inode must not take the first one's bits. */
-	wd = inotify_add_watch(file->watch->inotify_fd, file->path, mask);
+	/* IN_MASK_ADD: a second file of the same inode must not take the first one's bits.
+	 * IN_DONT_FOLLOW: a link put in place of the file is watched itself, then refused. */
+	wd = inotify_add_watch(file->watch->inotify_fd, file->path, mask | IN_DONT_FOLLOW);
 	if (wd < 0)
 		return -errno;
 	files = g_hash_table_lookup(file->watch->by_wd, GINT_TO_POINTER(wd));
@@ -93,6 +109,7 @@ file_watch(SgLogFile *file)
 	if (!g_ptr_array_find(files, file, NULL))
 		g_ptr_array_add(files, file);
 	file->wd = wd;
+	file->watch_mask = mask;
 	return 0;
 }
 
@@ -172,6 +189,13 @@ sg_log_watch_new(SgClock *clock, GError **error)
 }
 
 void
+sg_log_watch_set_log(SgLogWatch *watch, SgLog *log)
+{
+	g_return_if_fail(watch != NULL);
+	watch->log = log;
+}
+
+void
 sg_log_watch_free(SgLogWatch *watch)
 {
 	GHashTableIter iter;
@@ -203,285 +227,84 @@ sg_log_watch_free(SgLogWatch *watch)
 
 /* ---- files ---- */
 
-/* Opens path for a child's output; a regular file gets mode 0600 whatever it had. Returns the
- * fd or a negative errno. */
+/* Opens the file for a child's output, created 0600 (an older file of ours is set to 0600);
+ * a symbolic link, a FIFO or anything but a regular file of ours is refused. Returns the fd
+ * or a negative errno with error set. */
 static int
-open_log(const char *path)
+open_log(SgLogFile *file, GError **error)
 {
-	struct stat st;
-	/* O_NONBLOCK: a FIFO put in place of the log must not hang the supervisor in open(). */
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-	              LOG_MODE);
-
-	if (fd < 0)
-		return -errno;
-	/* The children get blocking writes. */
-	if (fcntl(fd, F_SETFL, O_APPEND) < 0 || fstat(fd, &st) < 0 ||
-	    (S_ISREG(st.st_mode) && (st.st_mode & 07777) != LOG_MODE && fchmod(fd, LOG_MODE) < 0)) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
+	return sg_fileio_openat(file->dir_fd, file->dir, file->name, O_WRONLY | O_APPEND | O_CREAT,
+	                        LOG_MODE, error);
 }
 
-/* A reading fd on the same inode as file->fd (which is write-only, for the children). */
-static int
-open_for_reading(SgLogFile *file, const struct stat *st)
+/* Logs once, as one line, what rotations dropped since the last time it was said. */
+static void
+file_report_dropped(SgLogFile *file)
 {
-	struct stat rst;
-	int fd = open(file->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &rst) < 0 || rst.st_dev != st->st_dev || rst.st_ino != st->st_ino) {
-		close(fd);
-		return -ESTALE;
-	}
-	return fd;
-}
-
-/* Copies [from, to) of in_fd to out_fd's position; stops early if the source got shorter. */
-static int
-copy_range(int in_fd, guint64 from, guint64 to, int out_fd)
-{
-	off_t in_off = (off_t)from;
-	gboolean use_cfr = TRUE;
-	char buf[65536];
-
-	while ((guint64)in_off < to) {
-		size_t want = (size_t)MIN(to - (guint64)in_off, (guint64)1 << 30);
-		ssize_t n;
-
-		if (use_cfr) {
-			n = copy_file_range(in_fd, &in_off, out_fd, NULL, want, 0);
-			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-			              errno == EOPNOTSUPP || errno == EBADF)) {
-				use_cfr = FALSE;
-				continue;
-			}
-		} else {
-			n = pread(in_fd, buf, MIN(want, sizeof(buf)), in_off);
-			if (n > 0) {
-				ssize_t done = 0;
-				while (done < n) {
-					ssize_t w = write(out_fd, buf + done, (size_t)(n - done));
-					if (w < 0 && errno == EINTR)
-						continue;
-					if (w < 0)
-						return -errno;
-					done += w;
-				}
-				in_off += n;
-			}
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-	}
-	return 0;
-}
-
-static char *
-rotated_path(const char *path, guint64 n)
-{
-	return g_strdup_printf("%s.%" G_GUINT64_FORMAT, path, n);
-}
-
-/* .N-1 -> .N ... .1 -> .2, dropping the old .N and any file a larger max_files left. */
-static int
-shift_rotated(const char *path, guint max_files)
-{
-	for (guint64 n = (guint64)max_files + 1;; n++) {
-		g_autofree char *stale = rotated_path(path, n);
-		if (unlink(stale) < 0) {
-			if (errno == ENOENT)
-				break;
-			return -errno;
-		}
-	}
-	if (max_files == 0)
-		return 0;
-	{
-		g_autofree char *oldest = rotated_path(path, max_files);
-		if (unlink(oldest) < 0 && errno != ENOENT)
-			return -errno;
-	}
-	for (guint n = max_files - 1; n >= 1; n--) {
-		g_autofree char *from = rotated_path(path, n);
-		g_autofree char *to = rotated_path(path, (guint64)n + 1);
-		if (rename(from, to) < 0 && errno != ENOENT)
-			return -errno;
-	}
-	return 0;
-}
-
-/* Writes [0, len) of the live file to a new hidden file beside it, synced, mode 0600. */
-static int
-copy_to_temp(SgLogFile *file, int read_fd, guint64 len, char **ret_tmp_path)
-{
-	g_autofree char *dir = g_path_get_dirname(file->path);
-	g_autofree char *base = g_path_get_basename(file->path);
-	g_autofree char *tmp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
-	int fd = g_mkstemp_full(tmp_path, O_WRONLY | O_CLOEXEC, LOG_MODE);
-	int r;
-
-	if (fd < 0)
-		return -errno;
-	r = fchmod(fd, LOG_MODE) < 0 ? -errno : 0;
-	if (r == 0)
-		r = copy_range(read_fd, 0, len, fd);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp_path);
-		close(fd);
-		return r;
-	}
-	*ret_tmp_path = g_steal_pointer(&tmp_path);
-	return fd;
-}
-
-/* The unit of collapse-range: the file system block (st_blksize may be a larger multiple). */
-static guint64
-block_size(int fd, const struct stat *st)
-{
-	struct statfs sfs;
-	guint64 blk = st->st_blksize > 0 ? (guint64)st->st_blksize : 4096;
-
-	if (fstatfs(fd, &sfs) == 0 && sfs.f_bsize > 0 && (guint64)sfs.f_bsize > blk &&
-	    (guint64)sfs.f_bsize % blk == 0)
-		blk = (guint64)sfs.f_bsize;
-	return blk;
-}
-
-/*
- * The truncate path: copies what was appended since `copied` (a few rounds, while writers
- * keep going), then truncates. Whatever a writer appends between the last size check and
- * the truncate is lost: two system calls, plus the wait for the inode lock, which a writer
- * that never pauses can stretch to milliseconds.
- */
-static int
-catch_up_and_truncate(SgLogFile *file, int read_fd, int out_fd, guint64 copied)
-{
-	for (int round = 0; out_fd >= 0 && round < MAX_CATCH_UP; round++) {
-		struct stat st;
-		int r;
-
-		if (fstat(file->fd, &st) < 0)
-			return -errno;
-		if ((guint64)st.st_size <= copied)
-			break;
-		r = copy_range(read_fd, copied, (guint64)st.st_size, out_fd);
-		if (r < 0)
-			return r;
-		copied = (guint64)st.st_size;
-	}
-	if (ftruncate(file->fd, 0) < 0)
-		return -errno;
-	return 0;
+	if (file->dropped_pending == 0)
+		return;
+	if (file->watch != NULL && file->watch->log != NULL)
+		sg_log_write(file->watch->log, SG_LOG_WARN,
+		             "%s: a burst of output: dropped %" G_GUINT64_FORMAT
+		             " bytes, kept the newest (logs.max_files %u x logs.max_bytes "
+		             "%" G_GUINT64_FORMAT ")",
+		             file->path, file->dropped_pending, file->limits.max_files,
+		             file->limits.max_bytes);
+	file->dropped_pending = 0;
 }
 
 gboolean
 sg_log_file_rotate_if_needed(SgLogFile *file, GError **error)
 {
-	g_autofree char *tmp_path = NULL;
-	g_autofree char *first = NULL;
-	struct stat st;
-	guint64 size, len = 0;
-	int read_fd = -1, out_fd = -1, r = 0;
-	gboolean collapsed = FALSE;
+	SgLogRotation rotation = { 0 };
+	SgLogRotationResult result = { 0 };
+	int r;
 
 	g_return_val_if_fail(file != NULL, FALSE);
-	if (fstat(file->fd, &st) < 0)
-		return sg_error_set_errno(error, -errno, _("Cannot rotate the log file %s"),
-		                          file->path);
-	size = (guint64)st.st_size;
-	if (!S_ISREG(st.st_mode) || file->limits.max_bytes == 0 || size <= file->limits.max_bytes)
-		return FALSE;
-
-	/* Collapse must end before EOF, so at least one byte stays in the live file. A file
-	 * smaller than a block cannot collapse at all and takes the truncate path. */
-	if (!file->force_truncate) {
-		guint64 blk = block_size(file->fd, &st);
-		len = (size - 1) / blk * blk;
-	}
-
-	if (file->limits.max_files > 0) {
-		read_fd = open_for_reading(file, &st);
-		if (read_fd < 0) {
-			r = read_fd;
-			goto out;
-		}
-		out_fd = copy_to_temp(file, read_fd, len > 0 ? len : size, &tmp_path);
-		if (out_fd < 0) {
-			r = out_fd;
-			goto out;
-		}
-	}
-	/* Shift and rename before touching the live file: a crash in between duplicates
-	 * lines, it never loses them. */
-	r = shift_rotated(file->path, file->limits.max_files);
-	if (r < 0)
-		goto out;
-	if (tmp_path != NULL) {
-		first = rotated_path(file->path, 1);
-		if (rename(tmp_path, first) < 0) {
-			r = -errno;
-			goto out;
-		}
-		g_clear_pointer(&tmp_path, g_free);
-	}
-
-	if (len > 0) {
-		if (fallocate(file->fd, FALLOC_FL_COLLAPSE_RANGE, 0, (off_t)len) == 0)
-			collapsed = TRUE;
-		else if (errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS)
-			r = -errno;
-	}
-	if (r == 0 && !collapsed) {
-		r = catch_up_and_truncate(file, read_fd, out_fd, len > 0 ? len : size);
-		/* The copied bytes now exist only in .1. */
-		if (r == 0 && out_fd >= 0 && fsync(out_fd) < 0)
-			r = -errno;
-	}
-
-out:
-	if (tmp_path != NULL)
-		unlink(tmp_path);
-	if (out_fd >= 0)
-		close(out_fd);
-	if (read_fd >= 0)
-		close(read_fd);
+	rotation.dir_fd = file->dir_fd;
+	rotation.dir = file->dir;
+	rotation.name = file->name;
+	rotation.fd = file->fd;
+	rotation.max_bytes = file->limits.max_bytes;
+	rotation.max_files = file->limits.max_files;
+	rotation.force_truncate = file->force_truncate;
+	file->last_dropped = 0;
+	r = sg_log_rotate(&rotation, &result);
 	if (r < 0)
 		return sg_error_set_errno(error, r, _("Cannot rotate the log file %s"), file->path);
-	g_debug("rotated %s (%s)", file->path, collapsed ? "collapse" : "truncate");
+	if (r == 0)
+		return FALSE;
+	if (result.dropped > 0 && file->dropped_pending == 0 && file->watch != NULL)
+		file->dropped_since_usec = sg_clock_monotonic_usec(file->watch->clock);
+	/* Not worth trying again on this file system. */
+	if (result.collapse_unsupported)
+		file->force_truncate = TRUE;
+	file->last_dropped = result.dropped;
+	file->dropped_pending += result.dropped;
+	file->dropped_total += result.dropped;
+	g_debug("rotated %s (%s, %u copies, %" G_GUINT64_FORMAT " bytes dropped)", file->path,
+	        result.collapsed ? "collapse" : "truncate", result.n_copies, result.dropped);
 	return TRUE;
 }
 
-/* A file deleted or renamed away is created again at its path, for the next child. */
+/* A file deleted or renamed away is created again at its path, for the next child. What
+ * cannot be (a link put there) is logged once; the children keep the file they have. */
 static void
 file_reopen_if_replaced(SgLogFile *file)
 {
-	struct stat st, pst;
+	g_autoptr(GError) error = NULL;
 	int fd;
 
-	if (fstat(file->fd, &st) < 0)
+	if (sg_fileio_is_at(file->fd, file->dir_fd, file->name) != 0)
 		return;
-	if (stat(file->path, &pst) == 0) {
-		if (pst.st_dev == st.st_dev && pst.st_ino == st.st_ino)
-			return;
-	} else if (errno != ENOENT) {
-		return;
-	}
-	fd = open_log(file->path);
+	fd = open_log(file, &error);
 	if (fd < 0) {
-		g_debug("Cannot reopen %s: %s", file->path, g_strerror(-fd));
+		if (!file->refusal_logged && file->watch->log != NULL)
+			sg_log_write(file->watch->log, SG_LOG_ERROR, "%s", error->message);
+		file->refusal_logged = TRUE;
 		return;
 	}
+	file->refusal_logged = FALSE;
 	file_unwatch(file, TRUE);
 	close(file->fd);
 	file->fd = fd;
@@ -513,6 +336,12 @@ file_check(SgLogFile *file)
 	}
 	if (file->watch == NULL)
 		return;
+	/* A burst is told in one line once a check finds it over (or every minute while it
+	 * lasts): a check that dropped nothing ends it. */
+	if (file->last_dropped == 0 ||
+	    sg_clock_monotonic_usec(file->watch->clock) - file->dropped_since_usec >=
+	            DROPPED_REPORT_USEC)
+		file_report_dropped(file);
 	r = file_watch(file);
 	if (r == -ENOENT) {
 		file_reopen_if_replaced(file);
@@ -526,6 +355,9 @@ file_check(SgLogFile *file)
 	 * retried on the next write, not every second. */
 	if (!failed && file->limits.max_bytes > 0 && file_is_regular(file, &st) &&
 	    (guint64)st.st_size > file->limits.max_bytes)
+		file_schedule_check(file);
+	/* One more check after a drop, even if all is quiet, to tell it. */
+	if (file->dropped_pending > 0)
 		file_schedule_check(file);
 }
 
@@ -549,26 +381,30 @@ file_schedule_check(SgLogFile *file)
 SgLogFile *
 sg_log_file_open(SgLogWatch *watch, const char *path, const SgLogLimits *limits, GError **error)
 {
-	SgLogFile *file;
-	int fd;
+	g_autoptr(SgLogFile) file = NULL;
 
 	g_return_val_if_fail(path != NULL && limits != NULL, NULL);
-	fd = open_log(path);
-	if (fd < 0) {
-		sg_error_set_errno(error, fd, _("Cannot open the log file %s"), path);
+	file = g_new0(SgLogFile, 1);
+	file->path = g_strdup(path);
+	file->dir = g_path_get_dirname(path);
+	file->name = g_path_get_basename(path);
+	file->wd = -1;
+	file->fd = -1;
+	file->dir_fd = sg_fileio_open_dir(file->dir, error);
+	if (file->dir_fd < 0) {
+		g_prefix_error(error, _("Cannot open the log file %s: "), path);
 		return NULL;
 	}
-	file = g_new0(SgLogFile, 1);
+	file->fd = open_log(file, error);
+	if (file->fd < 0)
+		return NULL;
 	file->watch = watch;
-	file->path = g_strdup(path);
-	file->fd = fd;
 	file->limits = *limits;
-	file->wd = -1;
 	if (watch != NULL)
 		g_hash_table_add(watch->files, file);
 	/* A file already too big rotates now. */
 	file_check(file);
-	return file;
+	return g_steal_pointer(&file);
 }
 
 void
@@ -576,6 +412,7 @@ sg_log_file_close(SgLogFile *file)
 {
 	if (file == NULL)
 		return;
+	file_report_dropped(file);
 	if (file->watch != NULL) {
 		file_unwatch(file, TRUE);
 		sg_clock_clear(file->watch->clock, &file->check_id);
@@ -583,7 +420,11 @@ sg_log_file_close(SgLogFile *file)
 	}
 	if (file->fd >= 0)
 		close(file->fd);
+	if (file->dir_fd >= 0)
+		close(file->dir_fd);
 	g_free(file->path);
+	g_free(file->dir);
+	g_free(file->name);
 	g_free(file);
 }
 
@@ -602,6 +443,13 @@ sg_log_file_set_limits(SgLogFile *file, const SgLogLimits *limits)
 	/* New limits apply now: a lower max_bytes may rotate, and the watch mask may change. */
 	if (file->check_id == 0)
 		file_check(file);
+}
+
+guint64
+sg_log_file_get_dropped(SgLogFile *file)
+{
+	g_return_val_if_fail(file != NULL, 0);
+	return file->dropped_total;
 }
 
 void

@@ -101,15 +101,25 @@ check_private_dir(int fd, const char *display, gboolean created, GString *warnin
 	return TRUE;
 }
 
-/* Opens at_fd/path as a directory (symlinks followed: the checks are on the real one). */
+/*
+ * Opens at_fd/path as a directory. The state directory may be a link (follow TRUE): every
+ * check is on the directory actually used. What it holds may not: logs/ as a link would
+ * send output elsewhere.
+ */
 static int
-open_dir(int at_fd, const char *path, const char *display, GError **error)
+open_dir(int at_fd, const char *path, const char *display, gboolean follow, GError **error)
 {
-	int fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 
 	if (fd < 0) {
 		int saved_errno = errno;
-		if (saved_errno == ENOTDIR)
+		struct stat st;
+
+		if (!follow && fstatat(at_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
+			            _("refusing %s: it is a symbolic link"), display);
+		else if (saved_errno == ENOTDIR)
 			g_set_error(error, SG_ERROR, SG_ERROR_STATE_DIR,
 			            _("state directory %s exists and is not a directory"), display);
 		else
@@ -123,11 +133,12 @@ open_dir(int at_fd, const char *path, const char *display, GError **error)
 /*
  * Makes at_fd/path a directory of ours with mode 0700, creating it if missing. Returns an
  * open fd on it, or a negative value with error set. Changes of mode on a directory that
- * already existed are appended to warnings.
+ * already existed are appended to warnings. With follow FALSE a symbolic link at path is
+ * refused.
  */
 static int
-ensure_private_dir(int at_fd, const char *path, const char *display, GString *warnings,
-                   GError **error)
+ensure_private_dir(int at_fd, const char *path, const char *display, gboolean follow,
+                   GString *warnings, GError **error)
 {
 	gboolean created;
 	int fd;
@@ -140,7 +151,7 @@ ensure_private_dir(int at_fd, const char *path, const char *display, GString *wa
 		            g_strerror(saved_errno));
 		return -1;
 	}
-	fd = open_dir(at_fd, path, display, error);
+	fd = open_dir(at_fd, path, display, follow, error);
 	if (fd < 0)
 		return -1;
 	if (!check_private_dir(fd, display, created, warnings, error)) {
@@ -167,13 +178,13 @@ sg_paths_check_state_dir(const char *dir, char **ret_warning, GError **error)
 	/* Nothing there yet: nothing of anyone's to act on. */
 	if (stat(dir, &st) < 0 && errno == ENOENT)
 		return TRUE;
-	dir_fd = open_dir(AT_FDCWD, dir, dir, error);
+	dir_fd = open_dir(AT_FDCWD, dir, dir, TRUE, error);
 	if (dir_fd < 0)
 		return FALSE;
 	ok = check_private_dir(dir_fd, dir, FALSE, warnings, error);
 	logs_display = g_build_filename(dir, SG_STATE_LOG_DIR, NULL);
 	if (ok && fstatat(dir_fd, SG_STATE_LOG_DIR, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
-		logs_fd = open_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, error);
+		logs_fd = open_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, FALSE, error);
 		ok = logs_fd >= 0 &&
 		     check_private_dir(logs_fd, logs_display, FALSE, warnings, error);
 		if (logs_fd >= 0)
@@ -220,12 +231,13 @@ sg_paths_ensure_state_dir(const char *dir, char **ret_warning, GError **error)
 		return FALSE;
 	}
 
-	dir_fd = ensure_private_dir(AT_FDCWD, path, path, warnings, error);
+	dir_fd = ensure_private_dir(AT_FDCWD, path, path, TRUE, warnings, error);
 	if (dir_fd < 0)
 		return FALSE;
 
 	logs_display = g_build_filename(path, SG_STATE_LOG_DIR, NULL);
-	logs_fd = ensure_private_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, warnings, error);
+	logs_fd = ensure_private_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, FALSE, warnings,
+	                             error);
 	close(dir_fd);
 	if (logs_fd < 0)
 		return FALSE;

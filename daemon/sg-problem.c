@@ -4,6 +4,8 @@
 
 #include "sg-problem.h"
 
+#include "sg-escape.h"
+
 #include <glib/gi18n.h>
 
 void
@@ -78,15 +80,20 @@ sg_problem_list_sort(GPtrArray *list)
 char *
 sg_problem_format(const SgProblem *problem)
 {
-	GString *out = g_string_new(problem->file);
+	GString *out = g_string_new(NULL);
 
+	/* Keys, names and values come from the file: one problem stays one line, and an escape
+	 * sequence in a key never reaches the terminal. */
+	sg_escape_append(out, problem->file, -1, SG_ESCAPE_DEFAULT);
 	if (problem->line > 0)
 		g_string_append_printf(out, ":%d:%d", problem->line, problem->column);
 	g_string_append(out, ": ");
-	if (problem->path[0] != '\0')
-		g_string_append_printf(out, "%s: ", problem->path);
+	if (problem->path[0] != '\0') {
+		sg_escape_append(out, problem->path, -1, SG_ESCAPE_DEFAULT);
+		g_string_append(out, ": ");
+	}
 	if (problem->severity == SG_PROBLEM_WARNING)
 		g_string_append(out, _("warning: "));
-	g_string_append(out, problem->message);
+	sg_escape_append(out, problem->message, -1, SG_ESCAPE_DEFAULT);
 	return g_string_free(out, FALSE);
 }

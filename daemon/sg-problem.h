@@ -35,5 +35,6 @@ guint sg_problem_list_count(GPtrArray *list, SgProblemSeverity severity);
 /* Sorts by line, then column, keeping insertion order for ties. */
 void sg_problem_list_sort(GPtrArray *list);
 
-/* "FILE:LINE:COLUMN: PATH: message"; warnings read "FILE:LINE:COLUMN: PATH: warning: message". */
+/* "FILE:LINE:COLUMN: PATH: message"; warnings read "FILE:LINE:COLUMN: PATH: warning: message".
+ * FILE, PATH and message are escaped (sg_escape_append()): one line, no control bytes. */
 char *sg_problem_format(const SgProblem *problem);

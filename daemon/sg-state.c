@@ -7,6 +7,7 @@
 #include "sg-state.h"
 
 #include "sg-error.h"
+#include "sg-fileio.h"
 #include "sg-paths.h"
 #include "sg-proctree.h"
 
@@ -43,22 +44,6 @@ name_is_valid(const char *name)
 	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
-static int
-write_all(int fd, const char *data, gsize length)
-{
-	while (length > 0) {
-		ssize_t n = write(fd, data, MIN(length, (gsize)G_MAXSSIZE));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		data += n;
-		length -= (gsize)n;
-	}
-	return 0;
-}
-
 /* Reads fd to its end into ret_data (NUL-terminated); -EFBIG past max bytes. */
 static int
 read_all(int fd, gsize max, GByteArray **ret_data)
@@ -86,17 +71,10 @@ read_all(int fd, gsize max, GByteArray **ret_data)
 }
 
 static int
-fsync_dir(const char *dir)
+fsync_dir(int dir_fd)
 {
-	int fd;
-	int r = 0;
+	int r = fsync(dir_fd) < 0 ? -errno : 0;
 
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
 	/* Some file systems cannot sync a directory: the rename is all they offer. */
 	if (r == -EINVAL || r == -EROFS)
 		r = 0;
@@ -113,7 +91,8 @@ flock_retry(int fd, int operation)
 	return 0;
 }
 
-/* 1 when fd is still the file at path, 0 when path was removed or replaced since. */
+/* 1 when fd is still the file at path, 0 when path was removed or replaced since (by a
+ * link too: path is looked up without following one). */
 static int
 fd_is_path(int fd, const char *path)
 {
@@ -122,30 +101,43 @@ fd_is_path(int fd, const char *path)
 
 	if (fstat(fd, &fd_st) < 0)
 		return -errno;
-	if (stat(path, &path_st) < 0)
+	if (lstat(path, &path_st) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	return fd_st.st_dev == path_st.st_dev && fd_st.st_ino == path_st.st_ino;
 }
 
-/* Opens path (created 0600) and takes an exclusive flock, waiting; the fd or -errno. */
+/* Opens dir/name (created 0600; never a link, a FIFO or a file of another user) and takes an
+ * exclusive flock, waiting; the fd or -errno with error set. */
 static int
-lock_file_open(const char *path)
+lock_file_open(const char *dir, const char *name, GError **error)
 {
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	int dir_fd = sg_fileio_open_dir(dir, error);
+
+	if (dir_fd < 0)
+		return dir_fd;
 	for (;;) {
 		int fd;
 		int r;
 
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			return -errno;
+		fd = sg_fileio_openat(dir_fd, dir, name, O_RDWR | O_CREAT, 0600, error);
+		if (fd < 0) {
+			close(dir_fd);
+			return fd;
+		}
 		r = flock_retry(fd, LOCK_EX);
 		if (r == 0)
-			r = fd_is_path(fd, path);
-		if (r > 0)
+			r = sg_fileio_is_at(fd, dir_fd, name);
+		if (r > 0) {
+			close(dir_fd);
 			return fd;
+		}
 		close(fd);
-		if (r < 0)
+		if (r < 0) {
+			close(dir_fd);
+			sg_error_set_errno(error, r, _("could not lock %s"), path);
 			return r;
+		}
 		/* Someone removed the lock file while we waited: lock the one now in place. */
 	}
 }
@@ -155,7 +147,9 @@ sg_state_write_data(const char *dir, const char *name, const char *data, gsize l
                     GError **error)
 {
 	g_autofree char *path = NULL;
-	g_autofree char *tmp_path = NULL;
+	g_autofree char *prefix = NULL;
+	g_autofree char *tmp_name = NULL;
+	int dir_fd;
 	int fd;
 	int r;
 
@@ -165,27 +159,35 @@ sg_state_write_data(const char *dir, const char *name, const char *data, gsize l
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	path = g_build_filename(dir, name, NULL);
-	/* Same directory, so that the rename is atomic; hidden, so that nobody reads it. */
-	tmp_path = g_strdup_printf("%s/.%s.tmp-XXXXXX", dir, name);
-	fd = g_mkstemp_full(tmp_path, O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sg_error_set_errno(error, -errno,
-		                          _("could not create a temporary file in %s"), dir);
+	dir_fd = sg_fileio_open_dir(dir, error);
+	if (dir_fd < 0)
+		return FALSE;
+	/* Same directory, so that the rename is atomic; hidden, so that nobody reads it. The
+	 * rename replaces whatever name is, a link included, and never writes through it. */
+	prefix = g_strdup_printf(".%s.tmp-", name);
+	fd = sg_fileio_mkstemp_at(dir_fd, prefix, &tmp_name);
+	if (fd < 0) {
+		close(dir_fd);
+		return sg_error_set_errno(error, fd, _("could not create a temporary file in %s"),
+		                          dir);
+	}
 
-	r = write_all(fd, data, length);
+	r = sg_fileio_write_all(fd, data, length);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp_path, path) < 0)
+	if (r == 0 && renameat(dir_fd, tmp_name, dir_fd, name) < 0)
 		r = -errno;
 	if (r < 0) {
-		(void)unlink(tmp_path);
+		(void)unlinkat(dir_fd, tmp_name, 0);
+		close(dir_fd);
 		return sg_error_set_errno(error, r, _("could not write %s"), path);
 	}
 
 	/* Makes the rename itself durable. */
-	r = fsync_dir(dir);
+	r = fsync_dir(dir_fd);
+	close(dir_fd);
 	if (r < 0)
 		return sg_error_set_errno(error, r, _("could not sync directory %s"), dir);
 	return TRUE;
@@ -353,18 +355,25 @@ sg_state_read_json(const char *dir, const char *name, SgStateReadFlags flags,
 		*ret_quarantined = NULL;
 
 	path = g_build_filename(dir, name, NULL);
-	/* O_NONBLOCK: a FIFO in place of the file must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return NULL;
-		sg_error_set_errno(error, -errno, _("could not read %s"), path);
+	/* Never through a link, never hanging on a FIFO. */
+	fd = sg_fileio_open_path(path, O_RDONLY, 0, &local_error);
+	if (fd == -ENOENT)
+		return NULL;
+	/* A link, a FIFO or a file of another user where a state file should be: as corrupt
+	 * as a file that does not parse, set aside by a lock holder. */
+	if (fd == -ELOOP || fd == -ENXIO || fd == -EPERM)
+		local_error->code = SG_ERROR_CORRUPT;
+	if (fd < 0 && local_error->code != SG_ERROR_CORRUPT) {
+		g_clear_error(&local_error);
+		sg_error_set_errno(error, fd, _("could not read %s"), path);
 		return NULL;
 	}
-	root = parse_state_file(fd, path, &local_error);
-	close(fd);
-	if (root != NULL)
-		return root;
+	if (fd >= 0) {
+		root = parse_state_file(fd, path, &local_error);
+		close(fd);
+		if (root != NULL)
+			return root;
+	}
 
 	if (!g_error_matches(local_error, SG_ERROR, SG_ERROR_CORRUPT) ||
 	    (flags & SG_STATE_READ_QUARANTINE) == 0) {
@@ -384,19 +393,13 @@ sg_state_read_json(const char *dir, const char *name, SgStateReadFlags flags,
 int
 sg_state_lock(const char *dir, GError **error)
 {
-	g_autofree char *path = NULL;
 	int fd;
 
 	g_return_val_if_fail(dir != NULL, -1);
 	g_return_val_if_fail(error == NULL || *error == NULL, -1);
 
-	path = g_build_filename(dir, SG_STATE_LOCK, NULL);
-	fd = lock_file_open(path);
-	if (fd < 0) {
-		sg_error_set_errno(error, fd, _("could not lock %s"), path);
-		return -1;
-	}
-	return fd;
+	fd = lock_file_open(dir, SG_STATE_LOCK, error);
+	return fd < 0 ? -1 : fd;
 }
 
 void
@@ -541,7 +544,7 @@ sg_state_read_config_hint(const char *dir)
 	g_return_val_if_fail(dir != NULL, NULL);
 
 	path = g_build_filename(dir, SG_STATE_CONFIG_HINT, NULL);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = sg_fileio_open_path(path, O_RDONLY, 0, NULL);
 	if (fd < 0)
 		return NULL;
 	r = read_all(fd, CONFIG_HINT_MAX_SIZE, &data);
@@ -753,11 +756,10 @@ sg_pid_file_acquire(const char *dir, pid_t *ret_stale_pid, GError **error)
 
 	path = g_build_filename(dir, SG_STATE_PID_FILE, NULL);
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			sg_error_set_errno(error, -errno, _("could not open %s"), path);
+		/* Created 0600; a link, a FIFO or a file of another user there is refused. */
+		fd = sg_fileio_open_path(path, O_RDWR | O_CREAT, 0600, error);
+		if (fd < 0)
 			return NULL;
-		}
 
 		r = flock_retry(fd, LOCK_EX | LOCK_NB);
 		if (r == 0) {
@@ -866,7 +868,7 @@ sg_pid_file_query(const char *dir, pid_t *ret_pid)
 	g_return_val_if_fail(dir != NULL, FALSE);
 
 	path = g_build_filename(dir, SG_STATE_PID_FILE, NULL);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	fd = sg_fileio_open_path(path, O_RDONLY, 0, NULL);
 	if (fd < 0)
 		return FALSE;
 

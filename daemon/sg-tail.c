@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sg-error.h"
+#include "sg-fileio.h"
 
 #define BLOCK    8192
 #define MAX_LINE 65536
@@ -26,11 +27,13 @@ sg_tail_lines(const char *path, guint n, GError **error)
 	guint newlines = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A file of the state directory: never read through a link, never a FIFO. */
+	fd = sg_fileio_open_path(path, O_RDONLY, 0, error);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (fd == -ENOENT) {
+			g_clear_error(error);
 			return g_new0(char *, 1);
-		sg_error_set_errno(error, -errno, "cannot read %s", path);
+		}
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0) {

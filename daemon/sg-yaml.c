@@ -5,7 +5,9 @@
 #include "sg-yaml.h"
 
 #include "sg-error.h"
+#include "sg-fileio.h"
 #include "sg-problem.h"
+#include "sg-yaml-tag.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -264,6 +266,21 @@ is_merge_key(const SgYamlNode *key)
 
 static SgYamlNode *load_node(Loader *l, yaml_event_t *event, int depth, guint64 *ret_size);
 
+/* An unknown tag (`!include FILE`) is refused where it is, never taken as a string. */
+static void
+check_tag(Loader *l, SgYamlNode *node, const yaml_mark_t *mark)
+{
+	g_autofree char *problem = sg_yaml_tag_check(node->tag, node->kind, node->value);
+
+	if (problem != NULL) {
+		add_problem(l, mark, "%s", problem);
+	} else if (sg_yaml_tag_is_type(node->tag)) {
+		/* `!!bool "true"` means the plain true. */
+		g_clear_pointer(&node->tag, g_free);
+		node->quoted = FALSE;
+	}
+}
+
 static SgYamlNode *
 load_scalar(Loader *l, yaml_event_t *event, guint64 *ret_size)
 {
@@ -276,6 +293,7 @@ load_scalar(Loader *l, yaml_event_t *event, guint64 *ret_size)
 	node = node_new(SG_YAML_SCALAR, &event->start_mark, event->data.scalar.tag);
 	node->value = g_strndup(value, length);
 	node->quoted = event->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+	check_tag(l, node, &event->start_mark);
 	/* "\0" escapes would silently cut the string short everywhere it goes. */
 	if (memchr(value, '\0', length) != NULL)
 		add_problem(l, &event->start_mark, _("NUL characters are not allowed in strings"));
@@ -330,6 +348,7 @@ load_sequence(Loader *l, yaml_event_t *event, int depth, guint64 *ret_size)
 	    !count_nodes(l, 1, &event->start_mark, FALSE))
 		return NULL;
 	node = node_new(SG_YAML_SEQUENCE, &event->start_mark, event->data.sequence_start.tag);
+	check_tag(l, node, &event->start_mark);
 	if (anchor != NULL)
 		anchor_define(l, anchor, NULL, 0);
 
@@ -437,6 +456,7 @@ load_mapping(Loader *l, yaml_event_t *event, int depth, guint64 *ret_size)
 	    !count_nodes(l, 1, &event->start_mark, FALSE))
 		return NULL;
 	node = node_new(SG_YAML_MAPPING, &event->start_mark, event->data.mapping_start.tag);
+	check_tag(l, node, &event->start_mark);
 	if (anchor != NULL)
 		anchor_define(l, anchor, NULL, 0);
 
@@ -601,68 +621,35 @@ sg_yaml_load_data(const char *data, gsize length, const char *display_name, GPtr
 	return g_steal_pointer(&root);
 }
 
-/* Reads at most SG_YAML_MAX_FILE_BYTES + 1 bytes, so a FIFO or a growing file cannot make
- * us allocate without bound. Returns 0, -EFBIG (ret_size set when known) or -errno. */
+/* Reads at most SG_YAML_MAX_FILE_BYTES + 1 bytes of a regular file, so a growing file cannot
+ * make us allocate without bound. Returns 0, -EFBIG (ret_size set when known), -ENXIO for
+ * anything but a regular file (error set) or -errno. */
 static int
-read_capped(const char *path, char **ret_data, gsize *ret_length, guint64 *ret_size)
+read_capped(const char *path, const char *display_name, GByteArray **ret_data,
+            guint64 *ret_size, GError **error)
 {
-	g_autofree char *data = NULL;
-	gsize length = 0, allocated;
 	struct stat st;
-	int fd;
+	int fd, r;
 
 	*ret_size = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = sg_fileio_open_user_file(path, display_name, error);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int saved = errno;
-		close(fd);
-		return -saved;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > SG_YAML_MAX_FILE_BYTES) {
+		return fd;
+	if (fstat(fd, &st) == 0 && st.st_size > SG_YAML_MAX_FILE_BYTES) {
 		close(fd);
 		*ret_size = (guint64)st.st_size;
 		return -EFBIG;
 	}
-
-	allocated = S_ISREG(st.st_mode) ? (gsize)st.st_size + 1 : 4096;
-	data = g_malloc(allocated);
-	for (;;) {
-		ssize_t n;
-
-		if (length == allocated) {
-			allocated = MIN(allocated * 2, (gsize)SG_YAML_MAX_FILE_BYTES + 1);
-			if (length == allocated) {
-				close(fd);
-				return -EFBIG;
-			}
-			data = g_realloc(data, allocated);
-		}
-		n = read(fd, data + length, allocated - length);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			close(fd);
-			return -saved;
-		}
-		if (n == 0)
-			break;
-		length += (gsize)n;
-	}
+	r = sg_fileio_read_all(fd, SG_YAML_MAX_FILE_BYTES, ret_data);
 	close(fd);
-
-	*ret_data = g_steal_pointer(&data);
-	*ret_length = length;
-	return 0;
+	return r;
 }
 
 SgYamlNode *
 sg_yaml_load_file(const char *path, const char *display_name, GPtrArray *problems, GError **error)
 {
-	g_autofree char *data = NULL;
-	gsize length = 0;
+	g_autoptr(GByteArray) data = NULL;
+	g_autoptr(GError) open_error = NULL;
 	guint64 size = 0;
 	int r;
 
@@ -672,16 +659,21 @@ sg_yaml_load_file(const char *path, const char *display_name, GPtrArray *problem
 
 	if (display_name == NULL)
 		display_name = path;
-	r = read_capped(path, &data, &length, &size);
+	r = read_capped(path, display_name, &data, &size, &open_error);
 	if (r == -EFBIG) {
 		add_size_problem(display_name, problems, size);
+		return NULL;
+	}
+	/* A FIFO or a directory: "FILE: not a regular file (a FIFO)". */
+	if (r == -ENXIO) {
+		g_propagate_error(error, g_steal_pointer(&open_error));
 		return NULL;
 	}
 	if (r < 0) {
 		sg_error_set_errno(error, r, _("cannot read %s"), display_name);
 		return NULL;
 	}
-	return sg_yaml_load_data(data, length, display_name, problems);
+	return sg_yaml_load_data((const char *)data->data, data->len, display_name, problems);
 }
 
 SgYamlNode *

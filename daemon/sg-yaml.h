@@ -24,7 +24,9 @@ struct _SgYamlNode {
 	int line;   /* 1-based, where the node starts: a quoted scalar at its opening quote */
 	int column; /* 1-based */
 	char *tag;  /* an explicit tag as libyaml resolves it ("!!str" gives
-	             * "tag:yaml.org,2002:str"), or NULL when none was written */
+	             * "tag:yaml.org,2002:str"), or NULL when none was written; only the core
+	             * schema's are accepted, and a scalar's !!int, !!float, !!bool or !!null is
+	             * dropped once checked, the scalar then reading as plain (sg-yaml-tag.h) */
 	/* SG_YAML_SCALAR */
 	char *value;     /* UTF-8, never NULL for a scalar */
 	gboolean quoted; /* written quoted or as a block scalar (so never null nor a boolean) */

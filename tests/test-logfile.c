@@ -24,6 +24,8 @@
 #define ROUNDS    30
 #define BURST     3000
 #define MAX_BYTES 16384
+/* Enough old files for every round: a burst of about twice MAX_BYTES makes two copies. */
+#define KEEP_ALL (2 * ROUNDS + 2)
 
 typedef struct {
 	char *dir;
@@ -520,7 +522,7 @@ static void
 test_too_big_at_open(void)
 {
 	Fixture f = { 0 };
-	g_autofree char *first = NULL;
+	g_autofree char *first = NULL, *second = NULL;
 	SgLogFile *file;
 	int fd;
 
@@ -531,11 +533,22 @@ test_too_big_at_open(void)
 	write_bytes(fd, 'a', 100000);
 	close(fd);
 
+	/* More than max_files x (max_bytes + a block): the newest are kept, the rest counted as
+	 * dropped. */
 	file = open_file(&f, f.path, 16384, 2);
+	second = rotated(f.path, 2);
 	g_assert_true(exists(first));
-	g_assert_cmpuint(file_size(f.path) + file_size(first), ==, 100000);
+	g_assert_cmpuint(file_size(first), <=, 16384 + 4096);
+	g_assert_cmpuint(file_size(first), >, 16384);
+	g_assert_cmpuint(file_size(second), ==, file_size(first));
 	g_assert_cmpuint(file_size(f.path), <, 16384);
-	/* Our own rotation does not wake us up. */
+	g_assert_cmpuint(file_size(f.path) + file_size(first) + file_size(second) +
+	                         sg_log_file_get_dropped(file),
+	                 ==, 100000);
+	/* Our own rotation does not wake us up; one check comes to tell the drop, then none. */
+	g_assert_false(g_main_context_iteration(f.context, FALSE));
+	g_assert_cmpuint(sg_clock_fake_pending(f.clock), ==, 1);
+	sg_clock_fake_advance(f.clock, 1000);
 	g_assert_false(g_main_context_iteration(f.context, FALSE));
 	g_assert_cmpuint(sg_clock_fake_pending(f.clock), ==, 0);
 
@@ -755,6 +768,9 @@ test_same_inode(void)
 	write_bytes(fd, 'y', 40000);
 	wait_for_pending(&f, 1);
 	sg_clock_fake_advance(f.clock, 1000);
+	/* More than one copy's worth: whole copies now, the rest at the next check. */
+	g_assert_cmpuint(sg_clock_fake_pending(f.clock), ==, 1);
+	sg_clock_fake_advance(f.clock, 1000);
 	g_assert_true(exists(first));
 	g_assert_cmpuint(file_size(f.path), <, 16384);
 	write_all(fd, "z\n", 2);
@@ -778,7 +794,8 @@ test_fifo(void)
 	g_assert_no_errno(mkfifo(f.path, 0600));
 	file = sg_log_file_open(f.watch, f.path, &limits, &error);
 	g_assert_null(file);
-	g_assert_error(error, SG_ERROR, SG_ERROR_FAILED);
+	g_assert_error(error, SG_ERROR, SG_ERROR_STATE_DIR);
+	g_assert_nonnull(strstr(error->message, "not a regular file (a FIFO)"));
 	fixture_clear(&f);
 }
 
@@ -809,7 +826,7 @@ test_watch_freed_first(void)
 static guint64
 run_rotations(Fixture *f, gboolean force_truncate, SgLogFile **ret_file)
 {
-	SgLogFile *file = open_file(f, f->path, MAX_BYTES, ROUNDS + 2);
+	SgLogFile *file = open_file(f, f->path, MAX_BYTES, KEEP_ALL);
 	Writer w;
 
 	sg_log_file_set_force_truncate(file, force_truncate);
@@ -851,7 +868,7 @@ test_rotate_collapse(void)
 	fixture_init_in(&f, dir);
 	total = run_rotations(&f, FALSE, &file);
 	g_assert_no_errno(fstat(sg_log_file_fd(file), &st));
-	files = read_rotated_set(f.path, ROUNDS + 2);
+	files = read_rotated_set(f.path, KEEP_ALL);
 	g_test_message("%" G_GUINT64_FORMAT " lines, %u rotations", total, files->len - 1);
 	g_assert_cmpuint(files->len, >=, 2);
 	check_exact(files, (guint64)st.st_blksize, total);
@@ -866,7 +883,7 @@ test_rotate_collapse(void)
 static void
 check_truncate_result(Fixture *f, guint64 total)
 {
-	g_autoptr(GPtrArray) files = read_rotated_set(f->path, ROUNDS + 2);
+	g_autoptr(GPtrArray) files = read_rotated_set(f->path, KEEP_ALL);
 	guint64 lost, torn;
 
 	g_assert_cmpuint(files->len, >=, 2);

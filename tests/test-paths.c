@@ -238,6 +238,28 @@ test_ensure_follows_symlink(void)
 	sg_test_remove_tree(tmp);
 }
 
+/* logs/ as a link would send every service's output elsewhere: refused, naming it. */
+static void
+test_ensure_refuses_symlinked_logs(void)
+{
+	g_autofree char *tmp = make_tmp_dir();
+	g_autofree char *dir = g_build_filename(tmp, "state", NULL);
+	g_autofree char *elsewhere = g_build_filename(tmp, "elsewhere", NULL);
+	g_autofree char *logs = g_build_filename(dir, "logs", NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_assert_no_errno(mkdir(dir, 0700));
+	g_assert_no_errno(mkdir(elsewhere, 0755));
+	g_assert_no_errno(symlink(elsewhere, logs));
+	g_assert_false(sg_paths_ensure_state_dir(dir, NULL, &error));
+	g_assert_error(error, SG_ERROR, SG_ERROR_STATE_DIR);
+	g_assert_nonnull(strstr(error->message, logs));
+	g_assert_nonnull(strstr(error->message, "symbolic link"));
+	g_assert_cmpuint(mode_of(elsewhere), ==, 0755);
+
+	sg_test_remove_tree(tmp);
+}
+
 static void
 assert_refused_foreign(const char *dir, const char *named, uid_t owner)
 {
@@ -363,6 +385,8 @@ main(int argc, char **argv)
 	g_test_add_func("/sg/paths/ensure-refuses-sticky", test_ensure_refuses_sticky);
 	g_test_add_func("/sg/paths/ensure-not-a-directory", test_ensure_not_a_directory);
 	g_test_add_func("/sg/paths/ensure-follows-symlink", test_ensure_follows_symlink);
+	g_test_add_func("/sg/paths/ensure-refuses-symlinked-logs",
+	                test_ensure_refuses_symlinked_logs);
 	g_test_add_func("/sg/paths/ensure-refuses-foreign", test_ensure_refuses_foreign);
 	g_test_add_func("/sg/paths/check", test_check);
 	return g_test_run();
