@@ -13,7 +13,13 @@
 
 /* ---- the reader ---- */
 
-/* Numbers that are not integers must be exact in a double and printable by json-glib. */
+/*
+ * Numbers with a fraction or an exponent: json-glib writes them with "%.17g" and appends
+ * ".0" when there is no '.', so 1e-300 comes back as "1e-300.0" and 1e17 as "1e+17.0",
+ * which are not JSON. Between these bounds "%.17g" never uses an exponent; 2^53 is also
+ * where doubles stop holding every integer (I-JSON's range, RFC 7493).
+ */
+#define MIN_FRACTIONAL_MAGNITUDE 0.0001
 #define MAX_FRACTIONAL_MAGNITUDE 9007199254740992.0 /* 2^53 */
 
 typedef struct {
@@ -200,7 +206,8 @@ scan_number(Scan *scan)
 	} else {
 		double value = g_ascii_strtod(token, NULL);
 
-		if (!isfinite(value) || fabs(value) > MAX_FRACTIONAL_MAGNITUDE)
+		if (!isfinite(value) || fabs(value) > MAX_FRACTIONAL_MAGNITUDE ||
+		    (value != 0 && fabs(value) < MIN_FRACTIONAL_MAGNITUDE))
 			return scan_fail(scan, start, SG_ERROR_CORRUPT, _("number out of range"));
 	}
 	scan->pos = i;

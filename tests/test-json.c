@@ -138,12 +138,15 @@ test_parse_numbers(void)
 	assert_refused("[-1e999]", SG_ERROR_CORRUPT, "number out of range");
 	assert_refused("[1e17]", SG_ERROR_CORRUPT, "number out of range");
 	assert_refused("[9007199254740993.5]", SG_ERROR_CORRUPT, "number out of range");
+	/* json-glib would write these back as "1e-300.0" and "5e-05.0". */
+	assert_refused("[1e-300]", SG_ERROR_CORRUPT, "number out of range");
+	assert_refused("[-0.00005]", SG_ERROR_CORRUPT, "number out of range");
 	assert_refused("[18446744073709551615]", SG_ERROR_CORRUPT, "integer out of range");
 	assert_refused("[9223372036854775808]", SG_ERROR_CORRUPT, "integer out of range");
 	assert_refused("[-9223372036854775809]", SG_ERROR_CORRUPT, "integer out of range");
 	for (guint i = 0; i < G_N_ELEMENTS(malformed); i++)
 		assert_refused(malformed[i], SG_ERROR_CORRUPT, "line 1, column 2: ");
-	assert_accepted("[1e-999, 0.5, -0, 1E+2, 9007199254740992.0]");
+	assert_accepted("[1e-999, 0.5, -0, -0.0, 1E+2, 9007199254740992.0, 0.0001, -1e-4]");
 
 	extremes = parse("[9223372036854775807, -9223372036854775808]", NULL);
 	g_assert_nonnull(extremes);
