@@ -314,17 +314,19 @@ scan_text(Scan *scan)
 static void
 set_parse_error(GError **error, const GError *parse_error)
 {
+	/* It quotes the token cut at a byte count, maybe inside a character: answers must be
+	 * UTF-8. */
+	g_autofree char *text = g_utf8_make_valid(parse_error->message, -1);
 	unsigned line = 0;
 	unsigned column = 0;
 	int consumed = 0;
 	const char *message;
 
-	if (sscanf(parse_error->message, "<data>:%u:%u: %n", &line, &column, &consumed) < 2 ||
-	    consumed == 0) {
-		g_set_error_literal(error, SG_ERROR, SG_ERROR_CORRUPT, parse_error->message);
+	if (sscanf(text, "<data>:%u:%u: %n", &line, &column, &consumed) < 2 || consumed == 0) {
+		g_set_error_literal(error, SG_ERROR, SG_ERROR_CORRUPT, text);
 		return;
 	}
-	message = parse_error->message + consumed;
+	message = text + consumed;
 	if (g_str_has_prefix(message, "Parse error: "))
 		message += strlen("Parse error: ");
 	g_set_error(error, SG_ERROR, SG_ERROR_CORRUPT, _("line %u, column %u: %s"), line, column,

@@ -112,6 +112,24 @@ test_parse_tokens(void)
 	assert_refused(" \n", SG_ERROR_CORRUPT, "empty");
 }
 
+/* json-glib quotes a token cut at a byte count: the message must still be UTF-8. */
+static void
+test_parse_error_is_utf8(void)
+{
+	g_autoptr(GString) text = g_string_new("{\"");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) root = NULL;
+
+	for (guint i = 0; i < 40; i++)
+		g_string_append(text, "\xc3\xa9");
+	g_string_append(text, "\" 1}");
+	root = parse(text->str, &error);
+	g_assert_null(root);
+	g_assert_error(error, SG_ERROR, SG_ERROR_CORRUPT);
+	g_assert_true(g_utf8_validate(error->message, -1, NULL));
+	g_assert_nonnull(strstr(error->message, "line 1, column"));
+}
+
 static void
 test_parse_nul(void)
 {
@@ -268,6 +286,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sg/json/parse-depth", test_parse_depth);
 	g_test_add_func("/sg/json/parse-tokens", test_parse_tokens);
 	g_test_add_func("/sg/json/parse-nul", test_parse_nul);
+	g_test_add_func("/sg/json/parse-error-is-utf8", test_parse_error_is_utf8);
 	g_test_add_func("/sg/json/parse-numbers", test_parse_numbers);
 	g_test_add_func("/sg/json/parse-size", test_parse_size);
 	g_test_add_func("/sg/json/format-time", test_format_time);

@@ -98,6 +98,9 @@ def test_deep_request_answered(p):
         assert answer["id"] is None, answer
         assert answer["error"]["code"] == -32700, answer
         assert "nested deeper than 64 levels" in answer["error"]["message"], answer
+        # json-glib's message quotes the token cut inside a character: still UTF-8.
+        answer = ask(sock, reader, '{"%s" 1}' % ("\u00e9" * 40))
+        assert answer["error"]["code"] == -32700, answer
         # The same connection goes on being served.
         answer = ask(sock, reader, status_request(2))
         assert answer["id"] == 2 and "result" in answer, answer

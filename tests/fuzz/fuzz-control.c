@@ -57,8 +57,8 @@ server_get(void)
 	g_clear_pointer(&server->engine.log, sg_log_free);
 	server->config = sg_config_new_empty();
 	server->supervisor = sg_supervisor_new(&server->engine, server->config);
-	server->control = sg_control_new(server->supervisor, g_get_real_time(), shutdown_cb, NULL,
-	                                 &error);
+	server->control =
+	        sg_control_new(server->supervisor, g_get_real_time(), shutdown_cb, NULL, &error);
 	g_assert_no_error(error);
 	server->addr.sun_family = AF_UNIX;
 	g_snprintf(server->addr.sun_path, sizeof(server->addr.sun_path), "%s/control.sock", state);
@@ -104,9 +104,9 @@ check_answer(const char *line, gsize length)
 	              json_object_has_member(answer, "error"));
 	id = json_object_get_member(answer, "id");
 	g_assert_nonnull(id);
-	g_assert_true(JSON_NODE_HOLDS_NULL(id) ||
-	              (JSON_NODE_HOLDS_VALUE(id) && (json_node_get_value_type(id) == G_TYPE_STRING ||
-	                                             json_node_get_value_type(id) == G_TYPE_INT64)));
+	g_assert_true(JSON_NODE_HOLDS_NULL(id) || (JSON_NODE_HOLDS_VALUE(id) &&
+	                                           (json_node_get_value_type(id) == G_TYPE_STRING ||
+	                                            json_node_get_value_type(id) == G_TYPE_INT64)));
 }
 
 /* Sends the input as one client would, then reads every answer until the server hangs up. */

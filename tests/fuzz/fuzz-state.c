@@ -92,8 +92,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* A lock holder: the same verdict, and a corrupt file set aside. */
-	after = sg_state_read_json(dir, SG_STATE_STATE_JSON, SG_STATE_READ_QUARANTINE,
-	                           &quarantined, &error);
+	after = sg_state_read_json(dir, SG_STATE_STATE_JSON, SG_STATE_READ_QUARANTINE, &quarantined,
+	                           &error);
 	g_assert_no_error(error);
 	g_assert_true((after != NULL) == (root != NULL));
 	g_assert_true((quarantined != NULL) == (root == NULL));
