@@ -20,8 +20,6 @@
 #include "sg-sockaddr.h"
 #include "sg-state.h"
 
-/* Answers can be large (status of many services); this only guards our memory. */
-
 struct _SgClient {
 	SgClientBus *bus; /* the D-Bus transport, or NULL for the socket */
 	int fd;
