@@ -6,7 +6,8 @@
 #   ./bootstrap.sh example   build and run the main job on data/examples/
 #   ./bootstrap.sh test      build twice (gcc -Werror, clang ASan+UBSan), run every suite,
 #                            run the process-level suites again as an unprivileged user,
-#                            and print "N passed, N failed" over all runs
+#                            fuzz each libFuzzer target for a bounded time, run the unit
+#                            suites under valgrind, and print "N passed, N failed" over all
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -15,7 +16,7 @@ top=$(pwd)
 packages=(
 	gcc clang libclang-rt-14-dev llvm-14 meson ninja-build pkg-config gettext
 	libglib2.0-dev libjson-glib-dev libyaml-dev libsystemd-dev
-	tzdata locales dbus-daemon dbus-bin python3 groff-base python3-dbusmock systemd
+	tzdata locales dbus-daemon dbus-bin python3 groff-base python3-dbusmock systemd valgrind
 	postgresql
 )
 
@@ -72,9 +73,10 @@ build() {
 	ninja -C "$dir" >/dev/null
 }
 
-# count DIR LABEL: reads meson's machine-readable results and prints "passed failed".
+# count DIR [LOG]: reads meson's machine-readable results (meson-logs/testlog.json, or
+# LOG: a run with --wrapper W writes testlog-W.json) and prints "passed failed skipped".
 count() {
-	python3 - "$1/meson-logs/testlog.json" <<'PY'
+	python3 - "$1/meson-logs/${2:-testlog.json}" <<'PY'
 import json, sys
 passed = failed = skipped = 0
 try:
@@ -150,6 +152,44 @@ unprivileged_suites() {
 	echo "--suite unit --suite integration --suite e2e --suite bus"
 }
 
+# Each libFuzzer target of tests/fuzz for a bounded time, two at a time (one per core):
+# each counts as one test, failed by a crash, a leak or a hang (docs/fuzzing.md).
+FUZZ_TARGETS=(config envfile cron state control)
+FUZZ_SECONDS=${SYSTEMG_FUZZ_SECONDS:-45}
+run_fuzzers() {
+	local dir=build-fuzz results t
+	log "build (clang, libFuzzer + ASan + UBSan)"
+	if [ ! -f "$dir/build.ninja" ]; then
+		CC=clang meson setup "$dir" -Dfuzz=true -Dwerror=true \
+			-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	fi
+	ninja -C "$dir" "${FUZZ_TARGETS[@]/#/tests/fuzz/fuzz-}" >/dev/null
+	log "fuzzing: ${FUZZ_TARGETS[*]}, ${FUZZ_SECONDS} s each"
+	results=$(mktemp -d /tmp/systemg-fuzz-results.XXXXXX)
+	printf '%s\n' "${FUZZ_TARGETS[@]}" |
+		xargs -P 2 -I '{}' tests/fuzz/run "$dir" '{}' "$FUZZ_SECONDS" "$results" || true
+	local p=0 f=0
+	for t in "${FUZZ_TARGETS[@]}"; do
+		if [ -f "$results/$t.passed" ]; then p=$((p + 1)); else f=$((f + 1)); fi
+	done
+	rm -rf "$results"
+	log "fuzz: $p passed, $f failed"
+	total_passed=$((total_passed + p))
+	total_failed=$((total_failed + f))
+}
+
+# The unit suites of the gcc build again, under valgrind memcheck.
+run_valgrind() {
+	log "tests: valgrind memcheck"
+	rm -f build-ci/meson-logs/testlog-env.json
+	tests/valgrind/run build-ci || true
+	read -r p f s < <(count build-ci testlog-env.json)
+	log "valgrind: $p passed, $f failed, $s skipped"
+	total_passed=$((total_passed + p))
+	total_failed=$((total_failed + f))
+	total_skipped=$((total_skipped + s))
+}
+
 cmd_example() {
 	install_packages
 	log "build"
@@ -183,6 +223,8 @@ cmd_test() {
 	unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS ASAN_SYMBOLIZER_PATH
 
 	run_unprivileged
+	run_fuzzers
+	run_valgrind
 
 	echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
 	[ "$total_failed" -eq 0 ]

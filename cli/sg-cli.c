@@ -31,8 +31,13 @@ sg_cli_error(const char *format, ...)
 	va_start(args, format);
 	message = g_strdup_vprintf(format, args);
 	va_end(args);
-	/* Names and values in it may come from anywhere: one line, no control bytes. */
-	escaped = sg_escape(message);
+	/*
+	 * Names and values in it may come from anywhere: no control bytes. Newlines stay: a
+	 * failure report of the supervisor has a line per service and its stderr lines; the
+	 * text it quotes was escaped where the report was made, and problems (which editors
+	 * parse line by line) escape their own fields.
+	 */
+	escaped = sg_escape_lines(message);
 	fprintf(stderr, "sysg: %s\n", escaped);
 }
 

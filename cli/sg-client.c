@@ -19,12 +19,10 @@
 #include "sg-error.h"
 #include "sg-config.h"
 #include "sg-fileio.h"
+#include "sg-json.h"
 #include "sg-paths.h"
 #include "sg-sockaddr.h"
 #include "sg-state.h"
-
-/* Answers can be large (status of many services); this only guards our memory. */
-#define MAX_LINE_BYTES (256 * 1024 * 1024)
 
 struct _SgClient {
 	SgClientBus *bus; /* the D-Bus transport, or NULL for the socket */
@@ -242,30 +240,29 @@ static JsonNode *
 take_line(SgClient *client, gboolean *ret_found, GError **error)
 {
 	char *newline = memchr(client->in->str, '\n', client->in->len);
-	g_autoptr(JsonParser) parser = NULL;
+	JsonNode *root;
 	gsize length;
 
 	*ret_found = newline != NULL;
 	if (newline == NULL) {
-		if (client->in->len > MAX_LINE_BYTES)
+		if (client->in->len > SG_CLIENT_ANSWER_MAX)
 			g_set_error(error, SG_ERROR, SG_ERROR_LIMIT,
 			            _("The supervisor sent a line longer than %d bytes on %s"),
-			            MAX_LINE_BYTES, client->path);
+			            SG_CLIENT_ANSWER_MAX, client->path);
 		return NULL;
 	}
 	length = (gsize)(newline - client->in->str);
-	parser = json_parser_new();
-	if (!json_parser_load_from_data(parser, client->in->str, (gssize)length, error) ||
-	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-		g_string_erase(client->in, 0, (gssize)length + 1);
-		g_clear_error(error);
+	root = sg_json_parse(client->in->str, length, SG_CLIENT_ANSWER_MAX, SG_JSON_PARSE_DEFAULT,
+	                     NULL);
+	g_string_erase(client->in, 0, (gssize)length + 1);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_clear_pointer(&root, json_node_unref);
 		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
 		            _("The supervisor sent something that is not a JSON-RPC object on %s"),
 		            client->path);
 		return NULL;
 	}
-	g_string_erase(client->in, 0, (gssize)length + 1);
-	return json_node_ref(json_parser_get_root(parser));
+	return root;
 }
 
 static SgErrorCode

@@ -278,7 +278,13 @@ stop_offline(const char *state_dir, const char *only)
 		sg_cli_error("%s", error->message);
 		return 1;
 	}
-	states = sg_state_read_json(state_dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, NULL);
+	/* Reported, not fatal: pid.json and the markers still say what to stop. */
+	states = sg_state_read_json(state_dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL,
+	                            &error);
+	if (states == NULL && error != NULL) {
+		sg_cli_error(_("warning: %s"), error->message);
+		g_clear_error(&error);
+	}
 	if (states != NULL && JSON_NODE_HOLDS_OBJECT(states)) {
 		JsonObject *root = json_node_get_object(states);
 		state_id = json_object_get_string_member_with_default(root, "state_id", NULL);

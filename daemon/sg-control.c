@@ -754,10 +754,10 @@ id_is_valid(JsonNode *id)
 		return TRUE;
 	if (!JSON_NODE_HOLDS_VALUE(id))
 		return FALSE;
+	/* Not a fraction or an exponent: the answer must carry the same id, exactly. */
 	switch (json_node_get_value_type(id)) {
 	case G_TYPE_STRING:
 	case G_TYPE_INT64:
-	case G_TYPE_DOUBLE:
 		return TRUE;
 	default:
 		return FALSE;
@@ -768,27 +768,22 @@ static void
 handle_request(Client *client, const char *line, gsize len)
 {
 	SgControl *control = client->control;
-	g_autoptr(JsonParser) parser = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) root = NULL;
 	const Method *method = NULL;
 	JsonObject *request, *params = NULL;
-	JsonNode *root, *id, *node;
+	JsonNode *id, *node;
 	const char *method_name;
 	Call *call;
 
-	if (!g_utf8_validate(line, (gssize)len, NULL)) {
-		send_error(client, NULL, JSONRPC_PARSE_ERROR, _("parse error: not UTF-8"), NULL,
-		           NULL);
-		return;
-	}
-	parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, line, (gssize)len, &error)) {
+	/* Too deep is a parse error too: the text was refused unread, its id unknown. */
+	root = sg_json_parse(line, len, SG_CONTROL_LINE_MAX, SG_JSON_PARSE_IMMUTABLE, &error);
+	if (root == NULL) {
 		g_autofree char *message = g_strdup_printf(_("parse error: %s"), error->message);
 		send_error(client, NULL, JSONRPC_PARSE_ERROR, message, NULL, NULL);
 		return;
 	}
-	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+	if (!JSON_NODE_HOLDS_OBJECT(root)) {
 		send_error(client, NULL, JSONRPC_INVALID_REQUEST,
 		           _("invalid request: not a JSON object"), NULL, NULL);
 		return;
@@ -797,7 +792,8 @@ handle_request(Client *client, const char *line, gsize len)
 	id = json_object_get_member(request, "id");
 	if (id != NULL && !id_is_valid(id)) {
 		send_error(client, NULL, JSONRPC_INVALID_REQUEST,
-		           _("invalid request: id must be a string, a number or null"), NULL, NULL);
+		           _("invalid request: id must be a string, an integer or null"), NULL,
+		           NULL);
 		return;
 	}
 	node = json_object_get_member(request, "jsonrpc");

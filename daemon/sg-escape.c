@@ -20,7 +20,8 @@ sg_escape_append(GString *out, const char *text, gssize length, SgEscapeFlags fl
 		guchar c = (guchar)*p;
 		gunichar ch;
 
-		if ((c >= 0x20 && c < 0x7f) || (c == '\t' && (flags & SG_ESCAPE_KEEP_TAB))) {
+		if ((c >= 0x20 && c < 0x7f) || (c == '\t' && (flags & SG_ESCAPE_KEEP_TAB)) ||
+		    (c == '\n' && (flags & SG_ESCAPE_KEEP_NEWLINE))) {
 			g_string_append_c(out, (char)c);
 			p++;
 			continue;
@@ -51,14 +52,26 @@ sg_escape_append(GString *out, const char *text, gssize length, SgEscapeFlags fl
 	}
 }
 
-char *
-sg_escape(const char *text)
+static char *
+escape_with(const char *text, SgEscapeFlags flags)
 {
 	GString *out;
 
 	if (text == NULL)
 		return NULL;
 	out = g_string_sized_new(strlen(text));
-	sg_escape_append(out, text, -1, SG_ESCAPE_DEFAULT);
+	sg_escape_append(out, text, -1, flags);
 	return g_string_free(out, FALSE);
+}
+
+char *
+sg_escape(const char *text)
+{
+	return escape_with(text, SG_ESCAPE_DEFAULT);
+}
+
+char *
+sg_escape_lines(const char *text)
+{
+	return escape_with(text, SG_ESCAPE_KEEP_NEWLINE);
 }

@@ -6,7 +6,8 @@
 
 typedef enum {
 	SG_ESCAPE_DEFAULT = 0,
-	SG_ESCAPE_KEEP_TAB = 1 << 0, /* a tab stays a tab (lines of a log) */
+	SG_ESCAPE_KEEP_TAB = 1 << 0,     /* a tab stays a tab (lines of a log) */
+	SG_ESCAPE_KEEP_NEWLINE = 1 << 1, /* a message of several lines, each escaped */
 } SgEscapeFlags;
 
 /*
@@ -20,3 +21,6 @@ void sg_escape_append(GString *out, const char *text, gssize length, SgEscapeFla
 
 /* The same into a new string; NULL gives NULL. */
 char *sg_escape(const char *text);
+
+/* The same, but newlines kept: a message of several lines. */
+char *sg_escape_lines(const char *text);

@@ -1,8 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON helpers shared by sysgd and sysg: nullable members and RFC 3339 times. */
+/* JSON shared by sysgd and sysg: the one reader with limits, nullable members, RFC 3339 times. */
 #pragma once
 
 #include <json-glib/json-glib.h>
+
+#include "sg-limits.h"
+
+typedef enum {
+	SG_JSON_PARSE_DEFAULT = 0,
+	/* Immutable nodes (cheaper to copy and share); the default gives nodes to edit. */
+	SG_JSON_PARSE_IMMUTABLE = 1 << 0,
+} SgJsonParseFlags;
+
+/*
+ * The one way systemg reads JSON: length bytes of text (no NUL needed), one JSON value.
+ * Before json-glib (which recurses without a limit) sees the text, a linear scan refuses,
+ * naming the line and column: more than max_bytes bytes or arrays and objects nested
+ * deeper than SG_JSON_MAX_DEPTH (SG_ERROR_LIMIT); text that is not strict RFC 8259 JSON
+ * in valid UTF-8 (json-glib's comments and single quotes, control characters, bad
+ * escapes, "\u0000" and unpaired surrogates, which json-glib cannot keep), an integer
+ * beyond 64 bits or another number that is not 0 or between 0.0001 and 2^53 in magnitude
+ * (json-glib would wrap them, or write them back in a form that is not JSON), and text holding no value (SG_ERROR_CORRUPT).
+ * A leading byte order mark is skipped. Returns the root (never NULL on success).
+ */
+JsonNode *sg_json_parse(const char *text, gsize length, gsize max_bytes, SgJsonParseFlags flags,
+                        GError **error);
 
 /* RFC 3339 UTC with microseconds ("2026-01-31T15:30:00.123456Z"); NULL for usec <= 0. */
 char *sg_json_format_time(gint64 usec);

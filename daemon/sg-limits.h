@@ -20,6 +20,10 @@
 /* One env file, and one line of it. */
 #define SG_ENVFILE_MAX_BYTES (1024 * 1024)
 
+/* Every JSON text systemg reads (socket lines, answers, state files): arrays and objects
+ * nested deeper than this are refused before json-glib, which recurses, sees them. */
+#define SG_JSON_MAX_DEPTH 64
+
 /* A state file larger than this is not read: it is reported as corrupt. */
 #define SG_STATE_MAX_FILE_SIZE (64 * 1024 * 1024)
 
@@ -32,6 +36,9 @@
 #define SG_CONTROL_OUTPUT_MAX    (4 * 1024 * 1024) /* unread output before a disconnect */
 #define SG_CONTROL_CLIENTS_MAX   1024
 #define SG_CONTROL_LOG_LINES_MAX 10000
+
+/* One line of the supervisor's answers that sysg reads (a status of many services). */
+#define SG_CLIENT_ANSWER_MAX (256 * 1024 * 1024)
 
 /* One answer of `logs` (socket and GetLogs). */
 #define SG_LOGS_LINES_DEFAULT 50

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "sg-error.h"
+#include "sg-escape.h"
 #include "sg-json.h"
 #include "sg-persist.h"
 #include "sg-tail.h"
@@ -156,8 +157,12 @@ check_started(SgOperation *op)
 		/* One line per service, with its last stderr lines as sysg start shows them. */
 		g_string_append_printf(message, _("%s did not start: %s"),
 		                       sg_service_get_name(service), state);
-		if (cause != NULL)
-			g_string_append_printf(message, " (%s)", cause);
+		if (cause != NULL) {
+			/* The report keeps its lines: what it quotes may not add any. */
+			g_autofree char *escaped = sg_escape(cause);
+
+			g_string_append_printf(message, " (%s)", escaped);
+		}
 		g_string_append_c(message, '\n');
 		stderr_log = g_strdup_printf("%s/%s_stderr.log",
 		                             sg_supervisor_get_engine(op->supervisor)->log_dir,

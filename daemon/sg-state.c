@@ -8,6 +8,7 @@
 
 #include "sg-error.h"
 #include "sg-fileio.h"
+#include "sg-json.h"
 #include "sg-paths.h"
 #include "sg-proctree.h"
 
@@ -263,31 +264,11 @@ quarantine_file(const char *dir, const char *name, GError **error)
 	return NULL;
 }
 
-/* Sets error to the corruption of path, with the line and column json-glib gave. */
-static void
-set_parse_error(GError **error, const char *path, const GError *parse_error)
-{
-	unsigned line = 0;
-	unsigned column = 0;
-	int consumed = 0;
-
-	if (sscanf(parse_error->message, "<data>:%u:%u: %n", &line, &column, &consumed) >= 2 &&
-	    consumed > 0) {
-		g_set_error(error, SG_ERROR, SG_ERROR_CORRUPT,
-		            _("corrupt state file %s: line %u, column %u: %s"), path, line, column,
-		            parse_error->message + consumed);
-		return;
-	}
-	g_set_error(error, SG_ERROR, SG_ERROR_CORRUPT, _("corrupt state file %s: %s"), path,
-	            parse_error->message);
-}
-
 /* Parses the file open on fd; a root object, or NULL with SG_ERROR_CORRUPT or _FAILED. */
 static JsonNode *
 parse_state_file(int fd, const char *path, GError **error)
 {
 	g_autoptr(GByteArray) data = NULL;
-	g_autoptr(JsonParser) parser = NULL;
 	g_autoptr(GError) parse_error = NULL;
 	struct stat st;
 	JsonNode *root;
@@ -317,24 +298,21 @@ parse_state_file(int fd, const char *path, GError **error)
 	}
 
 	/* Mutable nodes: sg_state_update_json() edits the tree it reads. */
-	parser = json_parser_new();
-	if (!json_parser_load_from_data(parser, (const char *)data->data, (gssize)data->len,
-	                                &parse_error)) {
-		set_parse_error(error, path, parse_error);
-		return NULL;
-	}
-	root = json_parser_get_root(parser);
+	root = sg_json_parse((const char *)data->data, data->len, SG_STATE_MAX_FILE_SIZE,
+	                     SG_JSON_PARSE_DEFAULT, &parse_error);
 	if (root == NULL) {
-		g_set_error(error, SG_ERROR, SG_ERROR_CORRUPT, _("corrupt state file %s: empty"),
-		            path);
+		/* Too deep or too large is corrupt too: nothing we wrote looks like that. */
+		g_set_error(error, SG_ERROR, SG_ERROR_CORRUPT, _("corrupt state file %s: %s"), path,
+		            parse_error->message);
 		return NULL;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(root)) {
+		json_node_unref(root);
 		g_set_error(error, SG_ERROR, SG_ERROR_CORRUPT,
 		            _("corrupt state file %s: the top level is not an object"), path);
 		return NULL;
 	}
-	return json_node_ref(root);
+	return root;
 }
 
 JsonNode *

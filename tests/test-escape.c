@@ -47,6 +47,17 @@ test_explicit_length(void)
 }
 
 /* A problem is one line whatever its file, key path and message quote. */
+/* A report of several lines keeps them; every other control is still made visible. */
+static void
+test_lines(void)
+{
+	g_autofree char *kept = sg_escape_lines("web failed\n  \x1b[2Jline\r\n");
+	g_autofree char *flat = sg_escape("web failed\nnext");
+
+	g_assert_cmpstr(kept, ==, "web failed\n  \\x1b[2Jline\\r\n");
+	g_assert_cmpstr(flat, ==, "web failed\\nnext");
+}
+
 static void
 test_problem_format(void)
 {
@@ -66,6 +77,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sg/escape/controls", test_controls);
 	g_test_add_func("/sg/escape/explicit-length", test_explicit_length);
+	g_test_add_func("/sg/escape/lines", test_lines);
 	g_test_add_func("/sg/escape/problem-format", test_problem_format);
 	return g_test_run();
 }

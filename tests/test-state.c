@@ -423,6 +423,8 @@ test_corrupt_kinds(void)
 {
 	g_autofree char *dir = make_state_dir();
 	g_autofree char *path = g_build_filename(dir, SG_STATE_CRON_JSON, NULL);
+	g_autofree char *brackets = g_strnfill(100000, '[');
+	g_autofree char *deep = g_strconcat("{\"jobs\": {\"a\": ", brackets, NULL);
 	g_autoptr(GError) error = NULL;
 	JsonNode *root;
 	int fd;
@@ -433,6 +435,9 @@ test_corrupt_kinds(void)
 	assert_corrupt(dir, "42", "not an object");
 	assert_corrupt(dir, "{\"a\": 1} trailing", "line 1");
 	assert_corrupt(dir, "{\"a\": \"\xff\"}", "UTF-8");
+	/* What json-glib recursed on until the stack ran out, and what it read as inf. */
+	assert_corrupt(dir, deep, "line 1, column 78: nested deeper than 64 levels");
+	assert_corrupt(dir, "{\"jobs\": {\"a\": 1e999}}", "number out of range");
 
 	/* Larger than the cap: refused without being read (a sparse file costs nothing). */
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
