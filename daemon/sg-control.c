@@ -194,7 +194,8 @@ method_subscribe(Call *call, JsonObject *params)
 	sg_jsonrpc_call_return_empty(call);
 }
 
-/* {"lines": [...], "files": [{"kind", "path", "count"}]}: which lines came from which file. */
+/* {"lines": [...], "files": [{"kind", "path", "count", "capped"}]}: which lines came from
+ * which file, and whether the byte limit left some out. */
 static void
 respond_logs(Call *call, const SgLogs *logs)
 {
@@ -216,6 +217,8 @@ respond_logs(Call *call, const SgLogs *logs)
 		json_builder_add_string_value(builder, logs->paths[i]);
 		json_builder_set_member_name(builder, "count");
 		json_builder_add_int_value(builder, logs->counts[i]);
+		json_builder_set_member_name(builder, "capped");
+		json_builder_add_boolean_value(builder, logs->capped[i]);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);

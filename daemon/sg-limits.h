@@ -33,9 +33,12 @@
 #define SG_CONTROL_CLIENTS_MAX   1024
 #define SG_CONTROL_LOG_LINES_MAX 10000
 
-/* One answer of `logs` (socket and GetLogs). */
+/* One answer of `logs` (socket and GetLogs, an equal share per file), and one file of
+ * `sysg logs`. */
 #define SG_LOGS_LINES_DEFAULT 50
 #define SG_LOGS_BYTES_MAX     (4 * 1024 * 1024)
+/* The last stderr lines quoted in a failure report or a cause. */
+#define SG_TAIL_REPORT_BYTES_MAX (64 * 1024)
 
 /* How long sysg start and sysgd wait for a supervisor that is starting to answer. */
 #define SG_STARTUP_WAIT_SEC 30

@@ -11,22 +11,18 @@
 #include "sg-paths.h"
 #include "sg-tail.h"
 
-/* Appends the newest lines of path to lines, within *budget bytes. */
+/* Appends the newest lines of path to lines, within max_bytes; whether some were left out. */
 static gboolean
-append_log(GPtrArray *lines, const char *path, guint n, gsize *budget, GError **error)
+append_log(GPtrArray *lines, const char *path, guint n, gsize max_bytes, gboolean *ret_capped,
+           GError **error)
 {
-	g_auto(GStrv) tail = sg_tail_lines(path, n, error);
-	guint first;
-	gsize size = 0;
+	g_autoptr(SgTail) tail = sg_tail_read(path, n, max_bytes, error);
 
 	if (tail == NULL)
 		return FALSE;
-	first = g_strv_length(tail);
-	while (first > 0 && size + strlen(tail[first - 1]) + 1 <= *budget)
-		size += strlen(tail[--first]) + 1;
-	*budget -= size;
-	for (guint i = first; tail[i] != NULL; i++)
-		g_ptr_array_add(lines, g_steal_pointer(&tail[i]));
+	for (guint i = 0; i < tail->lines->len; i++)
+		g_ptr_array_add(lines, g_steal_pointer(&tail->lines->pdata[i]));
+	*ret_capped = tail->capped;
 	return TRUE;
 }
 
@@ -45,7 +41,7 @@ SgLogs *
 sg_logs_read(SgEngine *engine, SgService *service, const char *kind, guint n, GError **error)
 {
 	g_autoptr(SgLogs) logs = g_new0(SgLogs, 1);
-	gsize budget = SG_LOGS_BYTES_MAX;
+	guint n_files = 0;
 
 	logs->lines = g_ptr_array_new_with_free_func(g_free);
 	if (kind != NULL && strcmp(kind, "stdout") != 0 && strcmp(kind, "stderr") != 0 &&
@@ -75,10 +71,13 @@ sg_logs_read(SgEngine *engine, SgService *service, const char *kind, guint n, GE
 			k++;
 		}
 	}
-	for (guint i = 0; logs->kinds[i] != NULL; i++) {
+	while (logs->kinds[n_files] != NULL)
+		n_files++;
+	for (guint i = 0; i < n_files; i++) {
 		guint before = logs->lines->len;
 
-		if (!append_log(logs->lines, logs->paths[i], n, &budget, error))
+		if (!append_log(logs->lines, logs->paths[i], n, SG_LOGS_BYTES_MAX / n_files,
+		                &logs->capped[i], error))
 			return NULL;
 		logs->counts[i] = logs->lines->len - before;
 	}

@@ -12,14 +12,15 @@ typedef struct {
 	GPtrArray *lines;     /* char*, oldest first, file by file */
 	const char *kinds[3]; /* "supervisor", "stdout" or "stderr" per file; NULL-terminated */
 	char *paths[3];
-	guint counts[3]; /* lines taken from each file */
+	guint counts[3];    /* lines taken from each file */
+	gboolean capped[3]; /* the byte limit left out lines of that file */
 } SgLogs;
 
 /*
- * The last n lines (at most SG_LOGS_BYTES_MAX in all) of each file: kind "supervisor", or
- * NULL with no service, gives supervisor.log; with a service, kind "stdout" or "stderr"
- * gives that stream and NULL both, stdout first. Another kind, or a stream kind without a
- * service, is SG_ERROR_USAGE.
+ * The last n lines of each file, within an equal share of SG_LOGS_BYTES_MAX (sg_tail_read()
+ * says what becomes of a line longer than that): kind "supervisor", or NULL with no service,
+ * gives supervisor.log; with a service, kind "stdout" or "stderr" gives that stream and NULL
+ * both, stdout first. Another kind, or a stream kind without a service, is SG_ERROR_USAGE.
  */
 SgLogs *sg_logs_read(SgEngine *engine, SgService *service, const char *kind, guint n,
                      GError **error);
