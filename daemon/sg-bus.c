@@ -43,11 +43,20 @@ struct _SgBus {
 	gpointer named_data;
 };
 
+typedef struct _LogsRead LogsRead;
+
 struct _Call {
 	SgBus *owner; /* NULL once the bus object is gone */
 	sd_bus_message *message;
 	GList *link;
 	SgOperation *operation; /* not done yet */
+	LogsRead *logs_read;    /* GetLogs: the files being read */
+};
+
+/* GetLogs reads its files in a worker thread; the call may go away meanwhile. */
+struct _LogsRead {
+	Call *call; /* NULL once the call is gone */
+	GCancellable *cancellable;
 };
 
 /* ---- the caller check ---- */
@@ -130,8 +139,25 @@ call_free(Call *call)
 	if (call->owner != NULL)
 		call->owner->calls = g_list_delete_link(call->owner->calls, call->link);
 	g_clear_pointer(&call->operation, sg_operation_cancel);
+	if (call->logs_read != NULL) {
+		call->logs_read->call = NULL;
+		g_cancellable_cancel(call->logs_read->cancellable);
+	}
 	sd_bus_message_unref(call->message);
 	g_free(call);
+}
+
+/* A call answered later, on self's list until then. */
+static Call *
+call_new(SgBus *self, sd_bus_message *message)
+{
+	Call *call = g_new0(Call, 1);
+
+	call->owner = self;
+	call->message = sd_bus_message_ref(message);
+	self->calls = g_list_prepend(self->calls, call);
+	call->link = self->calls;
+	return call;
 }
 
 static void
@@ -156,12 +182,8 @@ sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 		[SG_BUS_OP_STOP] = SG_OPERATION_STOP,
 		[SG_BUS_OP_RESTART] = SG_OPERATION_RESTART,
 	};
-	Call *call = g_new0(Call, 1);
+	Call *call = call_new(self, message);
 
-	call->owner = self;
-	call->message = sd_bus_message_ref(message);
-	self->calls = g_list_prepend(self->calls, call);
-	call->link = self->calls;
 	call->operation =
 	        sg_operation_new(self->supervisor, kinds[op], name, operation_done_cb, call);
 	sg_operation_run(call->operation);
@@ -337,31 +359,11 @@ method_shutdown(sd_bus_message *message, void *userdata, sd_bus_error *error)
 }
 
 static int
-method_get_logs(sd_bus_message *message, void *userdata, sd_bus_error *error)
+reply_logs(sd_bus_message *message, const SgLogs *logs)
 {
-	SgBus *self = userdata;
 	g_autoptr(sd_bus_message) reply = NULL;
-	g_autoptr(SgLogs) logs = NULL;
-	g_autoptr(GError) gerror = NULL;
-	SgService *service = NULL;
-	const char *name, *kind;
-	uint32_t lines;
 	int r;
 
-	r = sg_bus_check_caller(self, message, error);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_read(message, "ssu", &name, &kind, &lines);
-	if (r < 0)
-		return r;
-	if (name[0] != '\0' && (service = lookup_or_fail(self, name, error)) == NULL)
-		return -ENOENT;
-	logs = sg_logs_read(self->engine, service, kind[0] != '\0' ? kind : NULL,
-	                    MIN(lines, SG_CONTROL_LOG_LINES_MAX), &gerror);
-	if (logs == NULL) {
-		reply_gerror(message, gerror);
-		return 1;
-	}
 	r = sd_bus_message_new_method_return(message, &reply);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "s");
@@ -379,6 +381,59 @@ method_get_logs(sd_bus_message *message, void *userdata, sd_bus_error *error)
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
 	return r;
+}
+
+static void
+logs_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	LogsRead *read = user_data;
+	Call *call = read->call;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgLogs) logs = sg_logs_read_finish(result, &error);
+	int r;
+
+	g_object_unref(read->cancellable);
+	g_free(read);
+	if (call == NULL)
+		return;
+	call->logs_read = NULL;
+	if (logs == NULL) {
+		reply_gerror(call->message, error);
+	} else if ((r = reply_logs(call->message, logs)) < 0) {
+		sg_engine_log(call->owner->engine, SG_LOG_DEBUG, "D-Bus: cannot answer GetLogs: %s",
+		              g_strerror(-r));
+		sd_bus_reply_method_errno(call->message, r, NULL);
+	}
+	call_free(call);
+}
+
+static int
+method_get_logs(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+	SgBus *self = userdata;
+	SgService *service = NULL;
+	const char *name, *kind;
+	LogsRead *read;
+	uint32_t lines;
+	int r;
+
+	r = sg_bus_check_caller(self, message, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(message, "ssu", &name, &kind, &lines);
+	if (r < 0)
+		return r;
+	if (name[0] != '\0' && (service = lookup_or_fail(self, name, error)) == NULL)
+		return -ENOENT;
+	/* Off the loop: other callers are served while the files are read. */
+	read = g_new0(LogsRead, 1);
+	read->call = call_new(self, message);
+	read->call->logs_read = read;
+	read->cancellable = g_cancellable_new();
+	sg_logs_read_async(self->engine, service, kind[0] != '\0' ? kind : NULL,
+	                   MIN(lines, SG_CONTROL_LOG_LINES_MAX), read->cancellable, logs_read_cb,
+	                   read);
+	return 1;
 }
 
 static int

@@ -226,11 +226,44 @@ respond_logs(Call *call, const SgLogs *logs)
 	sg_jsonrpc_call_return(call, json_builder_get_root(builder));
 }
 
+/* A logs call whose files are read in a worker thread. */
+typedef struct {
+	Call *call; /* NULL once the call went away unanswered */
+	GCancellable *cancellable;
+} LogsRead;
+
+static void
+logs_read_cancel(gpointer data)
+{
+	LogsRead *read = data;
+
+	read->call = NULL;
+	g_cancellable_cancel(read->cancellable);
+}
+
+static void
+logs_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	LogsRead *read = user_data;
+	Call *call = read->call;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgLogs) logs = sg_logs_read_finish(result, &error);
+
+	g_object_unref(read->cancellable);
+	g_free(read);
+	if (call == NULL)
+		return;
+	sg_jsonrpc_call_set_pending(call, NULL, NULL);
+	if (logs == NULL)
+		sg_jsonrpc_call_fail(call, error);
+	else
+		respond_logs(call, logs);
+}
+
 static void
 method_logs(Call *call, JsonObject *params)
 {
-	g_autoptr(SgLogs) logs = NULL;
-	g_autoptr(GError) error = NULL;
+	LogsRead *read;
 	const char *kind;
 	SgService *service;
 	guint n = SG_LOGS_LINES_DEFAULT;
@@ -240,12 +273,13 @@ method_logs(Call *call, JsonObject *params)
 	if (!ok || !sg_jsonrpc_param_string(call, params, "kind", &kind) ||
 	    !sg_jsonrpc_param_uint(call, params, "lines", SG_CONTROL_LOG_LINES_MAX, &n))
 		return;
-	logs = sg_logs_read(control_of(call)->engine, service, kind, n, &error);
-	if (logs == NULL) {
-		sg_jsonrpc_call_fail(call, error);
-		return;
-	}
-	respond_logs(call, logs);
+	/* Off the loop: other clients are served while the files are read. */
+	read = g_new0(LogsRead, 1);
+	read->call = call;
+	read->cancellable = g_cancellable_new();
+	sg_jsonrpc_call_set_pending(call, read, logs_read_cancel);
+	sg_logs_read_async(control_of(call)->engine, service, kind, n, read->cancellable,
+	                   logs_read_cb, read);
 }
 
 static const SgJsonrpcMethod methods[] = {

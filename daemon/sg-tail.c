@@ -126,7 +126,8 @@ sg_tail_read(const char *path, guint n, gsize max_bytes, GError **error)
 
 	g_return_val_if_fail(max_bytes >= 64, NULL);
 	tail->lines = g_ptr_array_new_with_free_func(g_free);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Nonblocking: a FIFO put in place of a log must not hang the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return g_steal_pointer(&tail);
@@ -135,6 +136,12 @@ sg_tail_read(const char *path, guint n, gsize max_bytes, GError **error)
 	}
 	if (fstat(fd, &st) < 0) {
 		sg_error_set_errno(error, -errno, "cannot read %s", path);
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED, "cannot read %s: not a regular file",
+		            path);
 		close(fd);
 		return NULL;
 	}

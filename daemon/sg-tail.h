@@ -18,7 +18,8 @@ typedef struct {
  * 64) with a newline counted for each: older lines that do not fit are left out. A newest
  * line longer than max_bytes on its own keeps its end, after SG_TAIL_CUT_MARK and from a
  * UTF-8 character boundary. Reads backwards from the end no more than it returns (plus
- * one block), so the cost is linear in the answer. A missing file gives no lines.
+ * one block), so the cost is linear in the answer. A missing file gives no lines; anything
+ * but a regular file is an error.
  */
 SgTail *sg_tail_read(const char *path, guint n, gsize max_bytes, GError **error);
 void sg_tail_free(SgTail *tail);

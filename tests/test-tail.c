@@ -5,7 +5,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "sg-error.h"
 #include "sg-limits.h"
 #include "sg-tail.h"
 #include "sg-test.h"
@@ -167,6 +169,20 @@ test_long_line_keeps_its_end(Fixture *f, gconstpointer data)
 }
 
 static void
+test_not_a_regular_file(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgTail) tail = NULL;
+
+	/* A FIFO with no writer: refused at once, not waited on. */
+	g_assert_cmpint(mkfifo(f->path, 0600), ==, 0);
+	tail = sg_tail_read(f->path, 10, 4096, &error);
+	g_assert_null(tail);
+	g_assert_error(error, SG_ERROR, SG_ERROR_FAILED);
+	g_assert_nonnull(strstr(error->message, "not a regular file"));
+}
+
+static void
 test_report_lines(Fixture *f, gconstpointer data)
 {
 	g_auto(GStrv) lines = NULL;
@@ -189,6 +205,7 @@ main(int argc, char **argv)
 	ADD("missing-and-odd-endings", test_missing_and_odd_endings);
 	ADD("byte-limit", test_byte_limit);
 	ADD("long-line-keeps-its-end", test_long_line_keeps_its_end);
+	ADD("not-a-regular-file", test_not_a_regular_file);
 	ADD("report-lines", test_report_lines);
 	return g_test_run();
 }

@@ -343,6 +343,33 @@ def test_access_denied():
     return None
 
 
+@with_bus_project('version: "1"\nlogs: { max_bytes: 0 }\nservices:\n'
+                  '  api:\n    exec: ["HELPER", "pause"]\n')
+def test_get_logs_of_long_lines(p):
+    """1,500 lines of 64 KiB: GetLogs answers the newest that fit in 4 MiB, quickly, and
+    another caller is served meanwhile."""
+    wait_for(lambda: p.state_of("api") == "running", "api to run")
+    line = 64 * 1024
+    filler = b"x" * (line - 8)
+    with open(os.path.join(p.state, "logs", "api_stdout.log"), "ab") as f:
+        for i in range(1500):
+            f.write(b"%06d " % i + filler + b"\n")
+    start = time.monotonic()
+    logs = subprocess.Popen(["busctl", "--user", "--json=short", "call", "org.systemg",
+                             "/org/systemg", "org.systemg.Manager", "GetLogs", "ssu", "api",
+                             "stdout", "1500"], env=p.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert p.state_of("api") == "running"
+    out, err = logs.communicate(timeout=60)
+    took = time.monotonic() - start
+    assert logs.returncode == 0, err
+    assert took < 3, "GetLogs took %.1f s" % took
+    lines = json.loads(out)["data"][0]
+    numbers = [int(l.split(" ", 1)[0]) for l in lines]
+    assert numbers == list(range(1500 - len(lines), 1500)), numbers[:3]
+    assert 0 < sum(len(l) + 1 for l in lines) <= 4 * 1024 * 1024
+
+
 @with_bus_project('version: "1"\nservices:\n'
                   '  api:\n    exec: ["HELPER", "pause"]\n'
                   '  job:\n    command: "exit 0"\n'
@@ -658,8 +685,8 @@ def test_activation():
 def main():
     tests = [test_spec_examples, test_introspection_matches_xml, test_error_names,
              test_invalid_config_error, test_access_denied, test_properties_agree_with_status,
-             test_crash_and_restart_signals, test_cron_job_on_the_bus,
-             test_one_set_of_operations,
+             test_get_logs_of_long_lines, test_crash_and_restart_signals,
+             test_cron_job_on_the_bus, test_one_set_of_operations,
              test_no_signal_lost, test_idle_on_the_bus, test_no_bus_and_lost_bus,
              test_name_already_owned, test_activation]
     for test in tests:
