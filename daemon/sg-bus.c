@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* org.systemg on the session bus: connection, name, caller checks and org.systemg.Manager. */
+/* org.systemg on the session bus: connection, name and org.systemg.Manager. */
 #include "config.h"
 
 #include "sg-bus.h"
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sg-bus-access.h"
 #include "sg-bus-autoptr.h"
 #include "sg-bus-names.h"
 #include "sg-bus-service.h"
@@ -30,10 +31,8 @@ struct _SgBus {
 	sd_bus_slot *manager_slot;
 	sd_bus_slot *object_manager_slot;
 	sd_bus_slot *name_slot;
-	sd_bus_slot *owner_changed_slot;
+	SgBusAccess *access;
 	SgBusServices *services;
-	GHashTable *sender_uids; /* unique name -> uid, cached until the name goes away */
-	uid_t owner_uid;
 	SgBusShutdownFunc shutdown;
 	gpointer shutdown_data;
 	GList *calls; /* Call* not answered yet */
@@ -59,66 +58,18 @@ struct _LogsRead {
 	GCancellable *cancellable;
 };
 
-/* ---- the caller check ---- */
+/* ---- the caller check (sg-bus-access) ---- */
 
 void
 sg_bus_set_owner_uid(SgBus *self, uid_t uid)
 {
-	self->owner_uid = uid;
+	sg_bus_access_set_owner_uid(self->access, uid);
 }
 
 int
 sg_bus_check_caller(SgBus *self, sd_bus_message *message, sd_bus_error *error)
 {
-	const char *sender = sd_bus_message_get_sender(message);
-	gpointer cached;
-	uid_t uid;
-	int r;
-
-	if (sender != NULL &&
-	    g_hash_table_lookup_extended(self->sender_uids, sender, NULL, &cached)) {
-		uid = GPOINTER_TO_UINT(cached);
-	} else {
-		/* On a bus, a round trip to the bus daemon: once per peer. */
-		g_autoptr(sd_bus_creds) creds = NULL;
-
-		r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
-		if (r >= 0)
-			r = sd_bus_creds_get_euid(creds, &uid);
-		if (r < 0) {
-			sg_engine_log(self->engine, SG_LOG_WARN,
-			              "D-Bus: cannot identify the caller %s of %s: %s",
-			              sender != NULL ? sender : "(peer)",
-			              sd_bus_message_get_member(message), g_strerror(-r));
-			return sd_bus_error_setf(
-			        error, SG_BUS_ERROR_ACCESS_DENIED,
-			        _("access denied: the caller cannot be identified"));
-		}
-		if (sender != NULL)
-			g_hash_table_insert(self->sender_uids, g_strdup(sender),
-			                    GUINT_TO_POINTER(uid));
-	}
-	if (uid == self->owner_uid)
-		return 0;
-	sg_engine_log(self->engine, SG_LOG_WARN,
-	              "D-Bus: refused %s from %s of UID %u: only UID %u is served",
-	              sd_bus_message_get_member(message), sender != NULL ? sender : "(peer)",
-	              (unsigned)uid, (unsigned)self->owner_uid);
-	return sd_bus_error_setf(error, SG_BUS_ERROR_ACCESS_DENIED,
-	                         _("access denied: only UID %u may call the supervisor"),
-	                         (unsigned)self->owner_uid);
-}
-
-static int
-owner_changed_cb(sd_bus_message *message, void *userdata, sd_bus_error *error)
-{
-	SgBus *self = userdata;
-	const char *name, *old_owner, *new_owner;
-
-	if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) >= 0 &&
-	    new_owner[0] == '\0')
-		g_hash_table_remove(self->sender_uids, name);
-	return 0;
+	return sg_bus_access_check(self->access, message, error);
 }
 
 /* ---- replies ---- */
@@ -651,6 +602,9 @@ serve(SgBus *self, sd_bus *bus, GError **error)
 	int r;
 
 	self->bus = sd_bus_ref(bus);
+	self->access = sg_bus_access_new(self->engine, bus, error);
+	if (self->access == NULL)
+		return FALSE;
 	r = sd_bus_add_object_vtable(bus, &self->manager_slot, SG_BUS_MANAGER_PATH,
 	                             SG_BUS_MANAGER_INTERFACE, manager_vtable, self);
 	if (r >= 0)
@@ -684,10 +638,8 @@ bus_new(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointer shutdown_
 
 	self->supervisor = g_object_ref(supervisor);
 	self->engine = sg_supervisor_get_engine(supervisor);
-	self->owner_uid = geteuid();
 	self->shutdown = shutdown;
 	self->shutdown_data = shutdown_data;
-	self->sender_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return self;
 }
 
@@ -729,11 +681,7 @@ sg_bus_new_session(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointe
 		return NULL;
 	}
 	/* Peers that leave take their cached credentials with them. */
-	r = sd_bus_match_signal_async(bus, &self->owner_changed_slot, "org.freedesktop.DBus",
-	                              "/org/freedesktop/DBus", "org.freedesktop.DBus",
-	                              "NameOwnerChanged", owner_changed_cb, NULL, self);
-	if (r < 0)
-		sg_engine_log(engine, SG_LOG_WARN, "D-Bus: cannot watch peers: %s", g_strerror(-r));
+	sg_bus_access_watch_peers(self->access);
 	/* Asked after the objects exist: an activating caller is served at once. */
 	r = sd_bus_call_method_async(bus, &self->name_slot, "org.freedesktop.DBus",
 	                             "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
@@ -777,7 +725,7 @@ sg_bus_free(SgBus *self)
 	sd_bus_slot_unref(self->manager_slot);
 	sd_bus_slot_unref(self->object_manager_slot);
 	sd_bus_slot_unref(self->name_slot);
-	sd_bus_slot_unref(self->owner_changed_slot);
+	sg_bus_access_free(self->access);
 	if (self->bus != NULL && self->owns_connection) {
 		/* The last replies (Shutdown's) go out before the connection closes. */
 		if (self->connected)
@@ -785,7 +733,6 @@ sg_bus_free(SgBus *self)
 		sd_bus_close(self->bus);
 	}
 	sd_bus_unref(self->bus);
-	g_hash_table_unref(self->sender_uids);
 	g_object_unref(self->supervisor);
 	g_free(self);
 }

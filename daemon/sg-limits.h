@@ -43,5 +43,9 @@
 /* How long sysg start and sysgd wait for a supervisor that is starting to answer. */
 #define SG_STARTUP_WAIT_SEC 30
 
+/* Lines of one kind (refused callers, dropped clients) logged at most once per interval;
+ * the others are counted in one line after it. */
+#define SG_LOG_LIMIT_INTERVAL_MS 1000
+
 /* Hook runs queued per service while one runs. */
 #define SG_HOOK_QUEUE_MAX 16
