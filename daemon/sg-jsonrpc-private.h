@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "sg-jsonrpc.h"
+#include "sg-log-limit.h"
 
 typedef struct _SgJsonrpcClient SgJsonrpcClient;
 
@@ -21,6 +22,11 @@ struct _SgJsonrpc {
 	GList *clients;     /* SgJsonrpcClient*, each holding one reference */
 	guint n_clients;
 	GList *calls; /* SgJsonrpcCall* not answered yet */
+	/* Lines that a flood of clients could otherwise repeat without end. */
+	SgLogLimit refused_log;
+	SgLogLimit room_log;
+	SgLogLimit idle_log;
+	SgLogLimit misbehaving_log;
 };
 
 struct _SgJsonrpcClient {
@@ -39,6 +45,10 @@ struct _SgJsonrpcClient {
 	gboolean eof;
 	gboolean subscribed;
 	guint resume_id;
+	gint64 active_at; /* monotonic: when it last sent bytes or got its last answer */
+	gint64 out_at;    /* when its pending output last moved (or began) */
+	guint timer_id;   /* on the engine clock: its idle or stall deadline */
+	gint64 timer_at;
 };
 
 struct _SgJsonrpcCall {

@@ -23,6 +23,13 @@ static void client_process(SgJsonrpcClient *client);
 static void client_update_events(SgJsonrpcClient *client);
 static gboolean client_flush(SgJsonrpcClient *client);
 static void client_close(SgJsonrpcClient *client);
+static void listen_start(SgJsonrpc *server);
+
+static gint64
+now_usec(SgJsonrpc *server)
+{
+	return sg_clock_monotonic_usec(server->engine->clock);
+}
 
 /* ---- clients ---- */
 
@@ -53,8 +60,6 @@ static GSourceFuncs client_source_funcs = {
 	.dispatch = client_source_dispatch,
 };
 
-static void listen_start(SgJsonrpc *server);
-
 static void
 client_close(SgJsonrpcClient *client)
 {
@@ -65,6 +70,7 @@ client_close(SgJsonrpcClient *client)
 	client->server = NULL;
 	server->clients = g_list_remove(server->clients, client);
 	server->n_clients--;
+	sg_clock_clear(server->engine->clock, &client->timer_id);
 	g_source_destroy(client->source);
 	g_clear_pointer(&client->source, g_source_unref);
 	close(client->fd);
@@ -84,13 +90,16 @@ sg_jsonrpc_client_send(SgJsonrpcClient *client, const char *text, gsize len)
 		return;
 	/* Checked before appending, so one answer larger than the limit still goes out. */
 	if (client->out->len - client->out_pos > SG_CONTROL_OUTPUT_MAX) {
-		sg_engine_log(server->engine, SG_LOG_WARN,
-		              "control client (PID %d) does not read its answers: more than %d "
-		              "bytes pending; disconnected",
-		              (int)client->pid, SG_CONTROL_OUTPUT_MAX);
+		sg_log_limit_log(&server->misbehaving_log,
+		                 "control client (PID %d) does not read its answers: more than %d "
+		                 "bytes pending; disconnected",
+		                 (int)client->pid, SG_CONTROL_OUTPUT_MAX);
 		client_close(client);
 		return;
 	}
+	/* The stall clock starts when output starts to wait. */
+	if (client->out_pos == client->out->len)
+		client->out_at = now_usec(server);
 	g_string_append_len(client->out, text, (gssize)len);
 	g_string_append_c(client->out, '\n');
 	if (client_flush(client))
@@ -116,10 +125,19 @@ client_flush(SgJsonrpcClient *client)
 			return FALSE;
 		}
 		client->out_pos += (gsize)n;
+		client->out_at = now_usec(client->server);
 	}
 	if (client->server == NULL)
 		return FALSE;
 	if (client->out_pos == client->out->len) {
+		/* Quiet time counts from the last answer read. */
+		if (client->out->len > 0)
+			client->active_at = now_usec(client->server);
+		/* A large answer's buffer goes with it: idle clients hold little. */
+		if (client->out->allocated_len > READ_CHUNK) {
+			g_string_free(client->out, TRUE);
+			client->out = g_string_new(NULL);
+		}
 		g_string_truncate(client->out, 0);
 		client->out_pos = 0;
 		/* A client that said all it had to say is done once it has every answer. */
@@ -132,6 +150,78 @@ client_flush(SgJsonrpcClient *client)
 		client->out_pos = 0;
 	}
 	return TRUE;
+}
+
+/* ---- deadlines: idle and stalled clients ---- */
+
+/* Nothing in progress and nothing to wait for: a client that may be timed out or dropped. */
+static gboolean
+client_is_idle(SgJsonrpcClient *client)
+{
+	return !client->busy && !client->subscribed && client->out_pos == client->out->len;
+}
+
+/* When the client is dropped if nothing changes (0: never). */
+static gint64
+client_deadline(SgJsonrpcClient *client)
+{
+	if (client->out_pos < client->out->len)
+		return client->out_at + (gint64)SG_CONTROL_STALL_TIMEOUT_S * G_USEC_PER_SEC;
+	if (client_is_idle(client))
+		return client->active_at + (gint64)SG_CONTROL_IDLE_TIMEOUT_S * G_USEC_PER_SEC;
+	return 0;
+}
+
+static void client_timer_cb(gpointer user_data);
+
+/*
+ * One timeout per client, armed only while it has a deadline. Activity moves the deadline
+ * later without re-arming: the timeout then finds it early and waits for the rest.
+ */
+static void
+client_update_timer(SgJsonrpcClient *client)
+{
+	SgJsonrpc *server = client->server;
+	gint64 deadline = client_deadline(client);
+	gint64 now;
+
+	if (deadline == 0) {
+		sg_clock_clear(server->engine->clock, &client->timer_id);
+		return;
+	}
+	if (client->timer_id != 0 && client->timer_at <= deadline)
+		return;
+	sg_clock_clear(server->engine->clock, &client->timer_id);
+	now = now_usec(server);
+	client->timer_at = deadline;
+	client->timer_id = sg_clock_add_timeout(
+	        server->engine->clock, deadline > now ? (guint64)(deadline - now + 999) / 1000 : 0,
+	        client_timer_cb, client);
+}
+
+static void
+client_timer_cb(gpointer user_data)
+{
+	SgJsonrpcClient *client = user_data;
+	SgJsonrpc *server = client->server;
+	gint64 deadline = client_deadline(client);
+
+	client->timer_id = 0;
+	if (deadline == 0 || now_usec(server) < deadline) {
+		client_update_timer(client);
+		return;
+	}
+	if (client->out_pos < client->out->len)
+		sg_log_limit_log(&server->misbehaving_log,
+		                 "control client (PID %d) did not read its answers for %d s (%zu "
+		                 "bytes pending); disconnected",
+		                 (int)client->pid, SG_CONTROL_STALL_TIMEOUT_S,
+		                 client->out->len - client->out_pos);
+	else
+		sg_log_limit_log(&server->idle_log,
+		                 "control client (PID %d) sent nothing for %d s; disconnected",
+		                 (int)client->pid, SG_CONTROL_IDLE_TIMEOUT_S);
+	client_close(client);
 }
 
 static void
@@ -147,6 +237,7 @@ client_update_events(SgJsonrpcClient *client)
 	if (client->out_pos < client->out->len)
 		events |= G_IO_OUT;
 	g_source_modify_unix_fd(client->source, client->tag, events);
+	client_update_timer(client);
 }
 
 /* Reads what is there; FALSE when the client was closed. */
@@ -154,12 +245,14 @@ static gboolean
 client_read(SgJsonrpcClient *client)
 {
 	while (!client->eof && client->in->len <= SG_CONTROL_LINE_MAX) {
-		guint old_len = client->in->len;
-		ssize_t n;
+		/* Through the stack: the buffer holds what came, not a chunk per client. */
+		guint8 chunk[READ_CHUNK];
+		ssize_t n = recv(client->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
 
-		g_byte_array_set_size(client->in, old_len + READ_CHUNK);
-		n = recv(client->fd, client->in->data + old_len, READ_CHUNK, MSG_DONTWAIT);
-		g_byte_array_set_size(client->in, old_len + (n > 0 ? (guint)n : 0));
+		if (n > 0) {
+			g_byte_array_append(client->in, chunk, (guint)n);
+			client->active_at = now_usec(client->server);
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -215,6 +308,7 @@ client_new(SgJsonrpc *server, int fd, pid_t pid)
 	client->pid = pid;
 	client->in = g_byte_array_new();
 	client->out = g_string_new(NULL);
+	client->active_at = now_usec(server);
 	client->source = g_source_new(&client_source_funcs, sizeof(GSource));
 	g_source_set_static_name(client->source, "sg-control client");
 	client->tag = g_source_add_unix_fd(client->source, fd, G_IO_IN);
@@ -222,6 +316,7 @@ client_new(SgJsonrpc *server, int fd, pid_t pid)
 	g_source_attach(client->source, NULL);
 	server->clients = g_list_prepend(server->clients, client);
 	server->n_clients++;
+	client_update_timer(client);
 }
 
 static gboolean
@@ -241,7 +336,15 @@ client_resume_cb(gpointer user_data)
 void
 sg_jsonrpc_client_call_done(SgJsonrpcClient *client)
 {
+	SgJsonrpc *server = client->server;
+
 	client->busy = FALSE;
+	if (server != NULL)
+		client->active_at = now_usec(server);
+	/* Accepting may have paused with every client in a call. */
+	if (server != NULL && server->listen_id == 0 && server->accept_retry == 0 &&
+	    server->listen_fd >= 0)
+		listen_start(server);
 	/*
 	 * Not from here: an answer may come from inside a supervisor signal, and the next
 	 * request may change the engine again.
@@ -283,10 +386,11 @@ client_process(SgJsonrpcClient *client)
 		if (newline == NULL)
 			client->scanned = client->in->len;
 		if (len > SG_CONTROL_LINE_MAX) {
-			sg_engine_log(client->server->engine, SG_LOG_WARN,
-			              "control client (PID %d) sent a line longer than %d bytes; "
-			              "disconnected",
-			              (int)client->pid, SG_CONTROL_LINE_MAX);
+			sg_log_limit_log(
+			        &client->server->misbehaving_log,
+			        "control client (PID %d) sent a line longer than %d bytes; "
+			        "disconnected",
+			        (int)client->pid, SG_CONTROL_LINE_MAX);
 			client_close(client);
 			break;
 		}
@@ -298,11 +402,24 @@ client_process(SgJsonrpcClient *client)
 			gsize line_len = len > 0 && line[len - 1] == '\r' ? len - 1 : len;
 
 			start = newline != NULL ? end + 1 : end;
-			if (!line_is_blank(line, line_len))
-				sg_jsonrpc_handle_request(client, line, line_len);
+			if (line_is_blank(line, line_len))
+				continue;
+			sg_jsonrpc_handle_request(client, line, line_len);
 		}
+		/* One request per turn of the loop: a client that sends many at once does not
+		 * keep the others, or the timers, waiting. */
+		if (client->server != NULL && !client->busy && client->resume_id == 0)
+			client->resume_id = g_idle_add_full(
+			        G_PRIORITY_DEFAULT, client_resume_cb, sg_jsonrpc_client_ref(client),
+			        (GDestroyNotify)sg_jsonrpc_client_unref);
+		break;
 	}
-	if (start > 0) {
+	if (start > 0 && start == client->in->len && start > READ_CHUNK) {
+		/* All consumed, after a large request: let its buffer go. */
+		g_byte_array_unref(client->in);
+		client->in = g_byte_array_new();
+		client->scanned = 0;
+	} else if (start > 0) {
 		g_byte_array_remove_range(client->in, 0, (guint)start);
 		client->scanned = client->scanned > start ? client->scanned - start : 0;
 	}
@@ -385,6 +502,45 @@ accept_pause(SgJsonrpc *server, gboolean retry)
 		                                            accept_retry_cb, server);
 }
 
+/*
+ * Whom to drop for a newcomer when the clients are at their limit: the one quiet longest
+ * with nothing in progress, else the subscriber quiet longest; never one in a call or with
+ * answers on their way. NULL when there is none.
+ */
+static SgJsonrpcClient *
+room_victim(SgJsonrpc *server)
+{
+	SgJsonrpcClient *idle = NULL, *subscriber = NULL;
+
+	for (GList *l = server->clients; l != NULL; l = l->next) {
+		SgJsonrpcClient *client = l->data;
+
+		if (client->busy || client->out_pos < client->out->len)
+			continue;
+		if (!client->subscribed && (idle == NULL || client->active_at < idle->active_at))
+			idle = client;
+		else if (client->subscribed &&
+		         (subscriber == NULL || client->active_at < subscriber->active_at))
+			subscriber = client;
+	}
+	return idle != NULL ? idle : subscriber;
+}
+
+static void
+make_room(SgJsonrpc *server, pid_t newcomer)
+{
+	SgJsonrpcClient *victim = room_victim(server);
+
+	sg_log_limit_log(&server->room_log,
+	                 "control socket: %d clients connected; dropped the one quiet longest "
+	                 "(PID %d, %s for %d s) to make room for PID %d",
+	                 SG_CONTROL_CLIENTS_MAX, (int)victim->pid,
+	                 victim->subscribed ? "subscribed, sent nothing" : "idle",
+	                 (int)((now_usec(server) - victim->active_at) / G_USEC_PER_SEC),
+	                 (int)newcomer);
+	client_close(victim);
+}
+
 static gboolean
 accept_cb(int listen_fd, GIOCondition condition, gpointer user_data)
 {
@@ -393,8 +549,20 @@ accept_cb(int listen_fd, GIOCondition condition, gpointer user_data)
 	for (;;) {
 		struct ucred cred;
 		socklen_t cred_len = sizeof(cred);
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd;
 
+		/* Every client in a call: newcomers wait in the backlog until one ends. */
+		if (server->n_clients >= SG_CONTROL_CLIENTS_MAX && room_victim(server) == NULL) {
+			sg_log_limit_log(
+			        &server->room_log,
+			        "control socket: %d clients connected, each in a call; new "
+			        "clients wait until one ends",
+			        SG_CONTROL_CLIENTS_MAX);
+			server->listen_id = 0;
+			accept_pause(server, FALSE);
+			return G_SOURCE_REMOVE;
+		}
+		fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -421,22 +589,16 @@ accept_cb(int listen_fd, GIOCondition condition, gpointer user_data)
 			continue;
 		}
 		if (cred.uid != geteuid()) {
-			sg_engine_log(server->engine, SG_LOG_WARN,
-			              "control socket: refused a client of UID %u (PID %d): only "
-			              "UID %u is served",
-			              (unsigned)cred.uid, (int)cred.pid, (unsigned)geteuid());
+			sg_log_limit_log(
+			        &server->refused_log,
+			        "control socket: refused a client of UID %u (PID %d): only "
+			        "UID %u is served",
+			        (unsigned)cred.uid, (int)cred.pid, (unsigned)geteuid());
 			close(fd);
 			continue;
 		}
-		if (server->n_clients >= SG_CONTROL_CLIENTS_MAX) {
-			sg_engine_log(server->engine, SG_LOG_WARN,
-			              "control socket: %d clients connected; refused PID %d",
-			              SG_CONTROL_CLIENTS_MAX, (int)cred.pid);
-			close(fd);
-			server->listen_id = 0;
-			accept_pause(server, FALSE);
-			return G_SOURCE_REMOVE;
-		}
+		if (server->n_clients >= SG_CONTROL_CLIENTS_MAX)
+			make_room(server, cred.pid);
 		client_new(server, fd, cred.pid);
 	}
 }
@@ -494,6 +656,14 @@ sg_jsonrpc_new(SgEngine *engine, const SgJsonrpcMethod *methods, guint n_methods
 	server->user_data = user_data;
 	server->socket_path = sg_paths_state_file(engine->state_dir, SG_STATE_SOCKET);
 	server->listen_fd = -1;
+	sg_log_limit_init(&server->refused_log, engine, SG_LOG_WARN,
+	                  "control socket: refused clients of another UID");
+	sg_log_limit_init(&server->room_log, engine, SG_LOG_WARN,
+	                  "control socket: dropped clients to make room");
+	sg_log_limit_init(&server->idle_log, engine, SG_LOG_INFO,
+	                  "control socket: disconnected idle clients");
+	sg_log_limit_init(&server->misbehaving_log, engine, SG_LOG_WARN,
+	                  "control socket: disconnected clients that do not read or send too much");
 	if (!bind_socket(server, error)) {
 		if (server->listen_fd >= 0)
 			close(server->listen_fd);
@@ -542,6 +712,10 @@ sg_jsonrpc_free(SgJsonrpc *server)
 		g_clear_handle_id(&client->resume_id, g_source_remove);
 		sg_jsonrpc_client_unref(client);
 	}
+	sg_log_limit_clear(&server->refused_log);
+	sg_log_limit_clear(&server->room_log);
+	sg_log_limit_clear(&server->idle_log);
+	sg_log_limit_clear(&server->misbehaving_log);
 	g_free(server->socket_path);
 	g_free(server);
 }

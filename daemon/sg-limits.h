@@ -30,8 +30,12 @@
 /* What one control-socket client may make the daemon hold. */
 #define SG_CONTROL_LINE_MAX      (1024 * 1024)     /* one request line */
 #define SG_CONTROL_OUTPUT_MAX    (4 * 1024 * 1024) /* unread output before a disconnect */
-#define SG_CONTROL_CLIENTS_MAX   1024
+#define SG_CONTROL_CLIENTS_MAX   1024              /* past it the one quiet longest is dropped */
 #define SG_CONTROL_LOG_LINES_MAX 10000
+/* A client with nothing in progress (no call, no subscription, no answer pending) that
+ * sends nothing for this long is disconnected; so is one that leaves its answers unread. */
+#define SG_CONTROL_IDLE_TIMEOUT_S  30
+#define SG_CONTROL_STALL_TIMEOUT_S 30
 
 /* One answer of `logs` (socket and GetLogs, an equal share per file), and one file of
  * `sysg logs`. */

@@ -173,9 +173,61 @@ def test_logs_cost_follows_what_is_returned(p):
     assert "4 MiB" in many.stderr, many.stderr
 
 
+@with_project(ONE)
+def test_idle_connections_do_not_lock_out(p):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 1200
+    if hard < want + 100:
+        return "the hard open-file limit (%d) is below %d" % (hard, want + 100)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want + 100), hard))
+    try:
+        p.start()
+        idle = [p.connect() for _ in range(want)]
+        result, took = timed(lambda: subprocess.run([SYSG, "status"], env=p.env,
+                                                    capture_output=True, text=True,
+                                                    timeout=30))
+        assert result.returncode == 0, result
+        assert "a" in result.stdout, result.stdout
+        # room was made by closing the oldest idle connections, and that was logged
+        assert closed_by_peer(idle[0], DEADLINE), "the oldest idle client is still connected"
+        assert not closed_by_peer(idle[-1], 0), "the newest idle client was dropped"
+        wait_for(lambda: "idle" in p.log() and "dropped" in p.log(), "the drop in the log")
+        drops = [l for l in p.log().splitlines() if "dropped" in l]
+        assert len(drops) <= 10, drops  # at most one line a second, with a count
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@with_project(ONE)
+def test_idle_and_stalled_clients_time_out(p):
+    write_long_log(p, 100)
+    p.start()
+    quiet = p.connect()
+    subscriber = p.connect()
+    request(subscriber, "subscribe")
+    assert read_answer(subscriber, DEADLINE)["result"] == {}
+    stalled = p.connect()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    # three answers of about 1 MiB, far more than the socket holds, never read
+    for i in range(3):
+        request(stalled, "logs", {"name": "a", "kind": "stdout", "lines": 15}, id_=i)
+    start = time.monotonic()
+    assert closed_by_peer(quiet, IDLE_TIMEOUT + DEADLINE), "the idle client is still there"
+    took = time.monotonic() - start
+    assert took > IDLE_TIMEOUT - 2, "dropped after %.1f s" % took
+    wait_for(lambda: "did not read" in p.log(), "the stalled client to be dropped",
+             STALL_TIMEOUT + DEADLINE)
+    assert closed_by_peer(stalled, DEADLINE)
+    # a subscriber waits for events, however long: it stays
+    assert not closed_by_peer(subscriber, 0), "the subscriber was dropped"
+    request(subscriber, "status", id_=2)
+    assert "result" in read_answer(subscriber, DEADLINE)
+
+
 def main():
     tests = [test_long_lines_answered_while_others_are_served,
-             test_logs_cost_follows_what_is_returned]
+             test_logs_cost_follows_what_is_returned, test_idle_connections_do_not_lock_out,
+             test_idle_and_stalled_clients_time_out]
     only = os.environ.get("SG_TEST_ONLY")
     for test in tests:
         if only is None or only in test.__name__:
