@@ -36,6 +36,9 @@
  * sends nothing for this long is disconnected; so is one that leaves its answers unread. */
 #define SG_CONTROL_IDLE_TIMEOUT_S  30
 #define SG_CONTROL_STALL_TIMEOUT_S 30
+/* How long sysg waits to connect and for the answer of a request that answers at once
+ * (status, list_services, get_service, logs, reload, shutdown). */
+#define SG_CLIENT_ANSWER_TIMEOUT_S 10
 
 /* One answer of `logs` (socket and GetLogs, an equal share per file), and one file of
  * `sysg logs`. */

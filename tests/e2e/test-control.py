@@ -224,10 +224,31 @@ def test_idle_and_stalled_clients_time_out(p):
     assert "result" in read_answer(subscriber, DEADLINE)
 
 
+@with_project(ONE)
+def test_cli_gives_up_on_a_supervisor_that_does_not_answer(p):
+    p.start()
+    pid = p.daemon.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        result, took = timed(lambda: subprocess.run([SYSG, "status"], env=p.env,
+                                                    capture_output=True, text=True,
+                                                    timeout=CLI_TIMEOUT + 30))
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert result.returncode == 1, result
+    message = "supervisor (PID %d) did not answer within %d s" % (pid, CLI_TIMEOUT)
+    assert message in result.stderr, result.stderr
+    assert CLI_TIMEOUT - 1 < took < CLI_TIMEOUT + 10, took
+    # resumed, it answers again
+    assert p.sysg("status").returncode == 0
+    assert alive(pid)
+
+
 def main():
     tests = [test_long_lines_answered_while_others_are_served,
              test_logs_cost_follows_what_is_returned, test_idle_connections_do_not_lock_out,
-             test_idle_and_stalled_clients_time_out]
+             test_idle_and_stalled_clients_time_out,
+             test_cli_gives_up_on_a_supervisor_that_does_not_answer]
     only = os.environ.get("SG_TEST_ONLY")
     for test in tests:
         if only is None or only in test.__name__:
