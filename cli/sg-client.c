@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <poll.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@
 #include "sg-config.h"
 #include "sg-fileio.h"
 #include "sg-json.h"
+#include "sg-limits.h"
 #include "sg-paths.h"
 #include "sg-sockaddr.h"
 #include "sg-state.h"
@@ -28,6 +30,7 @@ struct _SgClient {
 	SgClientBus *bus; /* the D-Bus transport, or NULL for the socket */
 	int fd;
 	char *path;
+	char *state_dir;
 	GString *in;
 	gint64 next_id;
 	GQueue events; /* JsonNode* notifications that arrived before they could be delivered */
@@ -38,6 +41,50 @@ struct _SgClient {
 	guint idle_id;
 	gboolean closed;
 };
+
+static void
+set_send_timeout(int fd, int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* "did not answer": named by its PID, which says which process to look at. */
+static void
+no_answer(const char *state_dir, const char *path, GError **error)
+{
+	pid_t pid = 0;
+
+	if (sg_pid_file_query(state_dir, &pid) && pid > 0)
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
+		            _("The supervisor (PID %d) did not answer within %d s"), (int)pid,
+		            SG_CLIENT_ANSWER_TIMEOUT_S);
+	else
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED,
+		            _("The supervisor on %s did not answer within %d s"), path,
+		            SG_CLIENT_ANSWER_TIMEOUT_S);
+}
+
+static void
+set_no_answer_error(SgClient *client, GError **error)
+{
+	no_answer(client->state_dir, client->path, error);
+}
+
+/*
+ * Methods that answer at once: their answer is awaited SG_CLIENT_ANSWER_TIMEOUT_S at most.
+ * Not start, stop and restart (they wait for processes) nor subscribe (monitor waits for
+ * events for ever).
+ */
+static gboolean
+answers_at_once(const char *method)
+{
+	static const char *const prompt[] = { "list_services", "get_service", "status", "logs",
+		                              "reload",        "shutdown",    NULL };
+
+	return g_strv_contains(prompt, method);
+}
 
 static int
 no_supervisor(const char *state_dir, GError **error)
@@ -139,8 +186,13 @@ connect_control(const char *state_dir, const char *path, GError **error)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	r = fd < 0 ? -errno : 0;
+	/* A supervisor that accepts nobody fills its backlog: then connect() waits, not for ever. */
+	if (fd >= 0)
+		set_send_timeout(fd, SG_CLIENT_ANSWER_TIMEOUT_S);
 	while (r == 0 && connect(fd, (struct sockaddr *)&addr, len) < 0 && (r = -errno) == -EINTR)
 		r = 0;
+	if (fd >= 0)
+		set_send_timeout(fd, 0);
 	close(sock_fd);
 	if (addr_dir_fd >= 0)
 		close(addr_dir_fd);
@@ -148,6 +200,10 @@ connect_control(const char *state_dir, const char *path, GError **error)
 		close(fd);
 	if (r == -ENOENT || r == -ECONNREFUSED || r == -ENOTDIR)
 		return no_supervisor(state_dir, error);
+	if (r == -EAGAIN || r == -EINPROGRESS || r == -ETIMEDOUT) {
+		no_answer(state_dir, path, error);
+		return -1;
+	}
 	if (r < 0) {
 		sg_error_set_errno(error, r, _("Cannot connect to %s"), path);
 		return -1;
@@ -176,6 +232,7 @@ sg_client_connect(const char *state_dir, SgClientTransport transport, GError **e
 	client->next_id = 1;
 	g_queue_init(&client->events);
 	client->path = sg_paths_state_file(state_dir, SG_STATE_SOCKET);
+	client->state_dir = g_strdup(state_dir);
 	if (transport == SG_CLIENT_BUS) {
 		client->bus = sg_client_bus_connect(state_dir, error);
 		return client->bus != NULL ? g_steal_pointer(&client) : NULL;
@@ -199,6 +256,7 @@ sg_client_free(SgClient *client)
 	g_queue_clear_full(&client->events, (GDestroyNotify)json_node_unref);
 	g_string_free(client->in, TRUE);
 	g_free(client->path);
+	g_free(client->state_dir);
 	g_free(client);
 }
 
@@ -217,6 +275,25 @@ send_all(SgClient *client, const char *data, gsize length, GError **error)
 		length -= (gsize)n;
 	}
 	return TRUE;
+}
+
+/* Waits until fd is readable or deadline (monotonic µs, 0: none) passes: FALSE then. */
+static gboolean
+wait_readable(int fd, gint64 deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		gint64 left = deadline - g_get_monotonic_time();
+		int r;
+
+		if (deadline == 0)
+			return TRUE;
+		if (left <= 0)
+			return FALSE;
+		r = poll(&pfd, 1, (int)MIN((left + 999) / 1000, G_MAXINT));
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return TRUE;
+	}
 }
 
 /* Reads once into the buffer: > 0 bytes read, 0 at the end, negative errno. */
@@ -332,6 +409,7 @@ sg_client_call(SgClient *client, const char *method, JsonObject *params, JsonNod
 	g_autofree char *text = NULL;
 	GString *line;
 	gint64 id = client->next_id++;
+	gint64 deadline = 0;
 
 	g_return_val_if_fail(client != NULL && method != NULL, FALSE);
 	if (client->bus != NULL)
@@ -361,6 +439,9 @@ sg_client_call(SgClient *client, const char *method, JsonObject *params, JsonNod
 	text = json_generator_to_data(generator, NULL);
 	line = g_string_new(text);
 	g_string_append_c(line, '\n');
+	if (answers_at_once(method))
+		deadline = g_get_monotonic_time() +
+		           (gint64)SG_CLIENT_ANSWER_TIMEOUT_S * G_USEC_PER_SEC;
 	if (!send_all(client, line->str, line->len, error)) {
 		g_string_free(line, TRUE);
 		return FALSE;
@@ -378,6 +459,12 @@ sg_client_call(SgClient *client, const char *method, JsonObject *params, JsonNod
 		if (message == NULL) {
 			if (error != NULL && *error != NULL)
 				return FALSE;
+			if (!wait_readable(client->fd, deadline)) {
+				/* A late answer must not be taken for the next one's. */
+				client->closed = TRUE;
+				set_no_answer_error(client, error);
+				return FALSE;
+			}
 			n = read_some(client);
 			if (n <= 0) {
 				client->closed = TRUE;

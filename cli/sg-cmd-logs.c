@@ -12,6 +12,7 @@
 #include "sg-client.h"
 #include "sg-config.h"
 #include "sg-follow.h"
+#include "sg-limits.h"
 #include "sg-paths.h"
 #include "sg-problem.h"
 #include "sg-tail.h"
@@ -100,6 +101,29 @@ follow_files(GPtrArray *files, const char *state_dir)
 	g_source_remove(sigint);
 	g_source_remove(sigterm);
 	return following.status;
+}
+
+/* The byte limit of one log left out older lines (or the start of the newest one). */
+static void
+say_capped(const char *path, guint read, gboolean searched)
+{
+	int mib = SG_LOGS_BYTES_MAX / (1024 * 1024);
+
+	fflush(stdout);
+	if (searched)
+		sg_cli_error(ngettext("%s: only the last %u line was searched: older ones do not "
+		                      "fit in the %d MiB read back from a log",
+		                      "%s: only the last %u lines were searched: older ones do not "
+		                      "fit in the %d MiB read back from a log",
+		                      read),
+		             path, read, mib);
+	else
+		sg_cli_error(ngettext("%s: only the last %u line is shown: older ones do not fit "
+		                      "in the %d MiB read back from a log",
+		                      "%s: only the last %u lines are shown: older ones do not fit "
+		                      "in the %d MiB read back from a log",
+		                      read),
+		             path, read, mib);
 }
 
 /* Services with log files in logs/, from their names (NAME_stdout.log, NAME_stderr.log). */
@@ -261,12 +285,13 @@ sg_cmd_logs(int argc, char **argv, SgCliGlobals *globals)
 	for (guint i = 0; i < files->len; i++) {
 		SgFollowFile *file = g_ptr_array_index(files, i);
 		const char *filter = file->data;
-		g_auto(GStrv) tail = NULL;
+		g_autoptr(SgTail) tail = NULL;
+		guint shown = 0;
 
 		/* Open first: following goes on from what was there when the tail was taken. */
 		sg_follow_file_open_at_end(file);
-		tail = sg_tail_lines(file->path, filter != NULL ? FILTER_SCAN_LINES : (guint)lines,
-		                     &error);
+		tail = sg_tail_read(file->path, filter != NULL ? FILTER_SCAN_LINES : (guint)lines,
+		                    SG_LOGS_BYTES_MAX, &error);
 		if (tail == NULL) {
 			sg_cli_error("%s", error->message);
 			g_clear_error(&error);
@@ -274,16 +299,19 @@ sg_cmd_logs(int argc, char **argv, SgCliGlobals *globals)
 		}
 		if (filter != NULL) {
 			g_autoptr(GPtrArray) kept = g_ptr_array_new();
-			for (guint j = 0; tail[j] != NULL; j++)
-				if (mentions(tail[j], filter))
-					g_ptr_array_add(kept, tail[j]);
+			for (guint j = 0; j < tail->lines->len; j++)
+				if (mentions(tail->lines->pdata[j], filter))
+					g_ptr_array_add(kept, tail->lines->pdata[j]);
 			for (guint j = kept->len > (guint)lines ? kept->len - (guint)lines : 0;
-			     j < kept->len; j++)
+			     j < kept->len; j++, shown++)
 				print_line(file, kept->pdata[j], NULL);
 		} else {
-			for (guint j = 0; tail[j] != NULL; j++)
-				print_line(file, tail[j], NULL);
+			for (guint j = 0; j < tail->lines->len; j++, shown++)
+				print_line(file, tail->lines->pdata[j], NULL);
 		}
+		/* Said, not silently dropped: the limit left out lines that were asked for. */
+		if (tail->capped && shown < (guint)lines)
+			say_capped(file->path, tail->lines->len, filter != NULL);
 	}
 	fflush(stdout);
 	if (!follow)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* org.systemg on the session bus: connection, name, caller checks and org.systemg.Manager. */
+/* org.systemg on the session bus: connection, name and org.systemg.Manager. */
 #include "config.h"
 
 #include "sg-bus.h"
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sg-bus-access.h"
 #include "sg-bus-autoptr.h"
 #include "sg-bus-names.h"
 #include "sg-bus-service.h"
@@ -30,10 +31,8 @@ struct _SgBus {
 	sd_bus_slot *manager_slot;
 	sd_bus_slot *object_manager_slot;
 	sd_bus_slot *name_slot;
-	sd_bus_slot *owner_changed_slot;
+	SgBusAccess *access;
 	SgBusServices *services;
-	GHashTable *sender_uids; /* unique name -> uid, cached until the name goes away */
-	uid_t owner_uid;
 	SgBusShutdownFunc shutdown;
 	gpointer shutdown_data;
 	GList *calls; /* Call* not answered yet */
@@ -43,73 +42,34 @@ struct _SgBus {
 	gpointer named_data;
 };
 
+typedef struct _LogsRead LogsRead;
+
 struct _Call {
 	SgBus *owner; /* NULL once the bus object is gone */
 	sd_bus_message *message;
 	GList *link;
 	SgOperation *operation; /* not done yet */
+	LogsRead *logs_read;    /* GetLogs: the files being read */
 };
 
-/* ---- the caller check ---- */
+/* GetLogs reads its files in a worker thread; the call may go away meanwhile. */
+struct _LogsRead {
+	Call *call; /* NULL once the call is gone */
+	GCancellable *cancellable;
+};
+
+/* ---- the caller check (sg-bus-access) ---- */
 
 void
 sg_bus_set_owner_uid(SgBus *self, uid_t uid)
 {
-	self->owner_uid = uid;
+	sg_bus_access_set_owner_uid(self->access, uid);
 }
 
 int
 sg_bus_check_caller(SgBus *self, sd_bus_message *message, sd_bus_error *error)
 {
-	const char *sender = sd_bus_message_get_sender(message);
-	gpointer cached;
-	uid_t uid;
-	int r;
-
-	if (sender != NULL &&
-	    g_hash_table_lookup_extended(self->sender_uids, sender, NULL, &cached)) {
-		uid = GPOINTER_TO_UINT(cached);
-	} else {
-		/* On a bus, a round trip to the bus daemon: once per peer. */
-		g_autoptr(sd_bus_creds) creds = NULL;
-
-		r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
-		if (r >= 0)
-			r = sd_bus_creds_get_euid(creds, &uid);
-		if (r < 0) {
-			sg_engine_log(self->engine, SG_LOG_WARN,
-			              "D-Bus: cannot identify the caller %s of %s: %s",
-			              sender != NULL ? sender : "(peer)",
-			              sd_bus_message_get_member(message), g_strerror(-r));
-			return sd_bus_error_setf(
-			        error, SG_BUS_ERROR_ACCESS_DENIED,
-			        _("access denied: the caller cannot be identified"));
-		}
-		if (sender != NULL)
-			g_hash_table_insert(self->sender_uids, g_strdup(sender),
-			                    GUINT_TO_POINTER(uid));
-	}
-	if (uid == self->owner_uid)
-		return 0;
-	sg_engine_log(self->engine, SG_LOG_WARN,
-	              "D-Bus: refused %s from %s of UID %u: only UID %u is served",
-	              sd_bus_message_get_member(message), sender != NULL ? sender : "(peer)",
-	              (unsigned)uid, (unsigned)self->owner_uid);
-	return sd_bus_error_setf(error, SG_BUS_ERROR_ACCESS_DENIED,
-	                         _("access denied: only UID %u may call the supervisor"),
-	                         (unsigned)self->owner_uid);
-}
-
-static int
-owner_changed_cb(sd_bus_message *message, void *userdata, sd_bus_error *error)
-{
-	SgBus *self = userdata;
-	const char *name, *old_owner, *new_owner;
-
-	if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) >= 0 &&
-	    new_owner[0] == '\0')
-		g_hash_table_remove(self->sender_uids, name);
-	return 0;
+	return sg_bus_access_check(self->access, message, error);
 }
 
 /* ---- replies ---- */
@@ -130,8 +90,25 @@ call_free(Call *call)
 	if (call->owner != NULL)
 		call->owner->calls = g_list_delete_link(call->owner->calls, call->link);
 	g_clear_pointer(&call->operation, sg_operation_cancel);
+	if (call->logs_read != NULL) {
+		call->logs_read->call = NULL;
+		g_cancellable_cancel(call->logs_read->cancellable);
+	}
 	sd_bus_message_unref(call->message);
 	g_free(call);
+}
+
+/* A call answered later, on self's list until then. */
+static Call *
+call_new(SgBus *self, sd_bus_message *message)
+{
+	Call *call = g_new0(Call, 1);
+
+	call->owner = self;
+	call->message = sd_bus_message_ref(message);
+	self->calls = g_list_prepend(self->calls, call);
+	call->link = self->calls;
+	return call;
 }
 
 static void
@@ -156,12 +133,8 @@ sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 		[SG_BUS_OP_STOP] = SG_OPERATION_STOP,
 		[SG_BUS_OP_RESTART] = SG_OPERATION_RESTART,
 	};
-	Call *call = g_new0(Call, 1);
+	Call *call = call_new(self, message);
 
-	call->owner = self;
-	call->message = sd_bus_message_ref(message);
-	self->calls = g_list_prepend(self->calls, call);
-	call->link = self->calls;
 	call->operation =
 	        sg_operation_new(self->supervisor, kinds[op], name, operation_done_cb, call);
 	sg_operation_run(call->operation);
@@ -337,31 +310,11 @@ method_shutdown(sd_bus_message *message, void *userdata, sd_bus_error *error)
 }
 
 static int
-method_get_logs(sd_bus_message *message, void *userdata, sd_bus_error *error)
+reply_logs(sd_bus_message *message, const SgLogs *logs)
 {
-	SgBus *self = userdata;
 	g_autoptr(sd_bus_message) reply = NULL;
-	g_autoptr(SgLogs) logs = NULL;
-	g_autoptr(GError) gerror = NULL;
-	SgService *service = NULL;
-	const char *name, *kind;
-	uint32_t lines;
 	int r;
 
-	r = sg_bus_check_caller(self, message, error);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_read(message, "ssu", &name, &kind, &lines);
-	if (r < 0)
-		return r;
-	if (name[0] != '\0' && (service = lookup_or_fail(self, name, error)) == NULL)
-		return -ENOENT;
-	logs = sg_logs_read(self->engine, service, kind[0] != '\0' ? kind : NULL,
-	                    MIN(lines, SG_CONTROL_LOG_LINES_MAX), &gerror);
-	if (logs == NULL) {
-		reply_gerror(message, gerror);
-		return 1;
-	}
 	r = sd_bus_message_new_method_return(message, &reply);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "s");
@@ -379,6 +332,59 @@ method_get_logs(sd_bus_message *message, void *userdata, sd_bus_error *error)
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
 	return r;
+}
+
+static void
+logs_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	LogsRead *read = user_data;
+	Call *call = read->call;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SgLogs) logs = sg_logs_read_finish(result, &error);
+	int r;
+
+	g_object_unref(read->cancellable);
+	g_free(read);
+	if (call == NULL)
+		return;
+	call->logs_read = NULL;
+	if (logs == NULL) {
+		reply_gerror(call->message, error);
+	} else if ((r = reply_logs(call->message, logs)) < 0) {
+		sg_engine_log(call->owner->engine, SG_LOG_DEBUG, "D-Bus: cannot answer GetLogs: %s",
+		              g_strerror(-r));
+		sd_bus_reply_method_errno(call->message, r, NULL);
+	}
+	call_free(call);
+}
+
+static int
+method_get_logs(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+	SgBus *self = userdata;
+	SgService *service = NULL;
+	const char *name, *kind;
+	LogsRead *read;
+	uint32_t lines;
+	int r;
+
+	r = sg_bus_check_caller(self, message, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(message, "ssu", &name, &kind, &lines);
+	if (r < 0)
+		return r;
+	if (name[0] != '\0' && (service = lookup_or_fail(self, name, error)) == NULL)
+		return -ENOENT;
+	/* Off the loop: other callers are served while the files are read. */
+	read = g_new0(LogsRead, 1);
+	read->call = call_new(self, message);
+	read->call->logs_read = read;
+	read->cancellable = g_cancellable_new();
+	sg_logs_read_async(self->engine, service, kind[0] != '\0' ? kind : NULL,
+	                   MIN(lines, SG_CONTROL_LOG_LINES_MAX), read->cancellable, logs_read_cb,
+	                   read);
+	return 1;
 }
 
 static int
@@ -596,6 +602,9 @@ serve(SgBus *self, sd_bus *bus, GError **error)
 	int r;
 
 	self->bus = sd_bus_ref(bus);
+	self->access = sg_bus_access_new(self->engine, bus, error);
+	if (self->access == NULL)
+		return FALSE;
 	r = sd_bus_add_object_vtable(bus, &self->manager_slot, SG_BUS_MANAGER_PATH,
 	                             SG_BUS_MANAGER_INTERFACE, manager_vtable, self);
 	if (r >= 0)
@@ -629,10 +638,8 @@ bus_new(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointer shutdown_
 
 	self->supervisor = g_object_ref(supervisor);
 	self->engine = sg_supervisor_get_engine(supervisor);
-	self->owner_uid = geteuid();
 	self->shutdown = shutdown;
 	self->shutdown_data = shutdown_data;
-	self->sender_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return self;
 }
 
@@ -674,11 +681,7 @@ sg_bus_new_session(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointe
 		return NULL;
 	}
 	/* Peers that leave take their cached credentials with them. */
-	r = sd_bus_match_signal_async(bus, &self->owner_changed_slot, "org.freedesktop.DBus",
-	                              "/org/freedesktop/DBus", "org.freedesktop.DBus",
-	                              "NameOwnerChanged", owner_changed_cb, NULL, self);
-	if (r < 0)
-		sg_engine_log(engine, SG_LOG_WARN, "D-Bus: cannot watch peers: %s", g_strerror(-r));
+	sg_bus_access_watch_peers(self->access);
 	/* Asked after the objects exist: an activating caller is served at once. */
 	r = sd_bus_call_method_async(bus, &self->name_slot, "org.freedesktop.DBus",
 	                             "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
@@ -722,7 +725,7 @@ sg_bus_free(SgBus *self)
 	sd_bus_slot_unref(self->manager_slot);
 	sd_bus_slot_unref(self->object_manager_slot);
 	sd_bus_slot_unref(self->name_slot);
-	sd_bus_slot_unref(self->owner_changed_slot);
+	sg_bus_access_free(self->access);
 	if (self->bus != NULL && self->owns_connection) {
 		/* The last replies (Shutdown's) go out before the connection closes. */
 		if (self->connected)
@@ -730,7 +733,6 @@ sg_bus_free(SgBus *self)
 		sd_bus_close(self->bus);
 	}
 	sd_bus_unref(self->bus);
-	g_hash_table_unref(self->sender_uids);
 	g_object_unref(self->supervisor);
 	g_free(self);
 }

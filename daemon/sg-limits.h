@@ -34,18 +34,32 @@
 /* What one control-socket client may make the daemon hold. */
 #define SG_CONTROL_LINE_MAX      (1024 * 1024)     /* one request line */
 #define SG_CONTROL_OUTPUT_MAX    (4 * 1024 * 1024) /* unread output before a disconnect */
-#define SG_CONTROL_CLIENTS_MAX   1024
+#define SG_CONTROL_CLIENTS_MAX   1024              /* past it the one quiet longest is dropped */
 #define SG_CONTROL_LOG_LINES_MAX 10000
+/* A client with nothing in progress (no call, no subscription, no answer pending) that
+ * sends nothing for this long is disconnected; so is one that leaves its answers unread. */
+#define SG_CONTROL_IDLE_TIMEOUT_S  30
+#define SG_CONTROL_STALL_TIMEOUT_S 30
+/* How long sysg waits to connect and for the answer of a request that answers at once
+ * (status, list_services, get_service, logs, reload, shutdown). */
+#define SG_CLIENT_ANSWER_TIMEOUT_S 10
 
 /* One line of the supervisor's answers that sysg reads (a status of many services). */
 #define SG_CLIENT_ANSWER_MAX (256 * 1024 * 1024)
 
-/* One answer of `logs` (socket and GetLogs). */
+/* One answer of `logs` (socket and GetLogs, an equal share per file), and one file of
+ * `sysg logs`. */
 #define SG_LOGS_LINES_DEFAULT 50
 #define SG_LOGS_BYTES_MAX     (4 * 1024 * 1024)
+/* The last stderr lines quoted in a failure report or a cause. */
+#define SG_TAIL_REPORT_BYTES_MAX (64 * 1024)
 
 /* How long sysg start and sysgd wait for a supervisor that is starting to answer. */
 #define SG_STARTUP_WAIT_SEC 30
+
+/* Lines of one kind (refused callers, dropped clients) logged at most once per interval;
+ * the others are counted in one line after it. */
+#define SG_LOG_LIMIT_INTERVAL_MS 1000
 
 /* Hook runs queued per service while one runs. */
 #define SG_HOOK_QUEUE_MAX 16

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Reads the end of a file backwards until it holds enough lines. */
+/* Reads the end of a file backwards, into one buffer, until it holds enough lines. */
 #include "config.h"
 
 #include "sg-tail.h"
@@ -13,26 +13,126 @@
 
 #include "sg-error.h"
 #include "sg-fileio.h"
+#include "sg-limits.h"
 
-#define BLOCK    8192
-#define MAX_LINE 65536
+#define BLOCK 65536
 
-char **
-sg_tail_lines(const char *path, guint n, GError **error)
+void
+sg_tail_free(SgTail *tail)
 {
-	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GByteArray) buffer = g_byte_array_new();
-	struct stat st;
-	off_t offset;
+	if (tail == NULL)
+		return;
+	g_ptr_array_unref(tail->lines);
+	g_free(tail);
+}
+
+/*
+ * Reads backwards from size towards low into the end of buffer (which maps low..size), block
+ * by block, until it holds n + 1 newlines (n whole lines and the end of the one before) or
+ * reaches low; each byte lands where it belongs, so nothing is moved as blocks come in.
+ * Returns the lowest offset read, or -1 with error set.
+ */
+static off_t
+read_backwards(int fd, guint8 *buffer, off_t low, off_t size, guint n, GError **error)
+{
+	off_t offset = size;
 	guint newlines = 0;
+
+	while (offset > low && newlines <= n) {
+		off_t start = offset - low > BLOCK ? offset - BLOCK : low;
+		guint8 *block = buffer + (start - low);
+		gsize length = (gsize)(offset - start);
+		ssize_t got = pread(fd, block, length, start);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			sg_error_set_errno(error, -errno, "read failed");
+			return -1;
+		}
+		/* Shorter: the file shrank under us (rotation); what was read stays valid. */
+		if ((gsize)got < length)
+			break;
+		for (const guint8 *p = block; (p = memchr(p, '\n', length - (gsize)(p - block)));
+		     p++)
+			newlines++;
+		offset = start;
+	}
+	return offset;
+}
+
+/* A line too long for the budget: the mark, then its last bytes from a character start. */
+static char *
+cut_line(const char *line, gsize length, gsize budget)
+{
+	gsize mark = strlen(SG_TAIL_CUT_MARK);
+	gsize keep = MIN(budget - mark - 1, length);
+	const char *from = line + length - keep;
+	char *cut;
+
+	for (guint i = 0; i < 3 && keep > 0 && ((guchar)*from & 0xC0) == 0x80; i++, keep--)
+		from++;
+	cut = g_malloc(mark + keep + 1);
+	memcpy(cut, SG_TAIL_CUT_MARK, mark);
+	memcpy(cut + mark, from, keep);
+	cut[mark + keep] = '\0';
+	return cut;
+}
+
+/* Splits data (the file from its offset on) into its last n lines, newest first, within
+ * max_bytes. */
+static void
+take_lines(SgTail *tail, const char *data, gsize length, gboolean at_file_start, guint n,
+           gsize max_bytes)
+{
+	gsize end = length;
+	gsize budget = max_bytes;
+	gboolean more = length > 0;
+
+	if (end > 0 && data[end - 1] == '\n')
+		end--;
+	while (more && tail->lines->len < n) {
+		const char *newline = end > 0 ? memrchr(data, '\n', end) : NULL;
+		gsize start = newline != NULL ? (gsize)(newline - data) + 1 : 0;
+		gsize line_length = end - start;
+		gboolean whole = newline != NULL || at_file_start;
+
+		if (!whole || line_length + 1 > budget) {
+			/* The limit or the window: older lines stay out; a newest line is cut. */
+			if (tail->lines->len == 0) {
+				char *cut = cut_line(data + start, line_length, budget);
+
+				budget -= strlen(cut) + 1;
+				g_ptr_array_add(tail->lines, cut);
+			}
+			tail->capped = TRUE;
+			break;
+		}
+		g_ptr_array_add(tail->lines, g_strndup(data + start, line_length));
+		budget -= line_length + 1;
+		more = newline != NULL;
+		end = start > 0 ? start - 1 : 0;
+	}
+	tail->bytes = max_bytes - budget;
+}
+
+SgTail *
+sg_tail_read(const char *path, guint n, gsize max_bytes, GError **error)
+{
+	g_autoptr(SgTail) tail = g_new0(SgTail, 1);
+	g_autofree guint8 *buffer = NULL;
+	struct stat st;
+	off_t low, offset;
 	int fd;
 
+	g_return_val_if_fail(max_bytes >= 64, NULL);
+	tail->lines = g_ptr_array_new_with_free_func(g_free);
 	/* A file of the state directory: never read through a link, never a FIFO. */
 	fd = sg_fileio_open_path(path, O_RDONLY, 0, error);
 	if (fd < 0) {
 		if (fd == -ENOENT) {
 			g_clear_error(error);
-			return g_new0(char *, 1);
+			return g_steal_pointer(&tail);
 		}
 		return NULL;
 	}
@@ -41,44 +141,46 @@ sg_tail_lines(const char *path, guint n, GError **error)
 		close(fd);
 		return NULL;
 	}
-	/* Read blocks from the end until n + 1 newlines are in (the last may end the file). */
-	offset = st.st_size;
-	while (offset > 0 && newlines <= n && buffer->len < (guint)(n + 1) * MAX_LINE) {
-		guint8 block[BLOCK];
-		off_t start = offset > BLOCK ? offset - BLOCK : 0;
-		ssize_t got = pread(fd, block, (size_t)(offset - start), start);
-
-		if (got <= 0)
-			break;
-		g_byte_array_prepend(buffer, block, (guint)got);
-		for (ssize_t i = 0; i < got; i++)
-			newlines += block[i] == '\n';
-		offset = start;
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, SG_ERROR, SG_ERROR_FAILED, "cannot read %s: not a regular file",
+		            path);
+		close(fd);
+		return NULL;
 	}
+	if (n == 0 || st.st_size == 0) {
+		close(fd);
+		return g_steal_pointer(&tail);
+	}
+	/* What fits in max_bytes, and the byte before it (the newline that starts a line). */
+	low = (guint64)st.st_size > max_bytes + 1 ? st.st_size - (off_t)max_bytes - 1 : 0;
+	buffer = g_malloc((gsize)(st.st_size - low));
+	offset = read_backwards(fd, buffer, low, st.st_size, n, error);
 	close(fd);
-
-	{
-		gsize len = buffer->len;
-		const char *data = (const char *)buffer->data;
-		gsize end = len;
-
-		if (end > 0 && data[end - 1] == '\n')
-			end--;
-		while (lines->len < n && end > 0) {
-			gsize start = end;
-			while (start > 0 && data[start - 1] != '\n')
-				start--;
-			if (start == 0 && offset > 0)
-				break; /* the first line in the buffer may be cut */
-			g_ptr_array_insert(lines, 0,
-			                   g_strndup(data + start, MIN(end - start, MAX_LINE)));
-			if (start == 0)
-				break;
-			end = start - 1;
-		}
+	if (offset < 0) {
+		g_prefix_error(error, "%s: ", path);
+		return NULL;
 	}
-	g_ptr_array_add(lines, NULL);
-	return (char **)g_ptr_array_free(g_steal_pointer(&lines), FALSE);
+	take_lines(tail, (const char *)buffer + (offset - low), (gsize)(st.st_size - offset),
+	           offset == 0, n, max_bytes);
+	/* Collected newest first. */
+	for (guint i = 0, j = tail->lines->len; j > 0 && i < j - 1; i++, j--) {
+		gpointer swap = tail->lines->pdata[i];
+
+		tail->lines->pdata[i] = tail->lines->pdata[j - 1];
+		tail->lines->pdata[j - 1] = swap;
+	}
+	return g_steal_pointer(&tail);
+}
+
+char **
+sg_tail_lines(const char *path, guint n, GError **error)
+{
+	g_autoptr(SgTail) tail = sg_tail_read(path, n, SG_TAIL_REPORT_BYTES_MAX, error);
+
+	if (tail == NULL)
+		return NULL;
+	g_ptr_array_add(tail->lines, NULL);
+	return (char **)g_ptr_array_steal(tail->lines, NULL);
 }
 
 void

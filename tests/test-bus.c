@@ -715,6 +715,26 @@ test_access_denied(Fixture *f, gconstpointer data)
 	assert_error(object, SG_BUS_ERROR_ACCESS_DENIED);
 	logs = manager_call(f, "GetLogs", "ssu", "", "", 10);
 	assert_error(logs, SG_BUS_ERROR_ACCESS_DENIED);
+	/* Properties say what runs and how (command lines): the owner's too. */
+	{
+		g_autoptr(sd_bus_message) get =
+		        call(f, path, "org.freedesktop.DBus.Properties", "Get", "ss",
+		             SG_BUS_SERVICE_INTERFACE, "Command");
+		g_autoptr(sd_bus_message) get_all =
+		        call(f, SG_BUS_MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+		             "s", SG_BUS_MANAGER_INTERFACE);
+		g_autoptr(sd_bus_message) managed =
+		        call(f, SG_BUS_MANAGER_PATH, "org.freedesktop.DBus.ObjectManager",
+		             "GetManagedObjects", NULL);
+		g_autoptr(sd_bus_message) introspect =
+		        call(f, path, "org.freedesktop.DBus.Introspectable", "Introspect", NULL);
+
+		assert_error(get, SG_BUS_ERROR_ACCESS_DENIED);
+		assert_error(get_all, SG_BUS_ERROR_ACCESS_DENIED);
+		assert_error(managed, SG_BUS_ERROR_ACCESS_DENIED);
+		/* The shape of the objects is no secret. */
+		assert_ok(introspect);
+	}
 	/* Nothing happened. */
 	g_assert_cmpint(sg_service_get_state(svc(f, "api")), ==, SG_SERVICE_RUNNING);
 	g_assert_false(f->shutdown_asked);

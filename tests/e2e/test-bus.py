@@ -343,6 +343,106 @@ def test_access_denied():
     return None
 
 
+def other_user():
+    """The UID and GID of a user that is not us: the CI user, or nobody."""
+    import pwd
+    for name in (CI_USER, "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+            return entry.pw_uid, entry.pw_gid
+        except KeyError:
+            pass
+    return None
+
+
+def test_properties_denied_to_others():
+    """Another UID reads no property (command lines are private); refusals of a flood of
+    calls make a few log lines, not one each (needs root)."""
+    if os.geteuid() != 0:
+        return "needs root to call as another user"
+    user = other_user()
+    if user is None:
+        return "no other user to call as"
+    bus = Bus(allow_others=True)
+    p = Project(TWO, bus)
+    try:
+        p.start()
+        wait_for(lambda: p.state_of("api") == "running", "api to run")
+        send = ["setpriv", "--reuid=%d" % user[0], "--regid=%d" % user[1], "--clear-groups",
+                "dbus-send", "--bus=" + bus.address, "--print-reply", "--dest=org.systemg"]
+        api = service_path("api")
+        props = "org.freedesktop.DBus.Properties."
+        for call in ([api, props + "Get", "string:org.systemg.Service", "string:Command"],
+                     [api, props + "GetAll", "string:org.systemg.Service"],
+                     ["/org/systemg", props + "Get", "string:org.systemg.Manager",
+                      "string:ConfigPath"],
+                     ["/org/systemg", props + "GetAll", "string:org.systemg.Manager"],
+                     ["/org/systemg", "org.freedesktop.DBus.ObjectManager.GetManagedObjects"]):
+            result = subprocess.run(send + call, env=p.env, capture_output=True, text=True,
+                                    timeout=60)
+            assert result.returncode != 0, (call, result.stdout)
+            assert "org.systemg.Error.AccessDenied" in result.stderr, (call, result.stderr)
+            assert HELPER not in result.stdout + result.stderr, call
+        # introspection stays open to everyone; the owner still reads everything
+        result = subprocess.run(send + ["/org/systemg",
+                                        "org.freedesktop.DBus.Introspectable.Introspect"],
+                                env=p.env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert HELPER in p.service_get("api", "Command")
+        # a flood of refusals
+        refusals = 200
+        script = 'for i in $(seq %d); do "$@" >/dev/null 2>&1; done; true' % refusals
+        start = time.monotonic()
+        subprocess.run(["sh", "-c", script, "sh"] + send + [api, props + "Get",
+                                                            "string:org.systemg.Service",
+                                                            "string:Command"],
+                       env=p.env, timeout=120, check=True)
+        took = time.monotonic() - start
+
+        def logged():
+            """Refusals the log accounts for: one a line, or counted in a summary line."""
+            total = 0
+            for line in p.log().splitlines():
+                match = re.search(r"(\d+) more in the last second", line)
+                total += int(match.group(1)) if match else "refused" in line
+            return total
+        # every refusal is accounted for (five above, then the flood), in a few lines
+        wait_for(lambda: logged() >= refusals + 5, "the refusals to be counted")
+        lines = [l for l in p.log().splitlines() if "refused" in l]
+        assert len(lines) <= took + 4, "%d lines in %.1f s" % (len(lines), took)
+    finally:
+        p.close()
+        bus.close()
+    return None
+
+
+@with_bus_project('version: "1"\nlogs: { max_bytes: 0 }\nservices:\n'
+                  '  api:\n    exec: ["HELPER", "pause"]\n')
+def test_get_logs_of_long_lines(p):
+    """1,500 lines of 64 KiB: GetLogs answers the newest that fit in 4 MiB, quickly, and
+    another caller is served meanwhile."""
+    wait_for(lambda: p.state_of("api") == "running", "api to run")
+    line = 64 * 1024
+    filler = b"x" * (line - 8)
+    with open(os.path.join(p.state, "logs", "api_stdout.log"), "ab") as f:
+        for i in range(1500):
+            f.write(b"%06d " % i + filler + b"\n")
+    start = time.monotonic()
+    logs = subprocess.Popen(["busctl", "--user", "--json=short", "call", "org.systemg",
+                             "/org/systemg", "org.systemg.Manager", "GetLogs", "ssu", "api",
+                             "stdout", "1500"], env=p.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert p.state_of("api") == "running"
+    out, err = logs.communicate(timeout=60)
+    took = time.monotonic() - start
+    assert logs.returncode == 0, err
+    assert took < 3, "GetLogs took %.1f s" % took
+    lines = json.loads(out)["data"][0]
+    numbers = [int(l.split(" ", 1)[0]) for l in lines]
+    assert numbers == list(range(1500 - len(lines), 1500)), numbers[:3]
+    assert 0 < sum(len(l) + 1 for l in lines) <= 4 * 1024 * 1024
+
+
 @with_bus_project('version: "1"\nservices:\n'
                   '  api:\n    exec: ["HELPER", "pause"]\n'
                   '  job:\n    command: "exit 0"\n'
@@ -657,9 +757,10 @@ def test_activation():
 
 def main():
     tests = [test_spec_examples, test_introspection_matches_xml, test_error_names,
-             test_invalid_config_error, test_access_denied, test_properties_agree_with_status,
-             test_crash_and_restart_signals, test_cron_job_on_the_bus,
-             test_one_set_of_operations,
+             test_invalid_config_error, test_access_denied, test_properties_denied_to_others,
+             test_properties_agree_with_status,
+             test_get_logs_of_long_lines, test_crash_and_restart_signals,
+             test_cron_job_on_the_bus, test_one_set_of_operations,
              test_no_signal_lost, test_idle_on_the_bus, test_no_bus_and_lost_bus,
              test_name_already_owned, test_activation]
     for test in tests:
