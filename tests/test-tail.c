@@ -174,11 +174,12 @@ test_not_a_regular_file(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SgTail) tail = NULL;
 
-	/* A FIFO with no writer: refused at once, not waited on. */
+	/* A FIFO with no writer: refused at once, not waited on (as any file of the state
+	 * directory that is not a regular file, by sg-fileio). */
 	g_assert_cmpint(mkfifo(f->path, 0600), ==, 0);
 	tail = sg_tail_read(f->path, 10, 4096, &error);
 	g_assert_null(tail);
-	g_assert_error(error, SG_ERROR, SG_ERROR_FAILED);
+	g_assert_error(error, SG_ERROR, SG_ERROR_STATE_DIR);
 	g_assert_nonnull(strstr(error->message, "not a regular file"));
 }
 
