@@ -8,12 +8,12 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
-#include "sg-config.h"
-#include "sg-escape.h"
-#include "sg-log.h"
-#include "sg-paths.h"
-#include "sg-problem.h"
-#include "sg-state.h"
+#include "config/sg-config.h"
+#include "base/sg-escape.h"
+#include "base/sg-log.h"
+#include "base/sg-paths.h"
+#include "config/sg-problem.h"
+#include "state/sg-state.h"
 
 SgClientTransport
 sg_cli_transport(const SgCliGlobals *globals)

@@ -17,14 +17,14 @@
 #include <unistd.h>
 
 #include "sg-client-bus.h"
-#include "sg-error.h"
-#include "sg-config.h"
-#include "sg-fileio.h"
-#include "sg-json.h"
-#include "sg-limits.h"
-#include "sg-paths.h"
-#include "sg-sockaddr.h"
-#include "sg-state.h"
+#include "base/sg-error.h"
+#include "config/sg-config.h"
+#include "base/sg-fileio.h"
+#include "base/sg-json.h"
+#include "base/sg-limits.h"
+#include "base/sg-paths.h"
+#include "base/sg-sockaddr.h"
+#include "state/sg-state.h"
 
 struct _SgClient {
 	SgClientBus *bus; /* the D-Bus transport, or NULL for the socket */

@@ -10,12 +10,12 @@
 
 #include "sg-cli.h"
 #include "sg-client.h"
-#include "sg-config.h"
+#include "config/sg-config.h"
 #include "sg-follow.h"
-#include "sg-limits.h"
-#include "sg-paths.h"
-#include "sg-problem.h"
-#include "sg-tail.h"
+#include "base/sg-limits.h"
+#include "base/sg-paths.h"
+#include "config/sg-problem.h"
+#include "base/sg-tail.h"
 
 #define EXIT_USAGE    2
 #define DEFAULT_LINES 50

@@ -12,10 +12,10 @@
 #include "sg-cli.h"
 #include "sg-client.h"
 #include "sg-desktop-notify.h"
-#include "sg-error.h"
-#include "sg-json.h"
+#include "base/sg-error.h"
+#include "base/sg-json.h"
 #include "sg-output.h"
-#include "sg-paths.h"
+#include "base/sg-paths.h"
 
 #define EXIT_USAGE 2
 

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "sg-cli.h"
-#include "sg-paths.h"
-#include "sg-state.h"
+#include "base/sg-paths.h"
+#include "state/sg-state.h"
 
 #define EXIT_USAGE 2
 /* Deeper than anything systemg creates (it creates two levels). */

@@ -8,10 +8,10 @@
 
 #include "sg-cli.h"
 #include "sg-client.h"
-#include "sg-config.h"
-#include "sg-error.h"
-#include "sg-json.h"
-#include "sg-paths.h"
+#include "config/sg-config.h"
+#include "base/sg-error.h"
+#include "base/sg-json.h"
+#include "base/sg-paths.h"
 
 #define EXIT_USAGE 2
 

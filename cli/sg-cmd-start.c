@@ -15,16 +15,16 @@
 
 #include "sg-cli.h"
 #include "sg-client.h"
-#include "sg-config.h"
-#include "sg-error.h"
+#include "config/sg-config.h"
+#include "base/sg-error.h"
 #include "sg-follow.h"
-#include "sg-limits.h"
+#include "base/sg-limits.h"
 #include "sg-output.h"
-#include "sg-ownership.h"
-#include "sg-paths.h"
-#include "sg-problem.h"
-#include "sg-startup-lock.h"
-#include "sg-state.h"
+#include "process/sg-ownership.h"
+#include "base/sg-paths.h"
+#include "config/sg-problem.h"
+#include "state/sg-startup-lock.h"
+#include "state/sg-state.h"
 
 #define EXIT_USAGE 2
 /* start_in_running: no supervisor answers after all; look again. */

@@ -8,16 +8,16 @@
 
 #include "sg-cli.h"
 #include "sg-client.h"
-#include "sg-config.h"
-#include "sg-error.h"
-#include "sg-json.h"
+#include "config/sg-config.h"
+#include "base/sg-error.h"
+#include "base/sg-json.h"
 #include "sg-output.h"
-#include "sg-ownership.h"
-#include "sg-paths.h"
-#include "sg-problem.h"
-#include "sg-proctree.h"
-#include "sg-shell.h"
-#include "sg-state.h"
+#include "process/sg-ownership.h"
+#include "base/sg-paths.h"
+#include "config/sg-problem.h"
+#include "process/sg-proctree.h"
+#include "base/sg-shell.h"
+#include "state/sg-state.h"
 
 #define EXIT_USAGE 2
 

@@ -12,19 +12,19 @@
 #include <unistd.h>
 
 #include "sg-cli.h"
-#include "sg-fileio.h"
+#include "base/sg-fileio.h"
 #include "sg-client.h"
-#include "sg-config.h"
-#include "sg-error.h"
-#include "sg-boot.h"
-#include "sg-clock.h"
-#include "sg-contain.h"
-#include "sg-json.h"
-#include "sg-ownership.h"
-#include "sg-paths.h"
-#include "sg-problem.h"
-#include "sg-proctree.h"
-#include "sg-state.h"
+#include "config/sg-config.h"
+#include "base/sg-error.h"
+#include "state/sg-boot.h"
+#include "base/sg-clock.h"
+#include "process/sg-contain.h"
+#include "base/sg-json.h"
+#include "process/sg-ownership.h"
+#include "base/sg-paths.h"
+#include "config/sg-problem.h"
+#include "process/sg-proctree.h"
+#include "state/sg-state.h"
 
 #define EXIT_USAGE              2
 #define OFFLINE_STOP_TIMEOUT_MS 10000

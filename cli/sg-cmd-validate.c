@@ -7,9 +7,9 @@
 #include <stdio.h>
 
 #include "sg-cli.h"
-#include "sg-config.h"
-#include "sg-error.h"
-#include "sg-problem.h"
+#include "config/sg-config.h"
+#include "base/sg-error.h"
+#include "config/sg-problem.h"
 
 #define EXIT_USAGE 2
 

@@ -7,11 +7,11 @@
 #include <glib/gi18n.h>
 #include <systemd/sd-bus.h>
 
-#include "sg-bus-autoptr.h"
-#include "sg-bus-names.h"
-#include "sg-bus-source.h"
+#include "base/sg-bus-autoptr.h"
+#include "base/sg-bus-names.h"
+#include "base/sg-bus-source.h"
 #include "sg-cli.h"
-#include "sg-error.h"
+#include "base/sg-error.h"
 
 #define APP_NAME "systemg"
 /* -1: the notification server decides how long a notification stays. */

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "sg-cli.h"
-#include "sg-error.h"
-#include "sg-fileio.h"
-#include "sg-paths.h"
+#include "base/sg-error.h"
+#include "base/sg-fileio.h"
+#include "base/sg-paths.h"
 
 struct _SgFollow {
 	GPtrArray *files; /* SgFollowFile* */

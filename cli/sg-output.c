@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sg-escape.h"
-#include "sg-json.h"
-#include "sg-ownership.h"
-#include "sg-proctree.h"
+#include "base/sg-escape.h"
+#include "base/sg-json.h"
+#include "process/sg-ownership.h"
+#include "process/sg-proctree.h"
 
 #define COLOR_RESET  "\033[0m"
 #define COLOR_BOLD   "\033[1m"

@@ -14,19 +14,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sg-bus.h"
-#include "sg-config.h"
-#include "sg-control.h"
-#include "sg-error.h"
-#include "sg-limits.h"
-#include "sg-escape.h"
-#include "sg-paths.h"
-#include "sg-persist.h"
-#include "sg-problem.h"
-#include "sg-startup-lock.h"
-#include "sg-state.h"
-#include "sg-supervisor.h"
-#include "sg-tail.h"
+#include "bus/sg-bus.h"
+#include "config/sg-config.h"
+#include "control/sg-control.h"
+#include "base/sg-error.h"
+#include "base/sg-limits.h"
+#include "base/sg-escape.h"
+#include "base/sg-paths.h"
+#include "engine/sg-persist.h"
+#include "config/sg-problem.h"
+#include "state/sg-startup-lock.h"
+#include "state/sg-state.h"
+#include "engine/sg-supervisor.h"
+#include "base/sg-tail.h"
 
 #define EXIT_USAGE 2
 
@@ -41,7 +41,7 @@ typedef struct {
 
 typedef struct {
 	GMainLoop *loop;
-	SgEngine engine;
+	SgContext context;
 	SgSupervisor *supervisor;
 	SgPersist *persist;
 	SgControl *control;
@@ -144,10 +144,10 @@ daemonize(int *ret_report_fd)
 /* ---- settling and shutdown ---- */
 
 static void
-append_failure(GString *out, SgEngine *engine, SgService *service)
+append_failure(GString *out, SgContext *context, SgService *service)
 {
 	g_autofree char *path =
-	        g_strdup_printf("%s/%s_stderr.log", engine->log_dir, sg_service_get_name(service));
+	        g_strdup_printf("%s/%s_stderr.log", context->log_dir, sg_service_get_name(service));
 	/* Causes quote paths and errors: one line each, no control bytes on the terminal. */
 	g_autofree char *cause = sg_escape(sg_service_get_cause(service));
 
@@ -177,9 +177,9 @@ settled_cb(SgSupervisor *supervisor, gpointer user_data)
 			running++;
 		if (state == SG_SERVICE_FAILED || state == SG_SERVICE_BLOCKED ||
 		    (state == SG_SERVICE_BACKOFF && sg_service_failed_before_ready(service)))
-			append_failure(report, &daemon->engine, service);
+			append_failure(report, &daemon->context, service);
 	}
-	sg_engine_log(&daemon->engine, all_up ? SG_LOG_INFO : SG_LOG_WARN,
+	sg_context_log(&daemon->context, all_up ? SG_LOG_INFO : SG_LOG_WARN,
 	              "all services settled: %u running%s", running,
 	              all_up ? "" : ", some did not start");
 	if (all_up)
@@ -194,7 +194,7 @@ stopped_all_cb(SgSupervisor *supervisor, gpointer user_data)
 {
 	Daemon *daemon = user_data;
 
-	sg_engine_log(&daemon->engine, SG_LOG_INFO, "every service is stopped");
+	sg_context_log(&daemon->context, SG_LOG_INFO, "every service is stopped");
 	/* The next supervisor starts afresh: nothing it finds stopped is a crash or held. */
 	sg_persist_end_run(daemon->persist);
 	g_main_loop_quit(daemon->loop);
@@ -208,7 +208,7 @@ shut_down(Daemon *daemon, const char *why)
 	daemon->shutting_down = TRUE;
 	sg_control_set_shutting_down(daemon->control);
 	sg_bus_set_shutting_down(daemon->bus);
-	sg_engine_log(&daemon->engine, SG_LOG_INFO, "%s: stopping every service", why);
+	sg_context_log(&daemon->context, SG_LOG_INFO, "%s: stopping every service", why);
 	sg_supervisor_stop_all(daemon->supervisor, stopped_all_cb, daemon);
 }
 
@@ -230,7 +230,7 @@ reload_on_signal(Daemon *daemon)
 {
 	g_autoptr(GError) error = NULL;
 
-	sg_engine_log(&daemon->engine, SG_LOG_INFO, "SIGHUP: reloading the configuration");
+	sg_context_log(&daemon->context, SG_LOG_INFO, "SIGHUP: reloading the configuration");
 	(void)sg_supervisor_reload(daemon->supervisor, NULL, &error);
 }
 
@@ -286,14 +286,14 @@ has_controlling_terminal(void)
 }
 
 static void
-raise_open_file_limit(SgEngine *engine)
+raise_open_file_limit(SgContext *context)
 {
 	struct rlimit limit;
 
 	if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
 		return;
 	/* Services get the original soft limit back (select() users rely on it). */
-	engine->service_nofile = limit;
+	context->service_nofile = limit;
 	if (limit.rlim_cur < limit.rlim_max) {
 		limit.rlim_cur = limit.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &limit);
@@ -338,14 +338,14 @@ fail(Daemon *daemon, int status, const char *format, ...)
 		send_report(daemon, status, line);
 	else
 		fputs(line, stderr);
-	sg_engine_log(&daemon->engine, SG_LOG_ERROR, "%s", message);
+	sg_context_log(&daemon->context, SG_LOG_ERROR, "%s", message);
 	return status;
 }
 
 static int
 run(Daemon *daemon, Options *options)
 {
-	SgEngine *engine = &daemon->engine;
+	SgContext *context = &daemon->context;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) problems = sg_problem_list_new();
 	g_autoptr(SgConfig) config = NULL;
@@ -404,69 +404,69 @@ run(Daemon *daemon, Options *options)
 		return fail(daemon, 1, "%s", error->message);
 
 	log_path = sg_paths_state_file(state_dir, SG_STATE_SUPERVISOR_LOG);
-	engine->log = sg_log_open(log_path, level, &error);
-	if (engine->log == NULL)
+	context->log = sg_log_open(log_path, level, &error);
+	if (context->log == NULL)
 		return fail(daemon, 1, "%s", error->message);
 	/* sysg start in the foreground shows supervisor.log itself. */
 	if (!options->daemonize && g_strcmp0(g_getenv("SYSTEMG_NO_MIRROR"), "1") != 0)
-		sg_log_set_mirror(engine->log, STDERR_FILENO);
+		sg_log_set_mirror(context->log, STDERR_FILENO);
 	/* Not for the services. */
 	g_unsetenv("SYSTEMG_NO_MIRROR");
-	sg_engine_log(engine, SG_LOG_INFO, "systemg %s supervisor starting (PID %d)",
+	sg_context_log(context, SG_LOG_INFO, "systemg %s supervisor starting (PID %d)",
 	              PACKAGE_VERSION, getpid());
 	if (warning != NULL)
-		sg_engine_log(engine, SG_LOG_WARN, "%s", warning);
+		sg_context_log(context, SG_LOG_WARN, "%s", warning);
 	if (stale_pid > 0)
-		sg_engine_log(engine, SG_LOG_INFO,
+		sg_context_log(context, SG_LOG_INFO,
 		              "removed stale sysg.pid of a supervisor that is gone (PID %d)",
 		              stale_pid);
 	socket_path = sg_paths_state_file(state_dir, SG_STATE_SOCKET);
 	if (g_file_test(socket_path, G_FILE_TEST_EXISTS) && unlink(socket_path) == 0)
-		sg_engine_log(engine, SG_LOG_INFO, "removed stale control.sock");
+		sg_context_log(context, SG_LOG_INFO, "removed stale control.sock");
 	sg_state_remove_stale_temp_files(state_dir, 60);
 
-	engine->state_dir = g_strdup(state_dir);
-	engine->log_dir = sg_paths_state_file(state_dir, SG_STATE_LOG_DIR);
-	engine->state_id = sg_state_ensure_state_id(state_dir, &quarantined, &error);
-	if (engine->state_id == NULL)
+	context->state_dir = g_strdup(state_dir);
+	context->log_dir = sg_paths_state_file(state_dir, SG_STATE_LOG_DIR);
+	context->state_id = sg_state_ensure_state_id(state_dir, &quarantined, &error);
+	if (context->state_id == NULL)
 		return fail(daemon, 1, "%s", error->message);
 	if (quarantined != NULL)
-		sg_engine_log(engine, SG_LOG_WARN, "state.json was corrupt; set aside as %s",
+		sg_context_log(context, SG_LOG_WARN, "state.json was corrupt; set aside as %s",
 		              quarantined);
 	if (config != NULL) {
-		sg_engine_log(engine, SG_LOG_INFO, "configuration %s: %u services", config->path,
+		sg_context_log(context, SG_LOG_INFO, "configuration %s: %u services", config->path,
 		              config->services->len);
 		if (!sg_state_write_config_hint(state_dir, config->path, &error)) {
-			sg_engine_log(engine, SG_LOG_WARN, "cannot write config_hint: %s",
+			sg_context_log(context, SG_LOG_WARN, "cannot write config_hint: %s",
 			              error->message);
 			g_clear_error(&error);
 		}
 	} else {
-		sg_engine_log(engine, SG_LOG_INFO, "no configuration found: running no services");
+		sg_context_log(context, SG_LOG_INFO, "no configuration found: running no services");
 		config = sg_config_new_empty();
 	}
 	if (options->no_bus)
-		sg_engine_log(engine, SG_LOG_DEBUG, "--no-bus: not connecting to D-Bus");
+		sg_context_log(context, SG_LOG_DEBUG, "--no-bus: not connecting to D-Bus");
 
-	raise_open_file_limit(engine);
-	engine->clock = sg_clock_new_real();
-	engine->known_pids = g_hash_table_new(NULL, NULL);
-	engine->reaper = sg_reaper_new(&error);
-	if (engine->reaper == NULL)
+	raise_open_file_limit(context);
+	context->clock = sg_clock_new_real();
+	context->known_pids = g_hash_table_new(NULL, NULL);
+	context->reaper = sg_reaper_new(&error);
+	if (context->reaper == NULL)
 		return fail(daemon, 1, "%s", error->message);
-	engine->contain = sg_contain_new(options->cgroup, engine->state_id, engine->clock, &error);
-	if (engine->contain == NULL)
+	context->contain = sg_contain_new(options->cgroup, context->state_id, context->clock, &error);
+	if (context->contain == NULL)
 		return fail(daemon, 1, "%s", error->message);
-	sg_contain_set_stray_func(engine->contain, (SgContainStrayFunc)sg_engine_has_stray_children,
-	                          engine);
-	sg_engine_log(engine, SG_LOG_INFO, "containment: %s",
-	              sg_contain_uses_cgroups(engine->contain)
-	                      ? sg_contain_cgroup_root(engine->contain)
+	sg_contain_set_stray_func(context->contain, (SgContainStrayFunc)sg_context_has_stray_children,
+	                          context);
+	sg_context_log(context, SG_LOG_INFO, "containment: %s",
+	              sg_contain_uses_cgroups(context->contain)
+	                      ? sg_contain_cgroup_root(context->contain)
 	                      : "session, process group and markers");
-	engine->log_watch = sg_log_watch_new(engine->clock, &error);
-	if (engine->log_watch == NULL)
+	context->log_watch = sg_log_watch_new(context->clock, &error);
+	if (context->log_watch == NULL)
 		return fail(daemon, 1, "%s", error->message);
-	sg_log_watch_set_log(engine->log_watch, engine->log);
+	sg_log_watch_set_log(context->log_watch, context->log);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -478,7 +478,7 @@ run(Daemon *daemon, Options *options)
 	g_unix_fd_add(signal_fd, G_IO_IN, signal_cb, daemon);
 
 	daemon->loop = g_main_loop_new(NULL, FALSE);
-	daemon->supervisor = sg_supervisor_new(engine, config);
+	daemon->supervisor = sg_supervisor_new(context, config);
 	daemon->persist = sg_persist_new(daemon->supervisor);
 	daemon->control = sg_control_new(daemon->supervisor, started_at, shutdown_requested_cb,
 	                                 daemon, &error);
@@ -504,7 +504,7 @@ run(Daemon *daemon, Options *options)
 	g_clear_pointer(&daemon->control, sg_control_free);
 	sg_persist_free(daemon->persist);
 	g_clear_object(&daemon->supervisor);
-	sg_engine_log(engine, SG_LOG_INFO, "systemg supervisor exiting");
+	sg_context_log(context, SG_LOG_INFO, "systemg supervisor exiting");
 	send_report(daemon, daemon->exit_status, NULL);
 	close(signal_fd);
 	return daemon->exit_status;
@@ -576,7 +576,7 @@ main(int argc, char **argv)
 	sg_startup_lock_release(daemon.startup_lock);
 	if (daemon.pid_file != NULL)
 		sg_pid_file_release(daemon.pid_file);
-	sg_engine_clear(&daemon.engine);
+	sg_context_clear(&daemon.context);
 	g_clear_pointer(&daemon.loop, g_main_loop_unref);
 	g_free(options.config_path);
 	g_free(options.log_level);

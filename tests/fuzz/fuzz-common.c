@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "sg-test.h"
+#include "lib/sg-test.h"
 
 static char *scratch;
 

@@ -4,8 +4,8 @@
 
 #include "fuzz.h"
 
-#include "sg-config.h"
-#include "sg-problem.h"
+#include "config/sg-config.h"
+#include "config/sg-problem.h"
 
 /* An env file beside the configuration, for inputs that name it (env: { file: app.env }). */
 static const char app_env[] = "# comment\nexport A=1\nB='two words'\nC=\"three\\n\"\n";

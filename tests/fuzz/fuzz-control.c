@@ -12,13 +12,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "sg-control.h"
-#include "sg-json.h"
-#include "sg-test-engine.h"
+#include "control/sg-control.h"
+#include "base/sg-json.h"
+#include "lib/sg-test-engine.h"
 
 /* One supervisor for the whole run, with no services: nothing to spawn or to kill. */
 typedef struct {
-	SgEngine engine;
+	SgContext context;
 	SgConfig *config;
 	SgSupervisor *supervisor;
 	SgControl *control;
@@ -52,11 +52,11 @@ server_get(void)
 	server = g_new0(Server, 1);
 	reaper = sg_reaper_new(&error);
 	g_assert_no_error(error);
-	sg_test_engine_init(&server->engine, state, reaper);
+	sg_test_context_init(&server->context, state, reaper);
 	/* Thousands of requests a second would only fill supervisor.log. */
-	g_clear_pointer(&server->engine.log, sg_log_free);
+	g_clear_pointer(&server->context.log, sg_log_free);
 	server->config = sg_config_new_empty();
-	server->supervisor = sg_supervisor_new(&server->engine, server->config);
+	server->supervisor = sg_supervisor_new(&server->context, server->config);
 	server->control =
 	        sg_control_new(server->supervisor, g_get_real_time(), shutdown_cb, NULL, &error);
 	g_assert_no_error(error);

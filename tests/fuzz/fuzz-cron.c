@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-#include "sg-cron.h"
-#include "sg-error.h"
+#include "config/sg-cron.h"
+#include "base/sg-error.h"
 
 /* 2026-01-31T15:30:00Z, when the input gives no instant of its own. */
 #define DEFAULT_AFTER_S G_GINT64_CONSTANT(1769873400)

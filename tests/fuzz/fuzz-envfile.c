@@ -4,8 +4,8 @@
 
 #include "fuzz.h"
 
-#include "sg-error.h"
-#include "sg-envfile.h"
+#include "base/sg-error.h"
+#include "config/sg-envfile.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

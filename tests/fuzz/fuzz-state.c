@@ -7,10 +7,10 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "sg-error.h"
-#include "sg-json.h"
-#include "sg-paths.h"
-#include "sg-state.h"
+#include "base/sg-error.h"
+#include "base/sg-json.h"
+#include "base/sg-paths.h"
+#include "state/sg-state.h"
 
 static guint
 depth_of(JsonNode *node)
