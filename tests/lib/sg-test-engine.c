@@ -128,3 +128,38 @@ sg_test_record_transitions(SgSupervisor *supervisor, GString *transitions)
 	g_signal_connect(supervisor, "service-state-changed", G_CALLBACK(transition_cb),
 	                 transitions);
 }
+
+void
+sg_test_engine_fixture_set_up(SgTestEngineFixture *f, const char *prefix, SgReaper *reaper)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *template = g_strconcat(prefix, "-XXXXXX", NULL);
+
+	f->dir = g_dir_make_tmp(template, &error);
+	g_assert_no_error(error);
+	sg_test_context_init(&f->context, f->dir, reaper);
+	f->transitions = g_string_new(NULL);
+	f->monitor = sg_test_monitor_dir(f->dir);
+}
+
+void
+sg_test_engine_fixture_tear_down(SgTestEngineFixture *f)
+{
+	if (f->supervisor != NULL)
+		sg_test_stop_all(f->supervisor, f->context.clock);
+	g_clear_object(&f->monitor);
+	g_clear_object(&f->supervisor);
+	g_clear_pointer(&f->config, sg_config_unref);
+	sg_test_context_clear(&f->context);
+	sg_test_remove_tree(f->dir);
+	g_free(f->dir);
+	g_string_free(f->transitions, TRUE);
+}
+
+void
+sg_test_engine_fixture_load(SgTestEngineFixture *f, const char *yaml)
+{
+	f->config = sg_test_load_config(f->dir, yaml);
+	f->supervisor = sg_supervisor_new(&f->context, f->config);
+	sg_test_record_transitions(f->supervisor, f->transitions);
+}

@@ -35,5 +35,26 @@ SgConfig *sg_test_load_config(const char *dir, const char *yaml);
 /* Appends "name:old>new " to transitions at every state change of supervisor. */
 void sg_test_record_transitions(SgSupervisor *supervisor, GString *transitions);
 
+/*
+ * The fixture of the engine test binaries: a temporary state directory with a real engine
+ * (fake clock), the supervisor once a configuration is loaded, its transitions recorded,
+ * and a monitor on the directory that wakes the loop when a process writes a file there.
+ */
+typedef struct {
+	char *dir;
+	SgContext context;
+	SgConfig *config;
+	SgSupervisor *supervisor;
+	GString *transitions;  /* "name:old>new " */
+	GFileMonitor *monitor;
+} SgTestEngineFixture;
+
+/* prefix names the temporary directory ("sg-hooks" gives sg-hooks-XXXXXX). */
+void sg_test_engine_fixture_set_up(SgTestEngineFixture *f, const char *prefix, SgReaper *reaper);
+/* Stops every service that is left, then removes everything. */
+void sg_test_engine_fixture_tear_down(SgTestEngineFixture *f);
+/* Loads yaml (sg_test_load_config) and makes the supervisor, transitions recorded. */
+void sg_test_engine_fixture_load(SgTestEngineFixture *f, const char *yaml);
+
 /* An SgSupervisorDoneFunc that sets the gboolean it points to. */
 void sg_test_stopped_cb(SgSupervisor *supervisor, gpointer user_data);
