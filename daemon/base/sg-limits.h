@@ -63,3 +63,26 @@
 
 /* Hook runs queued per service while one runs. */
 #define SG_HOOK_QUEUE_MAX 16
+
+/* An sd_notify datagram (systemd refuses bigger ones), the descriptors one may carry (the
+ * kernel's SCM_MAX_FD), and datagrams taken per wake-up, so a flooding service cannot
+ * starve the loop. */
+#define SG_NOTIFY_MESSAGE_MAX 4096
+#define SG_NOTIFY_FDS_MAX     253
+#define SG_NOTIFY_BATCH_MAX   64
+
+/* Health checks: the HTTP status line must come within this much of the response; of a
+ * command's stderr only the tail is kept, and one line of it goes into the cause. */
+#define SG_HEALTH_HTTP_HEAD_MAX   8192
+#define SG_HEALTH_STDERR_TAIL_MAX 4096
+#define SG_HEALTH_CAUSE_LINE_MAX  200
+
+/* What is read of another process: the markers are looked for in the first 256 KiB of its
+ * environment (a scan's cost is bounded), its command line, and /proc/locks (every lock of
+ * the machine). */
+#define SG_PROC_ENVIRON_MAX (256 * 1024)
+#define SG_PROC_CMDLINE_MAX 4096
+#define SG_PROC_LOCKS_MAX   (16 * 1024 * 1024)
+
+/* One line of a helper command's output (hooks, skip) before it goes to supervisor.log. */
+#define SG_COMMAND_LINE_MAX 4096

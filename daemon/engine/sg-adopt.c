@@ -16,10 +16,10 @@
 #include "base/sg-paths.h"
 #include "process/sg-proctree.h"
 #include "state/sg-state.h"
+#include "base/sg-limits.h"
 
 #define ORPHAN_STOP_TIMEOUT_MS 10000
 #define ORPHAN_BACKOFF_MS      5000
-#define CMDLINE_MAX            4096
 
 void
 sg_adopt_found_free(SgAdoptFound *found)
@@ -154,7 +154,7 @@ read_cmdline(pid_t pid)
 
 	if (!g_file_get_contents(path, &contents, &length, NULL) || length == 0)
 		return NULL;
-	length = MIN(length, CMDLINE_MAX);
+	length = MIN(length, SG_PROC_CMDLINE_MAX);
 	for (gsize i = 0; i + 1 < length; i++)
 		if (contents[i] == '\0')
 			contents[i] = ' ';

@@ -8,6 +8,7 @@
 
 #include "process/sg-ownership.h"
 #include "process/sg-spawn.h"
+#include "base/sg-limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The status line must arrive within this much of the response. */
-#define HTTP_MAX_HEAD 8192
-/* Of a command's stderr only the tail is kept, for the last line in the cause. */
-#define STDERR_TAIL_MAX 4096
-#define CAUSE_LINE_MAX  200
 /* An attempt gets at least this long unless the whole timeout is shorter. */
 #define ATTEMPT_MIN_MS 1000
 
@@ -438,13 +434,13 @@ url_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	}
 	attempt->head_len += (gsize)n;
 	if (n == 0 || memchr(attempt->head, '\n', attempt->head_len) != NULL ||
-	    attempt->head_len == HTTP_MAX_HEAD) {
+	    attempt->head_len == SG_HEALTH_HTTP_HEAD_MAX) {
 		url_finish_head(attempt, n == 0);
 		return;
 	}
 	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(attempt->connection)),
 	                          attempt->head + attempt->head_len,
-	                          HTTP_MAX_HEAD - attempt->head_len, G_PRIORITY_DEFAULT,
+	                          SG_HEALTH_HTTP_HEAD_MAX - attempt->head_len, G_PRIORITY_DEFAULT,
 	                          attempt->cancellable, url_read_cb, attempt);
 }
 
@@ -462,9 +458,9 @@ url_write_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		attempt_end(attempt, text);
 		return;
 	}
-	attempt->head = g_malloc(HTTP_MAX_HEAD);
+	attempt->head = g_malloc(SG_HEALTH_HTTP_HEAD_MAX);
 	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(attempt->connection)),
-	                          attempt->head, HTTP_MAX_HEAD, G_PRIORITY_DEFAULT,
+	                          attempt->head, SG_HEALTH_HTTP_HEAD_MAX, G_PRIORITY_DEFAULT,
 	                          attempt->cancellable, url_read_cb, attempt);
 }
 
@@ -594,9 +590,9 @@ stderr_drain(Attempt *attempt)
 			return;
 		}
 		g_string_append_len(attempt->stderr_tail, buf, n);
-		if (attempt->stderr_tail->len > STDERR_TAIL_MAX)
+		if (attempt->stderr_tail->len > SG_HEALTH_STDERR_TAIL_MAX)
 			g_string_erase(attempt->stderr_tail, 0,
-			               (gssize)(attempt->stderr_tail->len - STDERR_TAIL_MAX));
+			               (gssize)(attempt->stderr_tail->len - SG_HEALTH_STDERR_TAIL_MAX));
 	}
 }
 
@@ -625,8 +621,8 @@ stderr_last_line(Attempt *attempt)
 	line = g_strstrip(line != NULL ? line + 1 : text);
 	if (line[0] == '\0')
 		return NULL;
-	if (strlen(line) > CAUSE_LINE_MAX) {
-		char *cut = g_utf8_find_prev_char(line, line + CAUSE_LINE_MAX + 1);
+	if (strlen(line) > SG_HEALTH_CAUSE_LINE_MAX) {
+		char *cut = g_utf8_find_prev_char(line, line + SG_HEALTH_CAUSE_LINE_MAX + 1);
 		*cut = '\0';
 	}
 	return g_strdup(line);

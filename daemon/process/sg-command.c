@@ -14,8 +14,8 @@
 
 #include "process/sg-ownership.h"
 #include "process/sg-spawn.h"
+#include "base/sg-limits.h"
 
-#define MAX_PENDING_LINE 4096
 
 struct _SgCommand {
 	SgContext *context;
@@ -66,7 +66,7 @@ flush_lines(SgCommand *command, gboolean final)
 		start = newline + 1;
 	}
 	g_string_erase(command->pending, 0, start - command->pending->str);
-	if ((final && command->pending->len > 0) || command->pending->len > MAX_PENDING_LINE) {
+	if ((final && command->pending->len > 0) || command->pending->len > SG_COMMAND_LINE_MAX) {
 		log_line(command, command->pending->str, command->pending->len);
 		g_string_truncate(command->pending, 0);
 	}

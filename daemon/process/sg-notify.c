@@ -7,6 +7,7 @@
 #include "process/sg-notify.h"
 
 #include "base/sg-error.h"
+#include "base/sg-limits.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -17,12 +18,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* sd_notify messages are small; systemd itself refuses anything bigger than this. */
-#define NOTIFY_MAX_MESSAGE 4096
-/* The kernel's SCM_MAX_FD: the most descriptors one datagram can carry. */
-#define NOTIFY_MAX_FDS 253
-/* Datagrams handled per wake-up, so a flooding service cannot starve the loop. */
-#define NOTIFY_MAX_BATCH 64
 
 struct _SgNotifySocket {
 	int fd;
@@ -97,11 +92,11 @@ parse_fields(const char *data, gsize len)
 static gboolean
 receive_one(SgNotifySocket *notify)
 {
-	char data[NOTIFY_MAX_MESSAGE];
+	char data[SG_NOTIFY_MESSAGE_MAX];
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct ucred)) +
-		         CMSG_SPACE(sizeof(int) * NOTIFY_MAX_FDS)];
+		         CMSG_SPACE(sizeof(int) * SG_NOTIFY_FDS_MAX)];
 	} control;
 	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
 	struct msghdr msg = {
@@ -129,7 +124,7 @@ receive_one(SgNotifySocket *notify)
 		g_debug("%s: dropped a message from another user", notify->address);
 		return TRUE;
 	}
-	if ((msg.msg_flags & MSG_TRUNC) || n > NOTIFY_MAX_MESSAGE) {
+	if ((msg.msg_flags & MSG_TRUNC) || n > SG_NOTIFY_MESSAGE_MAX) {
 		g_debug("%s: dropped a message of %zd bytes", notify->address, n);
 		return TRUE;
 	}
@@ -152,7 +147,7 @@ notify_readable_cb(int fd, GIOCondition condition, gpointer user_data)
 	SgNotifySocket *notify = user_data;
 
 	notify->dispatching = TRUE;
-	for (guint i = 0; i < NOTIFY_MAX_BATCH && !notify->free_pending; i++) {
+	for (guint i = 0; i < SG_NOTIFY_BATCH_MAX && !notify->free_pending; i++) {
 		if (!receive_one(notify))
 			break;
 	}

@@ -20,9 +20,8 @@
 #include "base/sg-error.h"
 #include "base/sg-paths.h"
 #include "base/sg-sockaddr.h"
+#include "base/sg-limits.h"
 
-/* /proc/locks lists every lock of the machine: a bound on what we read of it. */
-#define PROC_LOCKS_MAX (16 * 1024 * 1024)
 
 /* Internal: marked for a service that is not among those asked about. */
 #define OWNER_OTHER G_MAXUINT
@@ -474,7 +473,7 @@ flock_holder(const struct stat *st, pid_t expected)
 	gsize length = 0;
 
 	if (!g_file_get_contents("/proc/locks", &contents, &length, NULL) ||
-	    length > PROC_LOCKS_MAX)
+	    length > SG_PROC_LOCKS_MAX)
 		return -1;
 	lines = g_strsplit(contents, "\n", -1);
 	for (char **line = lines; *line != NULL; line++) {

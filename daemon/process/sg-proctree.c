@@ -13,11 +13,10 @@
 #include <unistd.h>
 
 #include "process/sg-proctree.h"
+#include "base/sg-limits.h"
 
 /* A stat line is about 300 bytes; comm is at most 64 bytes even for kernel workers. */
 #define STAT_BUFFER_SIZE 4096
-/* Markers are looked for in the first 256 KiB of an environment, which bounds a scan's cost. */
-#define ENVIRON_MAX     (256 * 1024)
 #define ENVIRON_INITIAL (16 * 1024)
 #define PF_KTHREAD      0x00200000UL
 
@@ -232,7 +231,7 @@ sg_proctree_read_usage(pid_t pid, gint64 *ret_cpu_usec, gint64 *ret_rss_bytes)
 	return TRUE;
 }
 
-/* Reads /proc/PID/environ into *buf (grown up to ENVIRON_MAX); returns its length or -errno. */
+/* Reads /proc/PID/environ into *buf (grown up to SG_PROC_ENVIRON_MAX); returns its length or -errno. */
 static ssize_t
 read_environ_at(int dir_fd, pid_t pid, char **buf, size_t *size)
 {
@@ -248,9 +247,9 @@ read_environ_at(int dir_fd, pid_t pid, char **buf, size_t *size)
 		ssize_t n;
 
 		if (len == *size) {
-			if (*size >= ENVIRON_MAX)
+			if (*size >= SG_PROC_ENVIRON_MAX)
 				break;
-			*size = MIN(*size * 2, (size_t)ENVIRON_MAX);
+			*size = MIN(*size * 2, (size_t)SG_PROC_ENVIRON_MAX);
 			*buf = g_realloc(*buf, *size);
 		}
 		n = read(fd, *buf + len, *size - len);
