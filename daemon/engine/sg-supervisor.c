@@ -729,6 +729,8 @@ sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError *
 	g_autofree char *summary = NULL;
 	g_autofree char *discovered = NULL;
 
+	/* Its callers refuse first (sg-api): added services would end the stop of everything. */
+	g_return_val_if_fail(!supervisor->stopping_all, FALSE);
 	if (path == NULL || *path == '\0') {
 		/* Running with none (an activated daemon): the usual places, as at start. */
 		g_autofree char *hint = sg_state_read_config_hint(supervisor->context->state_dir);
@@ -738,11 +740,6 @@ sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError *
 		if (discovered == NULL)
 			return fail_reload(supervisor, discover_error->message, error);
 		path = discovered;
-	}
-	if (supervisor->stopping_all) {
-		g_set_error_literal(error, SG_ERROR, SG_ERROR_FAILED,
-		                    _("the supervisor is stopping every service"));
-		return FALSE;
 	}
 	absolute = g_canonicalize_filename(path, NULL);
 	/* The environment the services were defined against, not whatever ours became. */
@@ -881,6 +878,12 @@ SgService *
 sg_supervisor_lookup(SgSupervisor *supervisor, const char *name)
 {
 	return lookup(supervisor, name);
+}
+
+gboolean
+sg_supervisor_is_stopping_all(SgSupervisor *supervisor)
+{
+	return supervisor->stopping_all;
 }
 
 gboolean
