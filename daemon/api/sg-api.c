@@ -93,8 +93,9 @@ refuse(gpointer user_data, GError **error)
 	}
 	/* The engine's own state: a stop of everything asked by anyone. */
 	if (sg_supervisor_is_stopping_all(api->supervisor)) {
-		g_set_error_literal(error, SG_ERROR, SG_ERROR_FAILED,
-		                    _("every service is being stopped; try again once that is done"));
+		g_set_error_literal(
+		        error, SG_ERROR, SG_ERROR_FAILED,
+		        _("every service is being stopped; try again once that is done"));
 		return TRUE;
 	}
 	return FALSE;

@@ -375,8 +375,8 @@ method_get_logs(sd_bus_message *message, void *userdata, sd_bus_error *error)
 	read->call = call_new(self, message);
 	read->call->logs_read = read;
 	read->cancellable = g_cancellable_new();
-	sg_api_read_logs(self->api, service, kind[0] != '\0' ? kind : NULL, lines, read->cancellable,
-	                 logs_read_cb, read);
+	sg_api_read_logs(self->api, service, kind[0] != '\0' ? kind : NULL, lines,
+	                 read->cancellable, logs_read_cb, read);
 	return 1;
 }
 

@@ -79,8 +79,8 @@ gboolean sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path,
 /*
  * Cron jobs: takes the configuration's cron jobs again (new, changed and removed ones;
  * histories are kept by name), plans the new and changed ones and re-arms the one
- * wall-clock alarm. The scheduler does it by itself on "reloaded"; call it after any other change
- * of the service list.
+ * wall-clock alarm. A reload does it before "reloaded"; call it after any other change of
+ * the service list.
  */
 void sg_supervisor_reschedule_cron(SgSupervisor *supervisor);
 /* Writes cron_state.json now if anything changed (writes are otherwise coalesced). */
