@@ -144,7 +144,7 @@ stopped_all_cb(SgSupervisor *supervisor, gpointer user_data)
 
 	g_free(shutdown);
 	sg_context_log(sg_supervisor_get_context(supervisor), SG_LOG_INFO,
-	              "every service is stopped");
+	               "every service is stopped");
 	if (api == NULL)
 		return;
 	api->shutdown = NULL;
@@ -159,7 +159,7 @@ sg_api_shutdown(SgApi *api, const char *why)
 		return;
 	api->shutting_down = TRUE;
 	sg_context_log(sg_supervisor_get_context(api->supervisor), SG_LOG_INFO,
-	              "%s: stopping every service", why);
+	               "%s: stopping every service", why);
 	api->shutdown = g_new0(Shutdown, 1);
 	api->shutdown->api = api;
 	sg_supervisor_stop_all(api->supervisor, stopped_all_cb, api->shutdown);

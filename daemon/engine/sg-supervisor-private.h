@@ -33,7 +33,6 @@ struct _SgSupervisor {
 	SgScheduler *scheduler;   /* cron jobs */
 };
 
-
 enum {
 	SIGNAL_SERVICE_STATE_CHANGED,
 	SIGNAL_SERVICE_CHANGED,

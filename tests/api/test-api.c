@@ -18,7 +18,7 @@
 static SgReaper *reaper; /* one per process: it reaps with waitpid(-1) */
 
 #define REFUSED_STOPPING "every service is being stopped; try again once that is done"
-#define REFUSED_LEAVING "the supervisor is shutting down"
+#define REFUSED_LEAVING  "the supervisor is shutting down"
 
 /* db.main ignores SIGTERM: a stop of everything lasts until its stop_timeout (fake clock). */
 #define CONFIG_BASIC                                                                               \
@@ -300,10 +300,11 @@ test_reload_invalid(Fixture *f, gconstpointer data)
 	api = pid_of(f, "api");
 	db = pid_of(f, "db.main");
 	before = g_strdup(sg_api_get_config_path(f->api));
-	g_assert_true(g_file_set_contents(bad,
-	                                  "version: \"1\"\nservices:\n"
-	                                  "  api:\n    command: \"true\"\n    depends_on: [nowhere]\n",
-	                                  -1, NULL));
+	g_assert_true(
+	        g_file_set_contents(bad,
+	                            "version: \"1\"\nservices:\n"
+	                            "  api:\n    command: \"true\"\n    depends_on: [nowhere]\n",
+	                            -1, NULL));
 
 	g_assert_false(sg_api_reload(f->api, bad, &error));
 	g_assert_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG);
@@ -317,11 +318,11 @@ test_reload_invalid(Fixture *f, gconstpointer data)
 	g_assert_cmpint(state_of(f, "db.main"), ==, SG_SERVICE_RUNNING);
 	/* Status through the same door still describes the old file. */
 	status = sg_api_status(f->api);
-	g_assert_cmpstr(json_object_get_string_member(
-	                        json_object_get_object_member(json_node_get_object(status),
-	                                                      "supervisor"),
-	                        "config"),
-	                ==, before);
+	g_assert_cmpstr(
+	        json_object_get_string_member(
+	                json_object_get_object_member(json_node_get_object(status), "supervisor"),
+	                "config"),
+	        ==, before);
 	/* And a good reload still goes through afterwards. */
 	g_assert_true(sg_api_reload(f->api, NULL, NULL));
 	g_assert_cmpint(pid_of(f, "api"), ==, api);
