@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/sg-api.h"
 #include "bus/sg-bus.h"
 #include "config/sg-config.h"
 #include "control/sg-control.h"
@@ -44,13 +45,13 @@ typedef struct {
 	SgContext context;
 	SgSupervisor *supervisor;
 	SgPersist *persist;
+	SgApi *api; /* what the socket, the bus and the signals call */
 	SgControl *control;
 	SgBus *bus; /* NULL with --no-bus or no session bus */
 	SgPidFile *pid_file;
 	int startup_lock; /* held until the socket and the bus answer, then -1 */
 	int report_fd;    /* --daemonize: where the waiting parent reads the outcome, or -1 */
 	int exit_status;
-	gboolean shutting_down;
 	gboolean has_terminal;
 } Daemon;
 
@@ -189,39 +190,15 @@ settled_cb(SgSupervisor *supervisor, gpointer user_data)
 	send_report(daemon, all_up ? 0 : 1, report->str);
 }
 
+/* After a shutdown (a signal, the socket's or the bus's): every service is stopped. */
 static void
-stopped_all_cb(SgSupervisor *supervisor, gpointer user_data)
+stopped_all_cb(gpointer user_data)
 {
 	Daemon *daemon = user_data;
 
-	sg_context_log(&daemon->context, SG_LOG_INFO, "every service is stopped");
 	/* The next supervisor starts afresh: nothing it finds stopped is a crash or held. */
 	sg_persist_end_run(daemon->persist);
 	g_main_loop_quit(daemon->loop);
-}
-
-static void
-shut_down(Daemon *daemon, const char *why)
-{
-	if (daemon->shutting_down)
-		return;
-	daemon->shutting_down = TRUE;
-	sg_control_set_shutting_down(daemon->control);
-	sg_bus_set_shutting_down(daemon->bus);
-	sg_context_log(&daemon->context, SG_LOG_INFO, "%s: stopping every service", why);
-	sg_supervisor_stop_all(daemon->supervisor, stopped_all_cb, daemon);
-}
-
-static void
-shutdown_requested_cb(gpointer user_data)
-{
-	shut_down(user_data, "shutdown asked through the control socket");
-}
-
-static void
-bus_shutdown_requested_cb(gpointer user_data)
-{
-	shut_down(user_data, "shutdown asked over D-Bus");
 }
 
 /* SIGHUP: the current file again; a refused file is logged by the engine and changes nothing. */
@@ -231,7 +208,7 @@ reload_on_signal(Daemon *daemon)
 	g_autoptr(GError) error = NULL;
 
 	sg_context_log(&daemon->context, SG_LOG_INFO, "SIGHUP: reloading the configuration");
-	(void)sg_supervisor_reload(daemon->supervisor, NULL, &error);
+	(void)sg_api_reload(daemon->api, NULL, &error);
 }
 
 static gboolean
@@ -243,16 +220,16 @@ signal_cb(int fd, GIOCondition condition, gpointer user_data)
 	while (read(fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
 		switch (info.ssi_signo) {
 		case SIGTERM:
-			shut_down(daemon, "SIGTERM");
+			sg_api_shutdown(daemon->api, "SIGTERM");
 			break;
 		case SIGINT:
-			shut_down(daemon, "SIGINT");
+			sg_api_shutdown(daemon->api, "SIGINT");
 			break;
 		case SIGHUP:
 			/* From a terminal, SIGHUP means the terminal went away. */
 			if (daemon->has_terminal)
-				shut_down(daemon, "SIGHUP (terminal closed)");
-			else if (!daemon->shutting_down)
+				sg_api_shutdown(daemon->api, "SIGHUP (terminal closed)");
+			else if (!sg_api_is_shutting_down(daemon->api))
 				reload_on_signal(daemon);
 			break;
 		default:
@@ -480,18 +457,18 @@ run(Daemon *daemon, Options *options)
 	daemon->loop = g_main_loop_new(NULL, FALSE);
 	daemon->supervisor = sg_supervisor_new(context, config);
 	daemon->persist = sg_persist_new(daemon->supervisor);
-	daemon->control = sg_control_new(daemon->supervisor, started_at, shutdown_requested_cb,
-	                                 daemon, &error);
+	daemon->api = sg_api_new(daemon->supervisor, started_at, stopped_all_cb, daemon);
+	daemon->control = sg_control_new(daemon->api, &error);
 	if (daemon->control == NULL) {
 		int status = fail(daemon, 1, "%s", error->message);
+		sg_api_free(daemon->api);
 		sg_persist_free(daemon->persist);
 		g_clear_object(&daemon->supervisor);
 		close(signal_fd);
 		return status;
 	}
 	if (!options->no_bus)
-		daemon->bus =
-		        sg_bus_new_session(daemon->supervisor, bus_shutdown_requested_cb, daemon);
+		daemon->bus = sg_bus_new_session(daemon->api);
 	sg_bus_when_named(daemon->bus, reachable_cb, daemon);
 	g_signal_connect(daemon->supervisor, "settled", G_CALLBACK(settled_cb), daemon);
 	/* What an earlier supervisor left running is taken over, never started twice. */
@@ -502,6 +479,7 @@ run(Daemon *daemon, Options *options)
 	/* control.sock and the bus go first: nobody may reach a supervisor that is leaving. */
 	g_clear_pointer(&daemon->bus, sg_bus_free);
 	g_clear_pointer(&daemon->control, sg_control_free);
+	g_clear_pointer(&daemon->api, sg_api_free);
 	sg_persist_free(daemon->persist);
 	g_clear_object(&daemon->supervisor);
 	sg_context_log(context, SG_LOG_INFO, "systemg supervisor exiting");

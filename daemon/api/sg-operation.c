@@ -23,44 +23,17 @@ struct _SgOperation {
 	SgSupervisor *supervisor; /* outlives the work: it calls a stop back before it goes */
 	SgOperationKind kind;
 	char *name; /* the service, or NULL for all */
+	SgOperationRefuseFunc refuse;
+	gpointer refuse_data;
 	SgOperationDoneFunc done;
 	gpointer user_data;
 	Phase phase;
-	gboolean stop_all;
 	guint idle_id;
 	GPtrArray *targets; /* SgService* whose start is awaited */
 	gulong state_handler;
 	gulong changed_handler;
 	gulong removed_handler;
 };
-
-/* What every operation on one supervisor shares. */
-typedef struct {
-	guint stopping_all; /* stops of everything not done yet */
-	gboolean shutting_down;
-} Shared;
-
-static Shared *
-shared_of(SgSupervisor *supervisor)
-{
-	static GQuark quark;
-	Shared *shared;
-
-	if (quark == 0)
-		quark = g_quark_from_static_string("sg-operation-shared");
-	shared = g_object_get_qdata(G_OBJECT(supervisor), quark);
-	if (shared == NULL) {
-		shared = g_new0(Shared, 1);
-		g_object_set_qdata_full(G_OBJECT(supervisor), quark, shared, g_free);
-	}
-	return shared;
-}
-
-void
-sg_operation_set_shutting_down(SgSupervisor *supervisor)
-{
-	shared_of(supervisor)->shutting_down = TRUE;
-}
 
 static void
 operation_free(SgOperation *op)
@@ -83,20 +56,6 @@ finish(SgOperation *op, const GError *error, JsonNode *failed)
 		op->done(error, failed, op->user_data);
 	}
 	operation_free(op);
-}
-
-static void fail_printf(SgOperation *op, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-fail_printf(SgOperation *op, const char *format, ...)
-{
-	g_autoptr(GError) error = NULL;
-	va_list args;
-
-	va_start(args, format);
-	error = g_error_new_valist(SG_ERROR, SG_ERROR_FAILED, format, args);
-	va_end(args);
-	finish(op, error, NULL);
 }
 
 typedef enum {
@@ -215,17 +174,12 @@ service_removed_cb(SgSupervisor *supervisor, const char *name, gpointer user_dat
 static gboolean
 refuse_start(SgOperation *op)
 {
-	Shared *shared = shared_of(op->supervisor);
+	g_autoptr(GError) error = NULL;
 
-	if (shared->shutting_down) {
-		fail_printf(op, _("the supervisor is shutting down"));
-		return TRUE;
-	}
-	if (shared->stopping_all > 0) {
-		fail_printf(op, _("every service is being stopped; start again once that is done"));
-		return TRUE;
-	}
-	return FALSE;
+	if (!op->refuse(op->refuse_data, &error))
+		return FALSE;
+	finish(op, error, NULL);
+	return TRUE;
 }
 
 static void
@@ -280,8 +234,6 @@ stopped_cb(SgSupervisor *supervisor, gpointer user_data)
 {
 	SgOperation *op = user_data;
 
-	if (op->stop_all)
-		shared_of(op->supervisor)->stopping_all--;
 	if (op->kind != SG_OPERATION_RESTART || op->done == NULL) {
 		finish(op, NULL, NULL);
 		return;
@@ -298,8 +250,6 @@ stop(SgOperation *op)
 
 	op->phase = PHASE_IN_ENGINE;
 	if (op->name == NULL) {
-		op->stop_all = TRUE;
-		shared_of(op->supervisor)->stopping_all++;
 		sg_supervisor_stop_all(op->supervisor, stopped_cb, op);
 		return;
 	}
@@ -311,10 +261,13 @@ stop(SgOperation *op)
 
 SgOperation *
 sg_operation_new(SgSupervisor *supervisor, SgOperationKind kind, const char *name,
-                 SgOperationDoneFunc done, gpointer user_data)
+                 SgOperationRefuseFunc refuse, gpointer refuse_data, SgOperationDoneFunc done,
+                 gpointer user_data)
 {
 	SgOperation *op = g_new0(SgOperation, 1);
 
+	op->refuse = refuse;
+	op->refuse_data = refuse_data;
 	op->supervisor = supervisor;
 	op->kind = kind;
 	op->name = g_strdup(name);

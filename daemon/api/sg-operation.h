@@ -23,20 +23,22 @@ typedef enum {
  */
 typedef void (*SgOperationDoneFunc)(const GError *error, JsonNode *failed, gpointer user_data);
 
+/* Whether a start may not begin now (TRUE, error set): asked before every start, the start
+ * half of a restart included. sg-api gives the one answer. */
+typedef gboolean (*SgOperationRefuseFunc)(gpointer refuse_data, GError **error);
+
 /*
  * An operation of kind on the service name (NULL: every service; the caller checked that
  * it exists). Stop is done once nothing of the service is left (stopping everything leaves
  * the daemon running); start once every target is running, exited, skipped or scheduled,
- * or down (above); restart is stop then start. Starts and restarts are refused while a
- * stop of everything asked through an operation runs, and once the supervisor is shutting
- * down. Nothing happens until sg_operation_run(); the operation frees itself after done.
+ * or down (above); restart is stop then start. A start, and a restart before its stop, is
+ * refused when refuse says so. Nothing happens until sg_operation_run(); the operation frees
+ * itself after done. Callers go through sg-api.
  */
 SgOperation *sg_operation_new(SgSupervisor *supervisor, SgOperationKind kind, const char *name,
+                              SgOperationRefuseFunc refuse, gpointer refuse_data,
                               SgOperationDoneFunc done, gpointer user_data);
 /* Starts it; done may run before this returns. */
 void sg_operation_run(SgOperation *operation);
 /* The caller goes away: done is never called; the work goes on to its end. */
 void sg_operation_cancel(SgOperation *operation);
-
-/* The daemon is going away: starts and restarts are refused from now on. */
-void sg_operation_set_shutting_down(SgSupervisor *supervisor);

@@ -14,15 +14,13 @@
 #include "base/sg-bus-names.h"
 #include "bus/sg-bus-service.h"
 #include "base/sg-bus-source.h"
-#include "control/sg-control.h"
 #include "base/sg-error.h"
-#include "api/sg-logs.h"
-#include "api/sg-operation.h"
 
 typedef struct _Call Call;
 
 struct _SgBus {
-	SgSupervisor *supervisor;
+	SgApi *api;
+	SgSupervisor *supervisor; /* for its signals: the bus's signals and properties */
 	SgContext *context;
 	sd_bus *bus;
 	GSource *source;
@@ -33,8 +31,6 @@ struct _SgBus {
 	sd_bus_slot *name_slot;
 	SgBusAccess *access;
 	SgBusServices *services;
-	SgBusShutdownFunc shutdown;
-	gpointer shutdown_data;
 	GList *calls; /* Call* not answered yet */
 	gulong handlers[6];
 	gboolean name_answered; /* the bus said whether org.systemg is ours */
@@ -89,7 +85,7 @@ call_free(Call *call)
 {
 	if (call->owner != NULL)
 		call->owner->calls = g_list_delete_link(call->owner->calls, call->link);
-	g_clear_pointer(&call->operation, sg_operation_cancel);
+	g_clear_pointer(&call->operation, sg_api_operation_cancel);
 	if (call->logs_read != NULL) {
 		call->logs_read->call = NULL;
 		g_cancellable_cancel(call->logs_read->cancellable);
@@ -135,9 +131,8 @@ sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 	};
 	Call *call = call_new(self, message);
 
-	call->operation =
-	        sg_operation_new(self->supervisor, kinds[op], name, operation_done_cb, call);
-	sg_operation_run(call->operation);
+	call->operation = sg_api_operation_new(self->api, kinds[op], name, operation_done_cb, call);
+	sg_api_operation_run(call->operation);
 }
 
 /* ---- org.systemg.Manager ---- */
@@ -146,7 +141,7 @@ sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 static SgService *
 lookup_or_fail(SgBus *self, const char *name, sd_bus_error *error)
 {
-	SgService *service = sg_supervisor_lookup(self->supervisor, name);
+	SgService *service = sg_api_lookup(self->api, name);
 
 	if (service == NULL)
 		sd_bus_error_setf(error, SG_BUS_ERROR_NO_SUCH_SERVICE, _("no such service: %s"),
@@ -174,7 +169,7 @@ static int
 method_list_services(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
 	SgBus *self = userdata;
-	GPtrArray *services = sg_supervisor_get_services(self->supervisor);
+	GPtrArray *services = sg_api_get_services(self->api);
 	g_autoptr(sd_bus_message) reply = NULL;
 	int r;
 
@@ -287,7 +282,7 @@ method_reload(sd_bus_message *message, void *userdata, sd_bus_error *error)
 	r = sd_bus_message_read(message, "s", &path);
 	if (r < 0)
 		return r;
-	if (!sg_supervisor_reload(self->supervisor, path[0] != '\0' ? path : NULL, &gerror)) {
+	if (!sg_api_reload(self->api, path[0] != '\0' ? path : NULL, &gerror)) {
 		reply_gerror(message, gerror);
 		return 1;
 	}
@@ -304,8 +299,7 @@ method_shutdown(sd_bus_message *message, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return r;
 	r = sd_bus_reply_method_return(message, NULL);
-	if (self->shutdown != NULL)
-		self->shutdown(self->shutdown_data);
+	sg_api_shutdown(self->api, "shutdown asked over D-Bus");
 	return r;
 }
 
@@ -381,9 +375,8 @@ method_get_logs(sd_bus_message *message, void *userdata, sd_bus_error *error)
 	read->call = call_new(self, message);
 	read->call->logs_read = read;
 	read->cancellable = g_cancellable_new();
-	sg_logs_read_async(self->context, service, kind[0] != '\0' ? kind : NULL,
-	                   MIN(lines, SG_CONTROL_LOG_LINES_MAX), read->cancellable, logs_read_cb,
-	                   read);
+	sg_api_read_logs(self->api, service, kind[0] != '\0' ? kind : NULL, lines,
+	                 read->cancellable, logs_read_cb, read);
 	return 1;
 }
 
@@ -396,8 +389,7 @@ property_get(sd_bus *bus, const char *path, const char *interface, const char *p
 	if (strcmp(property, "Version") == 0)
 		return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 	if (strcmp(property, "ConfigPath") == 0)
-		return sd_bus_message_append(reply, "s",
-		                             sg_supervisor_get_config_path(self->supervisor));
+		return sd_bus_message_append(reply, "s", sg_api_get_config_path(self->api));
 	if (strcmp(property, "StateDirectory") == 0)
 		return sd_bus_message_append(reply, "s", self->context->state_dir);
 	if (strcmp(property, "Pid") == 0)
@@ -632,22 +624,20 @@ serve(SgBus *self, sd_bus *bus, GError **error)
 }
 
 static SgBus *
-bus_new(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointer shutdown_data)
+bus_new(SgApi *api)
 {
 	SgBus *self = g_new0(SgBus, 1);
 
-	self->supervisor = g_object_ref(supervisor);
-	self->context = sg_supervisor_get_context(supervisor);
-	self->shutdown = shutdown;
-	self->shutdown_data = shutdown_data;
+	self->api = api;
+	self->supervisor = g_object_ref(sg_api_get_supervisor(api));
+	self->context = sg_api_get_context(api);
 	return self;
 }
 
 SgBus *
-sg_bus_new_for_connection(SgSupervisor *supervisor, sd_bus *bus, SgBusShutdownFunc shutdown,
-                          gpointer shutdown_data, GError **error)
+sg_bus_new_for_connection(SgApi *api, sd_bus *bus, GError **error)
 {
-	SgBus *self = bus_new(supervisor, shutdown, shutdown_data);
+	SgBus *self = bus_new(api);
 
 	self->name_answered = TRUE; /* no name is asked for */
 	if (!serve(self, bus, error)) {
@@ -658,9 +648,9 @@ sg_bus_new_for_connection(SgSupervisor *supervisor, sd_bus *bus, SgBusShutdownFu
 }
 
 SgBus *
-sg_bus_new_session(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointer shutdown_data)
+sg_bus_new_session(SgApi *api)
 {
-	SgContext *context = sg_supervisor_get_context(supervisor);
+	SgContext *context = sg_api_get_context(api);
 	g_autoptr(sd_bus) bus = NULL;
 	g_autoptr(GError) error = NULL;
 	SgBus *self;
@@ -672,7 +662,7 @@ sg_bus_new_session(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointe
 		              "D-Bus: no session bus (%s); running without D-Bus", g_strerror(-r));
 		return NULL;
 	}
-	self = bus_new(supervisor, shutdown, shutdown_data);
+	self = bus_new(api);
 	self->owns_connection = TRUE;
 	if (!serve(self, bus, &error)) {
 		sg_context_log(context, SG_LOG_WARN, "D-Bus: %s; running without D-Bus",
@@ -693,13 +683,6 @@ sg_bus_new_session(SgSupervisor *supervisor, SgBusShutdownFunc shutdown, gpointe
 		self->name_answered = TRUE;
 	}
 	return self;
-}
-
-void
-sg_bus_set_shutting_down(SgBus *self)
-{
-	if (self != NULL)
-		sg_operation_set_shutting_down(self->supervisor);
 }
 
 void

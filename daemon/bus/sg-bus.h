@@ -6,29 +6,23 @@
 #include <systemd/sd-bus.h>
 #include <sys/types.h>
 
-#include "engine/sg-supervisor.h"
+#include "api/sg-api.h"
 
 typedef struct _SgBus SgBus;
-
-/* The Shutdown method: stop every service and exit, as SIGTERM does. */
-typedef void (*SgBusShutdownFunc)(gpointer user_data);
 
 /*
  * Connects to the session bus, serves /org/systemg and asks for org.systemg. Never fails:
  * with no session bus it logs a warning and returns NULL; a name owned by someone else is
  * logged and the objects stay reachable by unique name only; losing the bus later is logged
- * and the daemon goes on without it.
+ * and the daemon goes on without it. Every method is served through api (borrowed: it
+ * outlives the bus object).
  */
-SgBus *sg_bus_new_session(SgSupervisor *supervisor, SgBusShutdownFunc shutdown,
-                          gpointer shutdown_data);
+SgBus *sg_bus_new_session(SgApi *api);
 /*
  * Serves the objects on a connection that is already set up (a peer-to-peer socket in
  * the tests): no name is requested. The connection is referenced, not started.
  */
-SgBus *sg_bus_new_for_connection(SgSupervisor *supervisor, sd_bus *bus, SgBusShutdownFunc shutdown,
-                                 gpointer shutdown_data, GError **error);
-/* The daemon is going away: starts, restarts and reloads are refused from now on. */
-void sg_bus_set_shutting_down(SgBus *self);
+SgBus *sg_bus_new_for_connection(SgApi *api, sd_bus *bus, GError **error);
 
 typedef void (*SgBusNamedFunc)(gpointer user_data);
 /*
@@ -53,7 +47,7 @@ typedef enum {
 } SgBusOp;
 
 /*
- * For sg-bus-service: runs op on service name (NULL: every service) as the control
- * socket does, and replies to message (referenced) when it is done.
+ * For sg-bus-service: runs op on service name (NULL: every service) through sg-api, as the
+ * control socket does, and replies to message (referenced) when it is done.
  */
 void sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name);

@@ -10,17 +10,12 @@
 
 #include "base/sg-error.h"
 #include "base/sg-json.h"
+#include "base/sg-limits.h"
 #include "control/sg-jsonrpc.h"
-#include "api/sg-logs.h"
-#include "api/sg-operation.h"
-#include "api/sg-status.h"
 
 struct _SgControl {
-	SgSupervisor *supervisor;
-	SgContext *context;
-	gint64 started_at;
-	SgControlShutdownFunc shutdown;
-	gpointer shutdown_data;
+	SgApi *api;
+	SgSupervisor *supervisor; /* for its signals: the notifications */
 	SgJsonrpc *server;
 	gulong state_handler;
 	gulong cron_handler;
@@ -57,7 +52,7 @@ param_service(Call *call, JsonObject *params, gboolean required, gboolean *ret_o
 		*ret_ok = TRUE;
 		return NULL;
 	}
-	service = sg_supervisor_lookup(control_of(call)->supervisor, name);
+	service = sg_api_lookup(control_of(call)->api, name);
 	if (service == NULL) {
 		sg_jsonrpc_call_fail_printf(call, SG_ERROR_NO_SUCH_SERVICE,
 		                            _("no such service: %s"), name);
@@ -93,12 +88,12 @@ operation_done_cb(const GError *error, JsonNode *failed, gpointer user_data)
 static void
 call_operation(Call *call, SgOperationKind kind, SgService *service)
 {
-	SgOperation *operation = sg_operation_new(
-	        control_of(call)->supervisor, kind,
-	        service != NULL ? sg_service_get_name(service) : NULL, operation_done_cb, call);
+	SgOperation *operation = sg_api_operation_new(
+	        control_of(call)->api, kind, service != NULL ? sg_service_get_name(service) : NULL,
+	        operation_done_cb, call);
 
-	sg_jsonrpc_call_set_pending(call, operation, (GDestroyNotify)sg_operation_cancel);
-	sg_operation_run(operation);
+	sg_jsonrpc_call_set_pending(call, operation, (GDestroyNotify)sg_api_operation_cancel);
+	sg_api_operation_run(operation);
 }
 
 static void
@@ -136,7 +131,7 @@ method_restart(Call *call, JsonObject *params)
 static void
 method_list_services(Call *call, JsonObject *params)
 {
-	sg_jsonrpc_call_return(call, sg_status_list(control_of(call)->supervisor));
+	sg_jsonrpc_call_return(call, sg_api_status_list(control_of(call)->api));
 }
 
 static void
@@ -147,18 +142,13 @@ method_get_service(Call *call, JsonObject *params)
 
 	if (!ok)
 		return;
-	sg_jsonrpc_call_return(call, sg_status_service(control_of(call)->supervisor, service));
+	sg_jsonrpc_call_return(call, sg_api_status_service(control_of(call)->api, service));
 }
 
 static void
 method_status(Call *call, JsonObject *params)
 {
-	SgControl *control = control_of(call);
-	const char *config_path = sg_supervisor_get_config_path(control->supervisor);
-
-	sg_jsonrpc_call_return(call, sg_status_all(control->supervisor,
-	                                           *config_path != '\0' ? config_path : NULL,
-	                                           control->started_at));
+	sg_jsonrpc_call_return(call, sg_api_status(control_of(call)->api));
 }
 
 static void
@@ -170,7 +160,7 @@ method_reload(Call *call, JsonObject *params)
 
 	if (!sg_jsonrpc_param_string(call, params, "config", &config))
 		return;
-	if (!sg_supervisor_reload(control_of(call)->supervisor, config, &error)) {
+	if (!sg_api_reload(control_of(call)->api, config, &error)) {
 		sg_jsonrpc_call_fail(call, error);
 		return;
 	}
@@ -180,11 +170,11 @@ method_reload(Call *call, JsonObject *params)
 static void
 method_shutdown(Call *call, JsonObject *params)
 {
-	SgControl *control = control_of(call);
+	SgApi *api = control_of(call)->api;
 
+	/* Answered first: the call is gone once answered. */
 	sg_jsonrpc_call_return_empty(call);
-	if (control->shutdown != NULL)
-		control->shutdown(control->shutdown_data);
+	sg_api_shutdown(api, "shutdown asked through the control socket");
 }
 
 static void
@@ -278,8 +268,8 @@ method_logs(Call *call, JsonObject *params)
 	read->call = call;
 	read->cancellable = g_cancellable_new();
 	sg_jsonrpc_call_set_pending(call, read, logs_read_cancel);
-	sg_logs_read_async(control_of(call)->context, service, kind, n, read->cancellable,
-	                   logs_read_cb, read);
+	sg_api_read_logs(control_of(call)->api, service, kind, n, read->cancellable, logs_read_cb,
+	                 read);
 }
 
 static const SgJsonrpcMethod methods[] = {
@@ -370,18 +360,15 @@ reloaded_cb(SgSupervisor *supervisor, const char *config_path, gpointer user_dat
 }
 
 SgControl *
-sg_control_new(SgSupervisor *supervisor, gint64 started_at_usec, SgControlShutdownFunc shutdown,
-               gpointer shutdown_data, GError **error)
+sg_control_new(SgApi *api, GError **error)
 {
 	SgControl *control = g_new0(SgControl, 1);
-	SgContext *context = sg_supervisor_get_context(supervisor);
+	SgSupervisor *supervisor = sg_api_get_supervisor(api);
 
+	control->api = api;
 	control->supervisor = g_object_ref(supervisor);
-	control->context = context;
-	control->started_at = started_at_usec;
-	control->shutdown = shutdown;
-	control->shutdown_data = shutdown_data;
-	control->server = sg_jsonrpc_new(context, methods, G_N_ELEMENTS(methods), control, error);
+	control->server = sg_jsonrpc_new(sg_api_get_context(api), methods, G_N_ELEMENTS(methods),
+	                                 control, error);
 	if (control->server == NULL) {
 		sg_control_free(control);
 		return NULL;
@@ -397,13 +384,6 @@ sg_control_new(SgSupervisor *supervisor, gint64 started_at_usec, SgControlShutdo
 	control->reloaded_handler =
 	        g_signal_connect(supervisor, "reloaded", G_CALLBACK(reloaded_cb), control);
 	return control;
-}
-
-void
-sg_control_set_shutting_down(SgControl *control)
-{
-	if (control != NULL)
-		sg_operation_set_shutting_down(control->supervisor);
 }
 
 guint

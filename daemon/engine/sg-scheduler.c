@@ -20,7 +20,8 @@
 #define BACKWARD_JUMP_USEC ((gint64)3 * 3600 * G_USEC_PER_SEC)
 
 struct _SgScheduler {
-	SgSupervisor *supervisor;
+	const SgSchedulerHost *host;
+	gpointer owner;
 	SgContext *context;
 	SgClockAlarm *alarm;
 	SgLocalZone *local_zone;
@@ -39,7 +40,7 @@ static SgService *
 service_of(SgScheduler *scheduler, SgCronJob *job)
 {
 	const char *name = sg_cron_job_get_name(job);
-	SgService *service = sg_supervisor_lookup(scheduler->supervisor, name);
+	SgService *service = scheduler->host->lookup(scheduler->owner, name);
 
 	if (service == NULL || sg_service_get_cron_job(service) != job ||
 	    g_hash_table_lookup(scheduler->jobs, name) != job)
@@ -53,7 +54,7 @@ static JsonNode *
 build_state(SgScheduler *scheduler)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
-	GPtrArray *services = sg_supervisor_get_services(scheduler->supervisor);
+	GPtrArray *services = scheduler->host->get_services(scheduler->owner);
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "jobs");
@@ -217,7 +218,7 @@ set_next_run(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 
 		return;
 	sg_cron_job_set_next_run(job, next);
 	mark_dirty(scheduler);
-	g_signal_emit_by_name(scheduler->supervisor, "service-changed", service);
+	scheduler->host->next_run_changed(scheduler->owner, service);
 }
 
 /* Plans one job again from now. */
@@ -296,7 +297,7 @@ run_due_jobs(SgScheduler *scheduler, gint64 now)
 static void
 plan_all(SgScheduler *scheduler, gint64 now, gboolean run)
 {
-	GPtrArray *services = sg_supervisor_get_services(scheduler->supervisor);
+	GPtrArray *services = scheduler->host->get_services(scheduler->owner);
 
 	for (guint i = 0; i < services->len; i++) {
 		SgService *service = services->pdata[i];
@@ -351,22 +352,19 @@ static void
 job_finished_cb(SgCronJob *job, const SgCronRun *run, gpointer user_data)
 {
 	SgScheduler *scheduler = user_data;
-	SgService *service = sg_supervisor_lookup(scheduler->supervisor, sg_cron_job_get_name(job));
+	SgService *service = scheduler->host->lookup(scheduler->owner, sg_cron_job_get_name(job));
 
 	/* Its next run was planned when it fell due; runs due meanwhile come from the alarm. */
 	mark_dirty(scheduler);
 	if (service == NULL)
 		return;
-	g_signal_emit_by_name(scheduler->supervisor, "cron-job-finished", service,
-	                      sg_cron_result_to_string(run->result), run->exit_code,
-	                      run->started_usec, run->finished_usec);
+	scheduler->host->job_finished(scheduler->owner, service, run);
 }
 
-static void
-state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, guint new_state,
-                 gpointer user_data)
+void
+sg_scheduler_service_state_changed(SgScheduler *scheduler, SgService *service,
+                                   SgServiceState old_state, SgServiceState new_state)
 {
-	SgScheduler *scheduler = user_data;
 	SgCronJob *job = sg_service_get_cron_job(service);
 
 	/* Taken out of its schedule (stop-all) or put back: that job's next run and the alarm. */
@@ -398,7 +396,7 @@ take_job(SgScheduler *scheduler, SgService *service, GHashTable *jobs)
 void
 sg_scheduler_reschedule(SgScheduler *scheduler)
 {
-	SgConfig *config = sg_supervisor_get_config(scheduler->supervisor);
+	SgConfig *config = scheduler->host->get_config(scheduler->owner);
 	gint64 now = sg_clock_realtime_usec(scheduler->context->clock);
 	g_autoptr(GHashTable) jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 	                                                   (GDestroyNotify)sg_cron_job_unref);
@@ -409,7 +407,7 @@ sg_scheduler_reschedule(SgScheduler *scheduler)
 
 	for (guint i = 0; i < config->services->len; i++) {
 		const SgServiceConfig *cfg = g_ptr_array_index(config->services, i);
-		SgService *service = sg_supervisor_lookup(scheduler->supervisor, cfg->name);
+		SgService *service = scheduler->host->lookup(scheduler->owner, cfg->name);
 		SgCronJob *job;
 		gboolean changed;
 
@@ -454,19 +452,14 @@ sg_scheduler_reschedule(SgScheduler *scheduler)
 	arm(scheduler);
 }
 
-static void
-reloaded_cb(SgSupervisor *supervisor, const char *config_path, gpointer user_data)
-{
-	sg_scheduler_reschedule(user_data);
-}
-
 SgScheduler *
-sg_scheduler_new(SgSupervisor *supervisor)
+sg_scheduler_new(SgContext *context, const SgSchedulerHost *host, gpointer owner)
 {
 	SgScheduler *scheduler = g_new0(SgScheduler, 1);
 
-	scheduler->supervisor = supervisor;
-	scheduler->context = sg_supervisor_get_context(supervisor);
+	scheduler->host = host;
+	scheduler->owner = owner;
+	scheduler->context = context;
 	scheduler->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 	                                        (GDestroyNotify)sg_cron_job_unref);
 	scheduler->zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -475,11 +468,6 @@ sg_scheduler_new(SgSupervisor *supervisor)
 	scheduler->alarm = sg_clock_alarm_new(scheduler->context->clock, alarm_cb, scheduler);
 	scheduler->local_zone = sg_local_zone_new(local_zone_changed_cb, scheduler);
 	load_state(scheduler);
-	/* Connected for the supervisor's life: it frees the scheduler in its finalize, after
-	 * its handlers are gone. */
-	g_signal_connect(supervisor, "reloaded", G_CALLBACK(reloaded_cb), scheduler);
-	g_signal_connect(supervisor, "service-state-changed", G_CALLBACK(state_changed_cb),
-	                 scheduler);
 	sg_scheduler_reschedule(scheduler);
 	return scheduler;
 }
@@ -495,7 +483,7 @@ sg_scheduler_free(SgScheduler *scheduler)
 		return;
 	sg_scheduler_flush(scheduler);
 	/* Runs still in progress outlive the scheduler in their services, removed jobs too. */
-	services = sg_supervisor_get_services(scheduler->supervisor);
+	services = scheduler->host->get_services(scheduler->owner);
 	for (guint i = 0; i < services->len; i++) {
 		SgCronJob *job = sg_service_get_cron_job(services->pdata[i]);
 		if (job != NULL)

@@ -3,68 +3,22 @@
  * stream of events for the state files, the log, the socket and the bus. */
 #include "config.h"
 
-#include "engine/sg-supervisor.h"
+#include "engine/sg-supervisor-private.h"
 
 #include <glib/gi18n.h>
 
-#include "engine/sg-adopt.h"
-#include "engine/sg-depends.h"
 #include "base/sg-error.h"
-#include "engine/sg-scheduler.h"
-#include "config/sg-problem.h"
-#include "engine/sg-reload.h"
-#include "state/sg-state.h"
-
-struct _SgSupervisor {
-	GObject parent_instance;
-
-	SgContext *context;
-	SgConfig *config;
-	GPtrArray *services;    /* SgService*, configuration order, owned */
-	GHashTable *by_name;    /* name -> SgService* */
-	GHashTable *dependents; /* name -> GPtrArray of SgService* that depend on it */
-	GHashTable *wanted;     /* SgService* the operator asked to run */
-	/* SgService* no longer in the configuration (orphans, and services a reload removed):
-	 * they go once no process of theirs is left. */
-	GHashTable *detached;
-	guint removal_idle;
-	GHashTable *restarting; /* SgService* between the stop and the start of a restart */
-	/* SgService* the operator had stopped before the earlier supervisor went away: the
-	 * start of all services after adoption leaves them stopped. */
-	GHashTable *held;
-
-	gboolean settle_pending;
-	gboolean starting_all;
-	gboolean stopping_all;
-	gboolean in_stop_all_pass; /* state changes during a pass ask for another pass */
-	gboolean stop_all_again;
-	GSList *stop_all_waiters; /* StopAllWaiter* */
-	SgScheduler *scheduler;   /* cron jobs */
-};
+#include "engine/sg-depends.h"
 
 typedef struct {
 	SgSupervisorDoneFunc done;
 	gpointer user_data;
 } StopAllWaiter;
 
-enum {
-	SIGNAL_SERVICE_STATE_CHANGED,
-	SIGNAL_SERVICE_CHANGED,
-	SIGNAL_SETTLED,
-	SIGNAL_SERVICE_ADDED,
-	SIGNAL_SERVICE_REMOVED,
-	SIGNAL_RELOADED,
-	SIGNAL_CRON_JOB_FINISHED,
-	N_SIGNALS,
-};
-
-static guint signals[N_SIGNALS];
+guint sg_supervisor_signals[N_SIGNALS];
 
 G_DEFINE_TYPE(SgSupervisor, sg_supervisor, G_TYPE_OBJECT)
 
-static void evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request);
-static void schedule_removal(SgSupervisor *supervisor);
-static void rebuild_indexes(SgSupervisor *supervisor);
 static void continue_stop_all(SgSupervisor *supervisor);
 static gboolean stop_all_pass(SgSupervisor *supervisor);
 
@@ -102,8 +56,8 @@ waits_for_dependencies(SgService *service)
  * Starts a wanted service whose dependencies are all satisfied, blocks it when one of them
  * failed or is blocked, and otherwise lets it wait.
  */
-static void
-evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request)
+void
+sg_supervisor_evaluate(SgSupervisor *supervisor, SgService *service, gboolean explicit_request)
 {
 	g_autofree char *cause = NULL;
 	SgServiceState state = sg_service_get_state(service);
@@ -206,7 +160,7 @@ check_settled(SgSupervisor *supervisor)
 	if (!sg_supervisor_is_settled(supervisor, NULL))
 		return;
 	supervisor->settle_pending = FALSE;
-	g_signal_emit(supervisor, signals[SIGNAL_SETTLED], 0);
+	g_signal_emit(supervisor, sg_supervisor_signals[SIGNAL_SETTLED], 0);
 }
 
 /* ---- services no longer configured ---- */
@@ -254,15 +208,15 @@ removal_cb(gpointer user_data)
 			g_hash_table_remove(supervisor->by_name, name);
 		/* Freed after the signal: a listener may still drop its pointers to it. */
 		g_ptr_array_steal_index(supervisor->services, i - 1);
-		g_signal_emit(supervisor, signals[SIGNAL_SERVICE_REMOVED], 0, name);
+		g_signal_emit(supervisor, sg_supervisor_signals[SIGNAL_SERVICE_REMOVED], 0, name);
 		sg_service_free(service);
 	}
 	return G_SOURCE_REMOVE;
 }
 
 /* Not at once: the service may be in the middle of its own callback. */
-static void
-schedule_removal(SgSupervisor *supervisor)
+void
+sg_supervisor_schedule_removal(SgSupervisor *supervisor)
 {
 	if (supervisor->removal_idle == 0)
 		supervisor->removal_idle = g_idle_add(removal_cb, supervisor);
@@ -277,11 +231,13 @@ service_state_changed_cb(SgService *service, SgServiceState old_state, gpointer 
 	SgServiceState state = sg_service_get_state(service);
 	GPtrArray *dependents = dependents_of(supervisor, service);
 
-	g_signal_emit(supervisor, signals[SIGNAL_SERVICE_STATE_CHANGED], 0, service,
+	/* The scheduler first: a cron job's next run is known to whoever hears of it. */
+	sg_scheduler_service_state_changed(supervisor->scheduler, service, old_state, state);
+	g_signal_emit(supervisor, sg_supervisor_signals[SIGNAL_SERVICE_STATE_CHANGED], 0, service,
 	              (guint)old_state, (guint)state);
 
 	if (g_hash_table_contains(supervisor->detached, service))
-		schedule_removal(supervisor);
+		sg_supervisor_schedule_removal(supervisor);
 	if (supervisor->stopping_all) {
 		continue_stop_all(supervisor);
 		return;
@@ -304,7 +260,7 @@ service_state_changed_cb(SgService *service, SgServiceState old_state, gpointer 
 			}
 		} else {
 			/* Ready, or a change that waiting dependents tell (backoff blocks them). */
-			evaluate(supervisor, dependent, FALSE);
+			sg_supervisor_evaluate(supervisor, dependent, FALSE);
 		}
 	}
 	check_settled(supervisor);
@@ -315,10 +271,10 @@ service_changed_cb(SgService *service, gpointer user_data)
 {
 	SgSupervisor *supervisor = user_data;
 
-	g_signal_emit(supervisor, signals[SIGNAL_SERVICE_CHANGED], 0, service);
+	g_signal_emit(supervisor, sg_supervisor_signals[SIGNAL_SERVICE_CHANGED], 0, service);
 }
 
-static const SgServiceEvents service_events = {
+const SgServiceEvents sg_supervisor_service_events = {
 	.state_changed = service_state_changed_cb,
 	.changed = service_changed_cb,
 };
@@ -347,7 +303,7 @@ sg_supervisor_start_all(SgSupervisor *supervisor)
 	for (guint i = 0; i < supervisor->services->len; i++) {
 		SgService *service = g_ptr_array_index(supervisor->services, i);
 		if (g_hash_table_contains(seen, service))
-			evaluate(supervisor, service, TRUE);
+			sg_supervisor_evaluate(supervisor, service, TRUE);
 	}
 	supervisor->starting_all = FALSE;
 	g_hash_table_remove_all(supervisor->held);
@@ -378,8 +334,8 @@ sg_supervisor_start_service(SgSupervisor *supervisor, const char *name, GError *
 	g_hash_table_iter_init(&iter, seen);
 	while (g_hash_table_iter_next(&iter, &key, NULL))
 		if (key != service)
-			evaluate(supervisor, key, TRUE);
-	evaluate(supervisor, service, TRUE);
+			sg_supervisor_evaluate(supervisor, key, TRUE);
+	sg_supervisor_evaluate(supervisor, service, TRUE);
 	return TRUE;
 }
 
@@ -506,8 +462,8 @@ sg_supervisor_stop_all(SgSupervisor *supervisor, SgSupervisorDoneFunc done, gpoi
 /* ---- indexes ---- */
 
 /* by_name and dependents borrow the names of the current definitions: rebuilt on reload. */
-static void
-rebuild_indexes(SgSupervisor *supervisor)
+void
+sg_supervisor_rebuild_indexes(SgSupervisor *supervisor)
 {
 	g_hash_table_remove_all(supervisor->by_name);
 	g_hash_table_remove_all(supervisor->dependents);
@@ -541,287 +497,63 @@ restart_done_cb(SgService *service, gpointer user_data)
 	g_hash_table_remove(supervisor->restarting, service);
 	if (!supervisor->stopping_all && g_hash_table_contains(supervisor->wanted, service) &&
 	    !g_hash_table_contains(supervisor->detached, service))
-		evaluate(supervisor, service, TRUE);
+		sg_supervisor_evaluate(supervisor, service, TRUE);
 	/* Whoever waits for its start learns that the restart is over, started or not. */
-	g_signal_emit(supervisor, signals[SIGNAL_SERVICE_CHANGED], 0, service);
+	g_signal_emit(supervisor, sg_supervisor_signals[SIGNAL_SERVICE_CHANGED], 0, service);
 	check_settled(supervisor);
 	g_object_unref(supervisor);
 }
 
-static void
-restart_service(SgSupervisor *supervisor, SgService *service)
+void
+sg_supervisor_restart_service(SgSupervisor *supervisor, SgService *service)
 {
 	g_hash_table_add(supervisor->wanted, service);
 	g_hash_table_add(supervisor->restarting, service);
 	sg_service_stop(service, restart_done_cb, g_object_ref(supervisor));
 }
 
-/* ---- adoption ---- */
+/* ---- object ---- */
+
+/* What the scheduler asks of the supervisor (it never includes this file's header). */
+static GPtrArray *
+host_get_services(gpointer owner)
+{
+	return ((SgSupervisor *)owner)->services;
+}
 
 static SgService *
-add_orphan(SgSupervisor *supervisor, const SgAdoptFound *found)
+host_lookup(gpointer owner, const char *name)
 {
-	g_autoptr(SgConfig) config = sg_adopt_orphan_config(found);
-	SgService *service =
-	        sg_service_new(supervisor->context, config, g_ptr_array_index(config->services, 0),
-	                       &service_events, supervisor);
+	return lookup(owner, name);
+}
 
-	sg_service_set_orphaned(service, TRUE);
-	g_ptr_array_add(supervisor->services, service);
-	g_hash_table_add(supervisor->detached, service);
-	g_hash_table_insert(supervisor->by_name, (gpointer)sg_service_get_name(service), service);
-	return service;
+static SgConfig *
+host_get_config(gpointer owner)
+{
+	return ((SgSupervisor *)owner)->config;
 }
 
 static void
-adopt_one(SgSupervisor *supervisor, const SgAdoptFound *found, GPtrArray *outdated)
+host_next_run_changed(gpointer owner, SgService *service)
 {
-	SgService *service = lookup(supervisor, found->name);
-	SgServiceAdoption adoption = {
-		.kind = found->kind,
-		.pid = found->pid,
-		.start_time = found->start_time,
-		.invocation_id = found->invocation_id,
-		.ready = found->ready,
-		.started_at_usec = found->started_at_usec,
-		.restart_count = found->restart_count,
-		.state = found->state,
-		.cause = found->cause,
-		.exit_code = found->exit_code,
-		.exit_signal = found->exit_signal,
-	};
-	g_autoptr(GError) error = NULL;
-	gboolean orphan = service == NULL;
-
-	if (orphan) {
-		if (found->kind != SG_ADOPT_LIVE && found->kind != SG_ADOPT_LEFTOVERS)
-			return;
-		service = add_orphan(supervisor, found);
-		if (found->kind == SG_ADOPT_LIVE)
-			sg_context_log(supervisor->context, SG_LOG_WARN,
-			              "%s (PID %d) is no longer in the configuration: adopted as "
-			              "orphaned; stop it with sysg stop --service %s",
-			              found->name, found->pid, found->name);
-	}
-	sg_adopt_stop_extras(supervisor->context, found->name, found->extras,
-	                     sg_service_get_config(service)->stop_timeout_ms);
-	if (found->kind == SG_ADOPT_FINAL && found->state == SG_SERVICE_STOPPED)
-		g_hash_table_add(supervisor->held, service);
-	else if (!orphan)
-		g_hash_table_add(supervisor->wanted, service);
-	if (!sg_service_adopt(service, &adoption, &error)) {
-		/* It went in between: as if it had gone before. */
-		sg_context_log(supervisor->context, SG_LOG_WARN, "%s: %s", found->name,
-		              error->message);
-		adoption.kind = SG_ADOPT_GONE;
-		(void)sg_service_adopt(service, &adoption, NULL);
-		return;
-	}
-	if (!orphan && found->kind == SG_ADOPT_LIVE && found->config_hash != NULL &&
-	    g_strcmp0(found->config_hash, sg_service_get_config(service)->hash) != 0)
-		g_ptr_array_add(outdated, service);
+	g_signal_emit(owner, sg_supervisor_signals[SIGNAL_SERVICE_CHANGED], 0, service);
 }
 
-void
-sg_supervisor_adopt(SgSupervisor *supervisor)
+static void
+host_job_finished(gpointer owner, SgService *service, const SgCronRun *run)
 {
-	g_autoptr(GPtrArray) found = sg_adopt_find(supervisor->context);
-	g_autoptr(GPtrArray) outdated = g_ptr_array_new();
-
-	/* Live ones first: a dependency handled as a crash then cascades to them as usual. */
-	for (guint i = 0; i < found->len; i++) {
-		SgAdoptFound *one = g_ptr_array_index(found, i);
-		if (one->kind == SG_ADOPT_LIVE)
-			adopt_one(supervisor, one, outdated);
-	}
-	for (guint i = 0; i < found->len; i++) {
-		SgAdoptFound *one = g_ptr_array_index(found, i);
-		if (one->kind != SG_ADOPT_LIVE)
-			adopt_one(supervisor, one, outdated);
-	}
-	for (guint i = 0; i < outdated->len; i++) {
-		SgService *service = g_ptr_array_index(outdated, i);
-		sg_context_log(supervisor->context, SG_LOG_INFO,
-		              "%s runs an earlier definition (its configuration changed while no "
-		              "supervisor was running): restarting it",
-		              sg_service_get_name(service));
-		restart_service(supervisor, service);
-	}
+	g_signal_emit(owner, sg_supervisor_signals[SIGNAL_CRON_JOB_FINISHED], 0, service,
+	              sg_cron_result_to_string(run->result), run->exit_code, run->started_usec,
+	              run->finished_usec);
 }
 
-/* ---- reload ---- */
-
-static gboolean
-fail_reload(SgSupervisor *supervisor, const char *why, GError **error)
-{
-	sg_context_log(supervisor->context, SG_LOG_ERROR, "reload refused, nothing changed: %s", why);
-	g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG, "%s", why);
-	return FALSE;
-}
-
-/* Moves every service to its new definition; returns the services the reload removed. */
-static GPtrArray *
-apply_definitions(SgSupervisor *supervisor, SgConfig *config)
-{
-	GPtrArray *old = supervisor->services;
-	GPtrArray *removed = g_ptr_array_new();
-	g_autoptr(GHashTable) placed = g_hash_table_new(NULL, NULL);
-
-	supervisor->services = g_ptr_array_new_with_free_func((GDestroyNotify)sg_service_free);
-	for (guint i = 0; i < config->services->len; i++) {
-		const SgServiceConfig *cfg = g_ptr_array_index(config->services, i);
-		SgService *service = lookup(supervisor, cfg->name);
-
-		if (service == NULL) {
-			service = sg_service_new(supervisor->context, config, cfg, &service_events,
-			                         supervisor);
-		} else {
-			sg_service_set_config(service, config, cfg);
-			if (sg_service_is_orphaned(service)) {
-				sg_context_log(
-				        supervisor->context, SG_LOG_INFO,
-				        "%s is in the configuration again: no longer orphaned",
-				        cfg->name);
-				/* Supervised from now on: restarts and cascades apply. */
-				g_hash_table_add(supervisor->wanted, service);
-			}
-			sg_service_set_orphaned(service, FALSE);
-			g_hash_table_remove(supervisor->detached, service);
-			g_hash_table_add(placed, service);
-		}
-		g_ptr_array_add(supervisor->services, service);
-	}
-	/* What is not configured any more stays until none of its processes is left. */
-	for (guint i = 0; i < old->len; i++) {
-		SgService *service = g_ptr_array_index(old, i);
-
-		if (g_hash_table_contains(placed, service))
-			continue;
-		g_ptr_array_add(supervisor->services, service);
-		if (g_hash_table_contains(supervisor->detached, service))
-			continue;
-		g_hash_table_add(supervisor->detached, service);
-		g_hash_table_remove(supervisor->wanted, service);
-		g_ptr_array_add(removed, service);
-	}
-	g_ptr_array_set_free_func(old, NULL);
-	g_ptr_array_unref(old);
-	sg_config_ref(config);
-	sg_config_unref(supervisor->config);
-	supervisor->config = config;
-	rebuild_indexes(supervisor);
-	return removed;
-}
-
-gboolean
-sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError **error)
-{
-	const char *path = config_path != NULL && *config_path != '\0' ? config_path
-	                                                               : supervisor->config->path;
-	g_autoptr(GPtrArray) problems = sg_problem_list_new();
-	g_autoptr(GError) load_error = NULL;
-	g_autoptr(SgConfig) config = NULL;
-	g_autoptr(GHashTable) current = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(SgReloadPlan) plan = NULL;
-	g_autoptr(GPtrArray) removed = NULL;
-	g_autoptr(GError) hint_error = NULL;
-	g_autofree char *absolute = NULL;
-	g_autofree char *summary = NULL;
-	g_autofree char *discovered = NULL;
-
-	if (path == NULL || *path == '\0') {
-		/* Running with none (an activated daemon): the usual places, as at start. */
-		g_autofree char *hint = sg_state_read_config_hint(supervisor->context->state_dir);
-		g_autoptr(GError) discover_error = NULL;
-
-		discovered = sg_config_discover(NULL, hint, &discover_error);
-		if (discovered == NULL)
-			return fail_reload(supervisor, discover_error->message, error);
-		path = discovered;
-	}
-	if (supervisor->stopping_all) {
-		g_set_error_literal(error, SG_ERROR, SG_ERROR_FAILED,
-		                    _("the supervisor is stopping every service"));
-		return FALSE;
-	}
-	absolute = g_canonicalize_filename(path, NULL);
-	/* The environment the services were defined against, not whatever ours became. */
-	config =
-	        sg_config_load(absolute, path, supervisor->config->base_env, problems, &load_error);
-	if (config == NULL) {
-		g_autofree char *why = sg_reload_describe_problems(problems, load_error->message);
-		return fail_reload(supervisor, why, error);
-	}
-
-	for (guint i = 0; i < supervisor->services->len; i++) {
-		SgService *service = g_ptr_array_index(supervisor->services, i);
-
-		/* A service a previous reload removed and still stopping comes back as added. */
-		if (g_hash_table_contains(supervisor->detached, service) &&
-		    !sg_service_is_orphaned(service))
-			continue;
-		g_hash_table_insert(current, (gpointer)sg_service_get_name(service),
-		                    (gpointer)sg_service_get_config(service)->hash);
-	}
-	plan = sg_reload_plan_new(current, config);
-	summary = sg_reload_plan_describe(plan);
-	sg_context_log(supervisor->context, SG_LOG_INFO, "reloading %s: %s", config->path, summary);
-
-	g_object_ref(supervisor);
-	removed = apply_definitions(supervisor, config);
-	for (guint i = 0; i < removed->len; i++) {
-		SgService *service = g_ptr_array_index(removed, i);
-		if (sg_service_is_active(service))
-			sg_context_log(supervisor->context, SG_LOG_INFO,
-			              "stopping %s: it is no longer in the configuration",
-			              sg_service_get_name(service));
-		sg_service_stop(service, NULL, NULL);
-		sg_service_set_scheduled(service, FALSE);
-	}
-	schedule_removal(supervisor);
-	for (guint i = 0; i < plan->added->len; i++) {
-		const SgServiceConfig *cfg = g_ptr_array_index(plan->added, i);
-		g_signal_emit(supervisor, signals[SIGNAL_SERVICE_ADDED], 0,
-		              lookup(supervisor, cfg->name));
-	}
-	for (guint i = 0; i < plan->changed->len; i++) {
-		const SgServiceConfig *cfg = g_ptr_array_index(plan->changed, i);
-		SgService *service = lookup(supervisor, cfg->name);
-
-		/* Rolling deployment is not in the engine yet: every strategy stops, then
-		 * starts. A service that is not running takes the new definition next time. */
-		if (sg_service_is_active(service) ||
-		    sg_service_get_state(service) == SG_SERVICE_BACKOFF ||
-		    sg_service_get_state(service) == SG_SERVICE_STARTING)
-			restart_service(supervisor, service);
-	}
-	for (guint i = 0; i < plan->added->len; i++) {
-		const SgServiceConfig *cfg = g_ptr_array_index(plan->added, i);
-		SgService *service = lookup(supervisor, cfg->name);
-
-		if (cfg->cron != NULL)
-			continue;
-		/* Still stopping after an earlier reload removed it: started once it is down. */
-		if (sg_service_is_active(service))
-			restart_service(supervisor, service);
-		else
-			(void)sg_supervisor_start_service(supervisor, cfg->name, NULL);
-	}
-	/* Dependencies apply in place: what waits or is blocked is judged on the new ones. */
-	for (guint i = 0; i < supervisor->services->len; i++) {
-		SgService *service = g_ptr_array_index(supervisor->services, i);
-		if (!g_hash_table_contains(supervisor->restarting, service))
-			evaluate(supervisor, service, FALSE);
-	}
-	if (!sg_state_write_config_hint(supervisor->context->state_dir, config->path, &hint_error))
-		sg_context_log(supervisor->context, SG_LOG_WARN, "cannot write config_hint: %s",
-		              hint_error->message);
-	g_signal_emit(supervisor, signals[SIGNAL_RELOADED], 0, config->path);
-	g_object_unref(supervisor);
-	return TRUE;
-}
-
-/* ---- object ---- */
+static const SgSchedulerHost scheduler_host = {
+	.get_services = host_get_services,
+	.lookup = host_lookup,
+	.get_config = host_get_config,
+	.next_run_changed = host_next_run_changed,
+	.job_finished = host_job_finished,
+};
 
 SgSupervisor *
 sg_supervisor_new(SgContext *context, SgConfig *config)
@@ -832,12 +564,12 @@ sg_supervisor_new(SgContext *context, SgConfig *config)
 	supervisor->config = sg_config_ref(config);
 	for (guint i = 0; i < config->services->len; i++) {
 		const SgServiceConfig *cfg = g_ptr_array_index(config->services, i);
-		SgService *service =
-		        sg_service_new(context, config, cfg, &service_events, supervisor);
+		SgService *service = sg_service_new(context, config, cfg,
+		                                    &sg_supervisor_service_events, supervisor);
 		g_ptr_array_add(supervisor->services, service);
 	}
-	rebuild_indexes(supervisor);
-	supervisor->scheduler = sg_scheduler_new(supervisor);
+	sg_supervisor_rebuild_indexes(supervisor);
+	supervisor->scheduler = sg_scheduler_new(context, &scheduler_host, supervisor);
 	return supervisor;
 }
 
@@ -884,6 +616,12 @@ sg_supervisor_lookup(SgSupervisor *supervisor, const char *name)
 }
 
 gboolean
+sg_supervisor_is_stopping_all(SgSupervisor *supervisor)
+{
+	return supervisor->stopping_all;
+}
+
+gboolean
 sg_supervisor_is_restarting(SgSupervisor *supervisor, SgService *service)
 {
 	return g_hash_table_contains(supervisor->restarting, service);
@@ -927,25 +665,25 @@ sg_supervisor_class_init(SgSupervisorClass *klass)
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 
 	object_class->finalize = sg_supervisor_finalize;
-	signals[SIGNAL_SERVICE_STATE_CHANGED] = g_signal_new(
+	sg_supervisor_signals[SIGNAL_SERVICE_STATE_CHANGED] = g_signal_new(
 	        "service-state-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
 	        NULL, G_TYPE_NONE, 3, G_TYPE_POINTER, G_TYPE_UINT, G_TYPE_UINT);
-	signals[SIGNAL_SERVICE_CHANGED] =
+	sg_supervisor_signals[SIGNAL_SERVICE_CHANGED] =
 	        g_signal_new("service-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
 	                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
-	signals[SIGNAL_SETTLED] =
+	sg_supervisor_signals[SIGNAL_SETTLED] =
 	        g_signal_new("settled", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
 	                     NULL, G_TYPE_NONE, 0);
-	signals[SIGNAL_SERVICE_ADDED] =
+	sg_supervisor_signals[SIGNAL_SERVICE_ADDED] =
 	        g_signal_new("service-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
 	                     NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
-	signals[SIGNAL_SERVICE_REMOVED] =
+	sg_supervisor_signals[SIGNAL_SERVICE_REMOVED] =
 	        g_signal_new("service-removed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
 	                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-	signals[SIGNAL_RELOADED] =
+	sg_supervisor_signals[SIGNAL_RELOADED] =
 	        g_signal_new("reloaded", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
 	                     NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-	signals[SIGNAL_CRON_JOB_FINISHED] =
+	sg_supervisor_signals[SIGNAL_CRON_JOB_FINISHED] =
 	        g_signal_new("cron-job-finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
 	                     NULL, NULL, NULL, G_TYPE_NONE, 5, G_TYPE_POINTER, G_TYPE_STRING,
 	                     G_TYPE_INT, G_TYPE_INT64, G_TYPE_INT64);

@@ -63,21 +63,24 @@ gboolean sg_supervisor_stop_service(SgSupervisor *supervisor, const char *name,
 void sg_supervisor_stop_all(SgSupervisor *supervisor, SgSupervisorDoneFunc done,
                             gpointer user_data);
 
+/* Whether a stop of every service is under way (until its done callbacks run). */
+gboolean sg_supervisor_is_stopping_all(SgSupervisor *supervisor);
+
 /* Whether every service asked to start has settled, and whether all of them came up. */
 gboolean sg_supervisor_is_settled(SgSupervisor *supervisor, gboolean *ret_all_up);
 
 /*
  * Reloads the configuration (SPEC section 4, "Reload"): config_path NULL or "" means the
  * current file. An invalid file changes nothing: SG_ERROR_INVALID_CONFIG with every
- * problem in the message.
+ * problem in the message. Not while every service is being stopped (the caller refuses).
  */
 gboolean sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError **error);
 
 /*
  * Cron jobs: takes the configuration's cron jobs again (new, changed and removed ones;
  * histories are kept by name), plans the new and changed ones and re-arms the one
- * wall-clock alarm. The scheduler does it by itself on "reloaded"; call it after any other change
- * of the service list.
+ * wall-clock alarm. A reload does it before "reloaded"; call it after any other change of
+ * the service list.
  */
 void sg_supervisor_reschedule_cron(SgSupervisor *supervisor);
 /* Writes cron_state.json now if anything changed (writes are otherwise coalesced). */

@@ -28,6 +28,7 @@ typedef struct {
 	sd_bus *server;
 	sd_bus *client;
 	GSource *client_source;
+	SgApi *api;
 	SgBus *bus;
 	GString *transitions; /* "name:old>new " as the engine saw them */
 	GString *signals;     /* "member:args " as the client received them */
@@ -70,6 +71,7 @@ static void
 fixture_tear_down(Fixture *f, gconstpointer data)
 {
 	g_clear_pointer(&f->bus, sg_bus_free);
+	g_clear_pointer(&f->api, sg_api_free);
 	if (f->client_source != NULL) {
 		g_source_destroy(f->client_source);
 		g_source_unref(f->client_source);
@@ -107,7 +109,8 @@ connect_pair(Fixture *f)
 	g_assert_cmpint(sd_bus_set_fd(f->client, fds[1], fds[1]), >=, 0);
 	g_assert_cmpint(sd_bus_set_anonymous(f->client, 1), >=, 0);
 	g_assert_cmpint(sd_bus_start(f->client), >=, 0);
-	f->bus = sg_bus_new_for_connection(f->supervisor, f->server, shutdown_cb, f, &error);
+	f->api = sg_api_new(f->supervisor, g_get_real_time(), shutdown_cb, f);
+	f->bus = sg_bus_new_for_connection(f->api, f->server, &error);
 	g_assert_no_error(error);
 	/* The client runs on the same loop: its calls are asynchronous. */
 	f->client_source = sg_bus_source_attach(f->client, client_lost_cb, f);
@@ -608,7 +611,7 @@ test_start_refused(Fixture *f, gconstpointer data)
 	stopped = pending_wait(f, stop);
 	assert_ok(stopped);
 	g_assert_cmpint(sg_service_get_state(svc(f, "api")), ==, SG_SERVICE_STOPPED);
-	sg_bus_set_shutting_down(f->bus);
+	sg_api_shutdown(f->api, "test");
 	leaving = manager_call(f, "Start", NULL);
 	assert_error(leaving, SG_BUS_ERROR_FAILED);
 	g_assert_nonnull(strstr(sd_bus_message_get_error(leaving)->message, "shutting down"));

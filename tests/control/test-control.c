@@ -35,6 +35,7 @@ typedef struct {
 	SgConfig *config;
 	SgSupervisor *supervisor;
 	SgPersist *persist;
+	SgApi *api;
 	SgControl *control;
 	GString *transitions; /* "name:old>new " */
 	gboolean shutdown_asked;
@@ -88,6 +89,7 @@ fixture_tear_down(Fixture *f, gconstpointer data)
 {
 	g_ptr_array_unref(f->conns);
 	g_clear_pointer(&f->control, sg_control_free);
+	g_clear_pointer(&f->api, sg_api_free);
 	if (f->supervisor != NULL)
 		sg_test_stop_all(f->supervisor, f->context.clock);
 	g_clear_pointer(&f->persist, sg_persist_free);
@@ -117,7 +119,8 @@ load(Fixture *f, const char *yaml)
 	f->supervisor = sg_supervisor_new(&f->context, f->config);
 	f->persist = sg_persist_new(f->supervisor);
 	sg_test_record_transitions(f->supervisor, f->transitions);
-	f->control = sg_control_new(f->supervisor, g_get_real_time(), shutdown_cb, f, &error);
+	f->api = sg_api_new(f->supervisor, g_get_real_time(), shutdown_cb, f);
+	f->control = sg_control_new(f->api, &error);
 	g_assert_no_error(error);
 }
 
@@ -499,7 +502,7 @@ test_methods(Fixture *f, gconstpointer data)
 
 	down = rpc(f, conn, "shutdown", NULL);
 	g_assert_cmpuint(json_object_get_size(result_object(down)), ==, 0);
-	g_assert_true(f->shutdown_asked);
+	WAIT_FOR(f->shutdown_asked);
 }
 
 static void

@@ -21,6 +21,7 @@ typedef struct {
 	SgContext context;
 	SgConfig *config;
 	SgSupervisor *supervisor;
+	SgApi *api;
 	SgControl *control;
 	struct sockaddr_un addr;
 } Server;
@@ -30,12 +31,6 @@ typedef struct {
 	gboolean eof;
 	guint watch;
 } Peer;
-
-static void
-shutdown_cb(gpointer user_data)
-{
-	/* The daemon would stop everything and exit; here it goes on serving the next input. */
-}
 
 static Server *
 server_get(void)
@@ -57,8 +52,10 @@ server_get(void)
 	g_clear_pointer(&server->context.log, sg_log_free);
 	server->config = sg_config_new_empty();
 	server->supervisor = sg_supervisor_new(&server->context, server->config);
-	server->control =
-	        sg_control_new(server->supervisor, g_get_real_time(), shutdown_cb, NULL, &error);
+	/* A shutdown stops everything (nothing) and refuses starts; the daemon would exit, here it
+	 * goes on serving the next input. */
+	server->api = sg_api_new(server->supervisor, g_get_real_time(), NULL, NULL);
+	server->control = sg_control_new(server->api, &error);
 	g_assert_no_error(error);
 	server->addr.sun_family = AF_UNIX;
 	g_snprintf(server->addr.sun_path, sizeof(server->addr.sun_path), "%s/control.sock", state);
