@@ -35,7 +35,6 @@ KNOWN = {
     "daemon/config/sg-config -> daemon/config/sg-config-hash -> daemon/config/sg-config",
     "daemon/config/sg-yaml -> daemon/config/sg-yaml-tag -> daemon/config/sg-yaml",
     "daemon/engine/sg-supervisor -> daemon/engine/sg-scheduler -> daemon/engine/sg-supervisor",
-    "daemon/bus/sg-bus -> daemon/bus/sg-bus-service -> daemon/bus/sg-bus",
     "daemon/config/sg-config.c",
     "daemon/engine/sg-service.c",
     "daemon/engine/sg-supervisor.c",

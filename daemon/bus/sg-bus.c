@@ -66,7 +66,8 @@ sg_bus_set_owner_uid(SgBus *self, uid_t uid)
 	sg_bus_access_set_owner_uid(self->access, uid);
 }
 
-int
+/* The caller check every method makes (< 0: refused, error set). */
+static int
 sg_bus_check_caller(SgBus *self, sd_bus_message *message, sd_bus_error *error)
 {
 	return sg_bus_access_check(self->access, message, error);
@@ -125,7 +126,9 @@ operation_done_cb(const GError *error, JsonNode *failed, gpointer user_data)
 	call_free(call);
 }
 
-void
+/* Runs op on service name (NULL: every service) as the control socket does, and replies to
+ * message (referenced) when it is done. */
+static void
 sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 {
 	static const SgOperationKind kinds[] = {
@@ -138,6 +141,13 @@ sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 	call->operation =
 	        sg_operation_new(self->supervisor, kinds[op], name, operation_done_cb, call);
 	sg_operation_run(call->operation);
+}
+
+/* The methods of the Service objects run here. */
+static void
+service_run_cb(gpointer user_data, sd_bus_message *message, SgBusOp op, const char *name)
+{
+	sg_bus_run(user_data, message, op, name);
 }
 
 /* ---- org.systemg.Manager ---- */
@@ -464,7 +474,7 @@ state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, 
 	                               "ServiceStateChanged", "sss", sg_service_get_name(service),
 	                               sg_service_state_to_string(old_state),
 	                               sg_service_state_to_string(new_state)));
-	sg_bus_services_update(self->services, service, FALSE);
+	sg_bus_services_update(self->services, service);
 }
 
 static void
@@ -472,7 +482,7 @@ service_changed_cb(SgSupervisor *supervisor, SgService *service, gpointer user_d
 {
 	SgBus *self = user_data;
 
-	sg_bus_services_update(self->services, service, FALSE);
+	sg_bus_services_update(self->services, service);
 }
 
 static void
@@ -507,7 +517,7 @@ reloaded_cb(SgSupervisor *supervisor, const char *config_path, gpointer user_dat
 
 	/* Services changed in place by the reload announce their new configuration. */
 	for (guint i = 0; i < services->len; i++)
-		sg_bus_services_update(self->services, services->pdata[i], TRUE);
+		sg_bus_services_update(self->services, services->pdata[i]);
 	emit_failed(self, "PropertiesChanged",
 	            sd_bus_emit_properties_changed(self->bus, SG_BUS_MANAGER_PATH,
 	                                           SG_BUS_MANAGER_INTERFACE, "ConfigPath", NULL));
@@ -522,7 +532,7 @@ cron_job_finished_cb(SgSupervisor *supervisor, SgService *service, const char *r
 {
 	SgBus *self = user_data;
 
-	sg_bus_services_update(self->services, service, FALSE);
+	sg_bus_services_update(self->services, service);
 	emit_failed(self, "CronJobFinished",
 	            sd_bus_emit_signal(self->bus, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE,
 	                               "CronJobFinished", "ssitt", sg_service_get_name(service),
@@ -611,7 +621,8 @@ serve(SgBus *self, sd_bus *bus, GError **error)
 		r = sd_bus_add_object_manager(bus, &self->object_manager_slot, SG_BUS_MANAGER_PATH);
 	if (r < 0)
 		return sg_error_set_errno(error, r, "cannot register %s", SG_BUS_MANAGER_INTERFACE);
-	self->services = sg_bus_services_new(self, bus, self->supervisor, error);
+	self->services = sg_bus_services_new(bus, self->supervisor, self->access, service_run_cb,
+	                                     self, error);
 	if (self->services == NULL)
 		return FALSE;
 	self->handlers[0] = g_signal_connect(self->supervisor, "service-state-changed",

@@ -25,7 +25,7 @@ typedef enum {
 } Type;
 
 enum {
-	IN_CRON = 1 << 0,       /* a member of "cron", there for kind "cron" only */
+	IN_CRON = 1 << 0,        /* a member of "cron", there for kind "cron" only */
 	OMIT_WHEN_NULL = 1 << 1, /* no member at all when NULL */
 };
 
@@ -49,7 +49,12 @@ static const Field fields[] = {
 	{ { "State", "s", ANNOUNCED }, "state", "status", TYPE_STRING, AT(state), 0 },
 	{ { "Pid", "u", ANNOUNCED }, "pid", "pid", TYPE_ID, AT(pid), 0 },
 	{ { "Pgid", "u", ANNOUNCED }, "pgid", NULL, TYPE_ID, AT(pgid), 0 },
-	{ { "StartedAt", "t", ANNOUNCED }, "started_at", "started_at", TYPE_TIME, AT(started_at), 0 },
+	{ { "StartedAt", "t", ANNOUNCED },
+	  "started_at",
+	  "started_at",
+	  TYPE_TIME,
+	  AT(started_at),
+	  0 },
 	{ { "RestartCount", "u", ANNOUNCED },
 	  "restart_count",
 	  "restart_count",
@@ -348,7 +353,8 @@ sg_service_status_append_property(const SgServiceStatus *status, const char *pro
 	case 'u':
 		return sd_bus_message_append(reply, "u", (uint32_t)CLAMP(number, 0, G_MAXUINT32));
 	case 'i':
-		return sd_bus_message_append(reply, "i", (int32_t)CLAMP(number, G_MININT32, G_MAXINT32));
+		return sd_bus_message_append(reply, "i",
+		                             (int32_t)CLAMP(number, G_MININT32, G_MAXINT32));
 	case 't':
 		return sd_bus_message_append(reply, "t", (uint64_t)MAX(number, 0));
 	default:

@@ -117,7 +117,8 @@ properties_message(sd_bus *bus, const SgServiceStatus *status)
 		g_assert_cmpint(sd_bus_message_open_container(m, 'e', "sv"), >=, 0);
 		g_assert_cmpint(sd_bus_message_append(m, "s", property->name), >=, 0);
 		g_assert_cmpint(sd_bus_message_open_container(m, 'v', property->signature), >=, 0);
-		g_assert_cmpint(sg_service_status_append_property(status, property->name, m), >=, 0);
+		g_assert_cmpint(sg_service_status_append_property(status, property->name, m), >=,
+		                0);
 		g_assert_cmpint(sd_bus_message_close_container(m), >=, 0);
 		g_assert_cmpint(sd_bus_message_close_container(m), >=, 0);
 	}
