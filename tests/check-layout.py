@@ -40,7 +40,6 @@ KNOWN = {
     "daemon/engine/sg-supervisor.c",
     "daemon/process/sg-contain.c",
     "daemon/state/sg-state.c",
-    "cli/sg-client-bus.c",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

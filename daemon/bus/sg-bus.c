@@ -36,6 +36,7 @@ struct _SgBus {
 	SgBusShutdownFunc shutdown;
 	gpointer shutdown_data;
 	GList *calls; /* Call* not answered yet */
+	gint64 started_at; /* when the daemon started (realtime usec), as status says */
 	gulong handlers[6];
 	gboolean name_answered; /* the bus said whether org.systemg is ours */
 	SgBusNamedFunc named;
@@ -59,6 +60,13 @@ struct _LogsRead {
 };
 
 /* ---- the caller check (sg-bus-access) ---- */
+
+void
+sg_bus_set_started_at(SgBus *self, gint64 started_at_usec)
+{
+	if (self != NULL)
+		self->started_at = started_at_usec;
+}
 
 void
 sg_bus_set_owner_uid(SgBus *self, uid_t uid)
@@ -412,6 +420,8 @@ property_get(sd_bus *bus, const char *path, const char *interface, const char *p
 		return sd_bus_message_append(reply, "s", self->context->state_dir);
 	if (strcmp(property, "Pid") == 0)
 		return sd_bus_message_append(reply, "u", (uint32_t)getpid());
+	if (strcmp(property, "StartedAt") == 0)
+		return sd_bus_message_append(reply, "t", (uint64_t)MAX(self->started_at, 0));
 	return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "unknown property %s",
 	                         property);
 }
@@ -441,6 +451,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("ConfigPath", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("StateDirectory", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Pid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("StartedAt", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_SIGNAL_WITH_ARGS("ServiceStateChanged",
 	                        SD_BUS_ARGS("s", name, "s", old_state, "s", new_state), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("ServiceAdded", SD_BUS_ARGS("s", name, "o", path), 0),

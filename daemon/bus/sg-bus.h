@@ -40,5 +40,8 @@ void sg_bus_when_named(SgBus *self, SgBusNamedFunc named, gpointer user_data);
 void sg_bus_free(SgBus *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgBus, sg_bus_free)
 
+/* When the daemon started (realtime usec): the Manager's StartedAt (NULL is fine). */
+void sg_bus_set_started_at(SgBus *self, gint64 started_at_usec);
+
 /* Whose calls are served (default: geteuid()); tests set another to see the refusal. */
 void sg_bus_set_owner_uid(SgBus *self, uid_t uid);

@@ -75,8 +75,7 @@ static const Field fields[] = {
 	  AT(restart_policy),
 	  0 },
 	{ { "DependsOn", "as", ANNOUNCED }, "depends_on", NULL, TYPE_STRV, AT(depends_on), 0 },
-	/* Health checks run on their own clock: read when asked. */
-	{ { "Health", "s", LIVE }, "health", NULL, TYPE_STRING, AT(health), 0 },
+	{ { "Health", "s", ANNOUNCED }, "health", NULL, TYPE_STRING, AT(health), 0 },
 	{ { "MemoryBytes", "t", LIVE }, "memory_bytes", NULL, TYPE_BYTES, AT(memory_bytes), 0 },
 	{ { "CpuUsec", "t", LIVE }, "cpu_seconds", NULL, TYPE_SECONDS, AT(cpu_usec), 0 },
 	{ { "Tasks", "u", LIVE }, "tasks", NULL, TYPE_ID, AT(tasks), 0 },
@@ -89,7 +88,7 @@ static const Field fields[] = {
 	  TYPE_STRING,
 	  AT(cron_expression),
 	  IN_CRON },
-	{ { "CronTimezone", "s", ANNOUNCED },
+	{ { "Timezone", "s", ANNOUNCED },
 	  "timezone",
 	  NULL,
 	  TYPE_STRING,

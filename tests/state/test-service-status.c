@@ -184,15 +184,15 @@ test_diff(void)
 	new->depends_on[1] = g_strdup("queue");
 	sg_service_status_add_run(new, 1769873700000000, 1769873701000000, "success", 0);
 	new->orphaned = TRUE;
-	/* Live values and the constant name are never announced. */
+	g_free(new->health);
+	new->health = g_strdup("unhealthy");
+	/* Live values are never announced. */
 	new->memory_bytes = 1;
 	new->cpu_usec = 2;
 	new->tasks = 9;
-	g_free(new->health);
-	new->health = g_strdup("unhealthy");
 	changed = sg_service_status_diff(old, new);
 	joined = g_strjoinv(",", (char **)changed);
-	g_assert_cmpstr(joined, ==, "State,Pid,ExitSignal,DependsOn,Orphaned,CronHistory");
+	g_assert_cmpstr(joined, ==, "State,Pid,ExitSignal,DependsOn,Health,Orphaned,CronHistory");
 }
 
 int
