@@ -462,6 +462,11 @@ def test_same_over_both(p):
     assert p.sysg("start", "--daemonize").returncode == 1  # job fails
     p.pids.update(p.pid_json().values())
     wait_for(lambda: (p.service("web")["tasks"] or 0) >= 2, "web's background child")
+    # the file edited but not reloaded: status tells what runs, not what the file says
+    with open(p.config) as f:
+        edited = f.read().replace("Europe/Paris", "UTC").replace(
+            "restart_policy: on-failure", "health_check: { command: \"true\" }")
+    p.write(edited, p.config)
     over_bus = p.status()
     result = p.sysg_socket("status", "--json")
     assert result.returncode == 0, result
