@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/sg-status.h"
 #include "base/sg-bus-names.h"
 #include "base/sg-error.h"
-#include "api/sg-status.h"
 #include "bus/sg-bus-access.h"
 #include "engine/sg-service-snapshot.h"
 

@@ -531,7 +531,8 @@ def test_crash_and_restart_signals(p):
     everything = set()
     for m in changed:
         everything |= set(m["payload"]["data"][1])
-    assert {"Pid", "ExitSignal", "RestartCount", "StartedAt"} <= everything, everything
+    assert {"Pid", "Pgid", "ExitSignal", "RestartCount", "StartedAt", "Cause"} <= everything, \
+        everything
     new_pid = p.service_get("crashy", "Pid")
     assert new_pid != pid and alive(new_pid), (pid, new_pid)
     # the crash was announced with its signal
