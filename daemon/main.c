@@ -469,6 +469,7 @@ run(Daemon *daemon, Options *options)
 	}
 	if (!options->no_bus)
 		daemon->bus = sg_bus_new_session(daemon->api);
+	sg_bus_set_started_at(daemon->bus, started_at);
 	sg_bus_when_named(daemon->bus, reachable_cb, daemon);
 	g_signal_connect(daemon->supervisor, "settled", G_CALLBACK(settled_cb), daemon);
 	/* What an earlier supervisor left running is taken over, never started twice. */

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "base/sg-json.h"
+#include "engine/sg-service-snapshot.h"
 #include "process/sg-ownership.h"
 #include "process/sg-proctree.h"
-#include "base/sg-shell.h"
 
 /*
  * In marker mode, one /proc scan per status call serves every service, and sg-ownership
@@ -74,106 +74,44 @@ kind_of(SgService *service)
 	return sg_service_get_config(service)->cron != NULL ? "cron" : "service";
 }
 
-static void
-add_cron(JsonBuilder *builder, SgService *service)
+/* What the engine knows, with the usage and process group read from /proc. */
+static SgServiceStatus *
+status_value(SgSupervisor *supervisor, SgService *service, const Batch *batch, guint slot)
 {
-	const SgServiceConfig *cfg = sg_service_get_config(service);
-	SgCronJob *job = sg_service_get_cron_job(service);
-
-	json_builder_set_member_name(builder, "cron");
-	if (job != NULL) {
-		sg_cron_job_build_json(job, builder);
-		return;
-	}
-	json_builder_begin_object(builder);
-	sg_json_builder_add_string_or_null(builder, "expression", cfg->cron_expression);
-	sg_json_builder_add_string_or_null(builder, "timezone", cfg->cron_timezone);
-	sg_json_builder_add_time(builder, "next_run", 0);
-	json_builder_set_member_name(builder, "history");
-	json_builder_begin_array(builder);
-	json_builder_end_array(builder);
-	json_builder_end_object(builder);
-}
-
-static void
-add_usage(JsonBuilder *builder, SgContext *context, SgService *service, const Batch *batch,
-          guint slot)
-{
+	SgContext *context = sg_supervisor_get_context(supervisor);
+	SgServiceStatus *status = sg_service_snapshot(service);
 	SgContainUsage usage = { -1, -1, -1 };
-	pid_t pid = sg_service_get_pid(service);
+	gpointer pid = GINT_TO_POINTER(sg_service_get_pid(service));
 
+	if (status->pid > 0 && batch != NULL && g_hash_table_contains(batch->pgids, pid))
+		status->pgid = GPOINTER_TO_INT(g_hash_table_lookup(batch->pgids, pid));
 	if (sg_service_is_active(service)) {
 		if (batch != NULL)
 			usage = batch->usage[slot];
 		else
-			sg_contain_usage(context->contain, sg_service_get_name(service), pid,
-			                 &usage);
+			sg_contain_usage(context->contain, sg_service_get_name(service),
+			                 sg_service_get_pid(service), &usage);
 	}
-	sg_json_builder_add_int_or_null(builder, "memory_bytes", usage.memory_bytes,
-	                                usage.memory_bytes >= 0);
-	json_builder_set_member_name(builder, "cpu_seconds");
-	if (usage.cpu_usec >= 0)
-		json_builder_add_double_value(builder, (double)usage.cpu_usec / G_USEC_PER_SEC);
-	else
-		json_builder_add_null_value(builder);
+	status->memory_bytes = usage.memory_bytes;
+	status->cpu_usec = usage.cpu_usec;
 	/* No process counted means none is known: tasks 0 would claim a live empty group. */
-	sg_json_builder_add_int_or_null(builder, "tasks", usage.tasks, usage.tasks > 0);
+	status->tasks = MAX(usage.tasks, 0);
+	return status;
 }
 
 static void
 build_service(JsonBuilder *builder, SgSupervisor *supervisor, SgService *service,
               const Batch *batch, guint slot)
 {
-	SgContext *context = sg_supervisor_get_context(supervisor);
-	const SgServiceConfig *cfg = sg_service_get_config(service);
-	pid_t pid = sg_service_get_pid(service);
-	pid_t pgid = pid;
-	int exit_code = sg_service_get_exit_code(service);
-	int exit_signal = sg_service_get_exit_signal(service);
+	g_autoptr(SgServiceStatus) status = status_value(supervisor, service, batch, slot);
 
-	if (pid > 0 && batch != NULL && g_hash_table_contains(batch->pgids, GINT_TO_POINTER(pid)))
-		pgid = GPOINTER_TO_INT(g_hash_table_lookup(batch->pgids, GINT_TO_POINTER(pid)));
+	sg_service_status_build_json(status, builder);
+}
 
-	json_builder_begin_object(builder);
-	sg_json_builder_add_string_or_null(builder, "name", cfg->name);
-	sg_json_builder_add_string_or_null(builder, "kind", kind_of(service));
-	sg_json_builder_add_string_or_null(
-	        builder, "state", sg_service_state_to_string(sg_service_get_state(service)));
-	/* Every service leads its own session and process group (sg-spawn). */
-	sg_json_builder_add_int_or_null(builder, "pid", pid, pid > 0);
-	sg_json_builder_add_int_or_null(builder, "pgid", pgid, pid > 0);
-	sg_json_builder_add_time(builder, "started_at", sg_service_get_started_at(service));
-	sg_json_builder_add_int_or_null(builder, "restart_count",
-	                                sg_service_get_restart_count(service), TRUE);
-	sg_json_builder_add_int_or_null(builder, "exit_code", exit_code, exit_code >= 0);
-	sg_json_builder_add_int_or_null(builder, "exit_signal", exit_signal, exit_signal > 0);
-	sg_json_builder_add_string_or_null(builder, "restart_policy",
-	                                   sg_restart_policy_to_string(cfg->restart_policy));
-	json_builder_set_member_name(builder, "depends_on");
-	json_builder_begin_array(builder);
-	for (guint i = 0; i < cfg->n_depends_on; i++)
-		json_builder_add_string_value(builder, cfg->depends_on[i].service);
-	json_builder_end_array(builder);
-	sg_json_builder_add_string_or_null(
-	        builder, "health", sg_health_status_to_string(sg_service_get_health(service)));
-	add_usage(builder, context, service, batch, slot);
-	if (cfg->command != NULL) {
-		sg_json_builder_add_string_or_null(builder, "command", cfg->command);
-	} else {
-		g_autofree char *joined = sg_shell_join(cfg->argv);
-		sg_json_builder_add_string_or_null(builder, "command", joined);
-		json_builder_set_member_name(builder, "argv");
-		json_builder_begin_array(builder);
-		for (guint i = 0; cfg->argv != NULL && cfg->argv[i] != NULL; i++)
-			json_builder_add_string_value(builder, cfg->argv[i]);
-		json_builder_end_array(builder);
-	}
-	json_builder_set_member_name(builder, "orphaned");
-	json_builder_add_boolean_value(builder, sg_service_is_orphaned(service));
-	if (cfg->cron != NULL)
-		add_cron(builder, service);
-	sg_json_builder_add_string_or_null(builder, "cause", sg_service_get_cause(service));
-	json_builder_end_object(builder);
+SgServiceStatus *
+sg_status_service_value(SgSupervisor *supervisor, SgService *service)
+{
+	return status_value(supervisor, service, NULL, 0);
 }
 
 JsonNode *

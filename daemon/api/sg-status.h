@@ -5,9 +5,12 @@
 #include <json-glib/json-glib.h>
 
 #include "engine/sg-supervisor.h"
+#include "state/sg-service-status.h"
 
 /* One service object with every field of SPEC section 5, plus "cause". */
 JsonNode *sg_status_service(SgSupervisor *supervisor, SgService *service);
+/* The value behind that object (its usage read for this one service). */
+SgServiceStatus *sg_status_service_value(SgSupervisor *supervisor, SgService *service);
 
 /*
  * {"supervisor": {...}, "services": [...]}. config_path may be NULL (no configuration);

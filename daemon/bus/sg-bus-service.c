@@ -9,43 +9,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/sg-status.h"
 #include "base/sg-bus-names.h"
 #include "base/sg-error.h"
-#include "base/sg-shell.h"
+#include "bus/sg-bus-access.h"
+#include "engine/sg-service-snapshot.h"
 
-/* What was last announced of a service, to emit PropertiesChanged for changes only. */
+/* One service's object: what was last announced of it, to announce changes only. */
 typedef struct {
 	SgBusServices *services;
 	char *name;
 	char *path;
-	gboolean known; /* the values below were read once */
-	SgServiceState state;
-	pid_t pid;
-	guint restart_count;
-	int exit_code;
-	int exit_signal;
-	gint64 started_at;
-	gint64 next_run;
-	char *last_result;
-	char *kind;
-	char *command;
-	char *restart_policy;
-	char *depends_on;
-	char *cron_expression;
-	/* MemoryBytes and CpuUsec come from one reading per main-loop turn: GetAll and
-	 * GetManagedObjects ask for both of every service at once. */
-	gboolean usage_read;
-	SgContainUsage usage;
+	SgServiceStatus *announced; /* NULL until read once */
+	/* The value properties are read from, one per main-loop turn: GetAll and
+	 * GetManagedObjects ask for every property of every service at once. */
+	SgServiceStatus *live;
 } Object;
 
 struct _SgBusServices {
-	SgBus *owner;
 	sd_bus *bus;
 	SgSupervisor *supervisor;
+	SgBusAccess *access;
+	SgBusServiceRunFunc run;
+	gpointer run_data;
+	sd_bus_vtable *vtable;
 	sd_bus_slot *vtable_slot;
 	sd_bus_slot *enumerator_slot;
 	GHashTable *objects; /* name -> Object* */
-	guint usage_idle;    /* forgets the usage read during this turn */
+	guint live_idle;     /* forgets the values read during this turn */
 };
 
 static void
@@ -53,12 +44,8 @@ object_free(Object *object)
 {
 	g_free(object->name);
 	g_free(object->path);
-	g_free(object->last_result);
-	g_free(object->kind);
-	g_free(object->command);
-	g_free(object->restart_policy);
-	g_free(object->depends_on);
-	g_free(object->cron_expression);
+	sg_service_status_free(object->announced);
+	sg_service_status_free(object->live);
 	g_free(object);
 }
 
@@ -96,34 +83,6 @@ object_service(SgBusServices *self, Object *object)
 
 /* ---- property values ---- */
 
-static const char *
-kind_of(SgService *service)
-{
-	return sg_service_get_config(service)->cron != NULL ? "cron" : "service";
-}
-
-static char *
-command_of(SgService *service)
-{
-	const SgServiceConfig *cfg = sg_service_get_config(service);
-
-	/* As status shows it: the shell string, or the argv shell-quoted. */
-	return cfg->command != NULL ? g_strdup(cfg->command) : sg_shell_join(cfg->argv);
-}
-
-static char *
-depends_on_joined(SgService *service)
-{
-	const SgServiceConfig *cfg = sg_service_get_config(service);
-	g_autoptr(GString) joined = g_string_new(NULL);
-
-	for (guint i = 0; i < cfg->n_depends_on; i++) {
-		g_string_append(joined, cfg->depends_on[i].service);
-		g_string_append_c(joined, '\n');
-	}
-	return g_string_free(g_steal_pointer(&joined), FALSE);
-}
-
 /* Every property comes through here: the find callback hands the Object. */
 #define SERVICE_OR_FAIL(service, self, object, error)                                              \
 	G_STMT_START                                                                               \
@@ -136,35 +95,29 @@ depends_on_joined(SgService *service)
 	G_STMT_END
 
 static gboolean
-forget_usage_cb(gpointer user_data)
+forget_live_cb(gpointer user_data)
 {
 	SgBusServices *self = user_data;
 	GHashTableIter iter;
 	gpointer value;
 
-	self->usage_idle = 0;
+	self->live_idle = 0;
 	g_hash_table_iter_init(&iter, self->objects);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
-		((Object *)value)->usage_read = FALSE;
+		g_clear_pointer(&((Object *)value)->live, sg_service_status_free);
 	return G_SOURCE_REMOVE;
 }
 
-/* Read live, never announced; shared by the properties asked in the same turn. */
-static SgContainUsage *
-object_usage(SgBusServices *self, Object *object, SgService *service)
+/* The status as status --json has it, shared by the properties asked in the same turn. */
+static const SgServiceStatus *
+object_live(SgBusServices *self, Object *object, SgService *service)
 {
-	SgContext *context = sg_supervisor_get_context(self->supervisor);
-
-	if (object->usage_read)
-		return &object->usage;
-	object->usage = (SgContainUsage){ 0, 0, 0 };
-	if (sg_service_is_active(service))
-		sg_contain_usage(context->contain, sg_service_get_name(service),
-		                 sg_service_get_pid(service), &object->usage);
-	object->usage_read = TRUE;
-	if (self->usage_idle == 0)
-		self->usage_idle = g_idle_add(forget_usage_cb, self);
-	return &object->usage;
+	if (object->live != NULL)
+		return object->live;
+	object->live = sg_status_service_value(self->supervisor, service);
+	if (self->live_idle == 0)
+		self->live_idle = g_idle_add(forget_live_cb, self);
+	return object->live;
 }
 
 static int
@@ -174,65 +127,14 @@ property_get(sd_bus *bus, const char *path, const char *interface, const char *p
 	Object *object = userdata;
 	SgBusServices *self = object->services;
 	SgService *service;
-	const SgServiceConfig *cfg;
+	int r;
 
 	SERVICE_OR_FAIL(service, self, object, error);
-	cfg = sg_service_get_config(service);
-	if (strcmp(property, "Name") == 0)
-		return sd_bus_message_append(reply, "s", sg_service_get_name(service));
-	if (strcmp(property, "Kind") == 0)
-		return sd_bus_message_append(reply, "s", kind_of(service));
-	if (strcmp(property, "State") == 0)
-		return sd_bus_message_append(
-		        reply, "s", sg_service_state_to_string(sg_service_get_state(service)));
-	if (strcmp(property, "Pid") == 0)
-		return sd_bus_message_append(reply, "u",
-		                             (uint32_t)MAX(sg_service_get_pid(service), 0));
-	if (strcmp(property, "RestartCount") == 0)
-		return sd_bus_message_append(reply, "u",
-		                             (uint32_t)sg_service_get_restart_count(service));
-	if (strcmp(property, "ExitCode") == 0)
-		return sd_bus_message_append(reply, "i",
-		                             (int32_t)sg_service_get_exit_code(service));
-	if (strcmp(property, "ExitSignal") == 0)
-		return sd_bus_message_append(reply, "i",
-		                             (int32_t)sg_service_get_exit_signal(service));
-	if (strcmp(property, "StartedAt") == 0)
-		return sd_bus_message_append(reply, "t",
-		                             (uint64_t)MAX(sg_service_get_started_at(service), 0));
-	if (strcmp(property, "Command") == 0) {
-		g_autofree char *command = command_of(service);
-		return sd_bus_message_append(reply, "s", command != NULL ? command : "");
-	}
-	if (strcmp(property, "RestartPolicy") == 0)
-		return sd_bus_message_append(reply, "s",
-		                             sg_restart_policy_to_string(cfg->restart_policy));
-	if (strcmp(property, "DependsOn") == 0) {
-		int r = sd_bus_message_open_container(reply, 'a', "s");
-		for (guint i = 0; r >= 0 && i < cfg->n_depends_on; i++)
-			r = sd_bus_message_append(reply, "s", cfg->depends_on[i].service);
-		return r < 0 ? r : sd_bus_message_close_container(reply);
-	}
-	if (strcmp(property, "CronExpression") == 0)
-		return sd_bus_message_append(
-		        reply, "s", cfg->cron_expression != NULL ? cfg->cron_expression : "");
-	if (strcmp(property, "NextRun") == 0)
-		return sd_bus_message_append(reply, "t",
-		                             (uint64_t)MAX(sg_service_get_next_run(service), 0));
-	if (strcmp(property, "LastResult") == 0) {
-		const char *result = sg_service_get_last_result(service);
-		return sd_bus_message_append(reply, "s", result != NULL ? result : "");
-	}
-	if (strcmp(property, "MemoryBytes") == 0 || strcmp(property, "CpuUsec") == 0) {
-		SgContainUsage *usage = object_usage(self, object, service);
-
-		return sd_bus_message_append(
-		        reply, "t",
-		        (uint64_t)MAX(property[0] == 'M' ? usage->memory_bytes : usage->cpu_usec,
-		                      0));
-	}
-	return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "unknown property %s",
-	                         property);
+	r = sg_service_status_append_property(object_live(self, object, service), property, reply);
+	if (r == -ENOENT)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY,
+		                         "unknown property %s", property);
+	return r;
 }
 
 /* ---- methods ---- */
@@ -244,11 +146,12 @@ method_run(sd_bus_message *message, void *userdata, sd_bus_error *error, SgBusOp
 	SgService *service;
 	int r;
 
-	r = sg_bus_check_caller(object->services->owner, message, error);
+	r = sg_bus_access_check(object->services->access, message, error);
 	if (r < 0)
 		return r;
 	SERVICE_OR_FAIL(service, object->services, object, error);
-	sg_bus_run(object->services->owner, message, op, sg_service_get_name(service));
+	object->services->run(object->services->run_data, message, op,
+	                      sg_service_get_name(service));
 	return 1;
 }
 
@@ -270,31 +173,38 @@ method_restart(sd_bus_message *message, void *userdata, sd_bus_error *error)
 	return method_run(message, userdata, error, SG_BUS_OP_RESTART);
 }
 
-#define DYNAMIC SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+/* The methods, then one property for each of SgServiceStatus's. */
+static sd_bus_vtable *
+service_vtable_new(void)
+{
+	static const sd_bus_vtable methods[] = {
+		SD_BUS_VTABLE_START(0),
+		SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+		SD_BUS_METHOD("Stop", "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+		SD_BUS_METHOD("Restart", "", "", method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+	};
+	static const sd_bus_vtable end[] = { SD_BUS_VTABLE_END };
+	guint n = 0;
+	sd_bus_vtable *vtable;
 
-static const sd_bus_vtable service_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("Stop", "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("Restart", "", "", method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_PROPERTY("Name", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Kind", "s", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("State", "s", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("Pid", "u", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("RestartCount", "u", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("ExitCode", "i", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("ExitSignal", "i", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("StartedAt", "t", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("Command", "s", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("RestartPolicy", "s", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("DependsOn", "as", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("CronExpression", "s", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("NextRun", "t", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("LastResult", "s", property_get, 0, DYNAMIC),
-	SD_BUS_PROPERTY("MemoryBytes", "t", property_get, 0, 0),
-	SD_BUS_PROPERTY("CpuUsec", "t", property_get, 0, 0),
-	SD_BUS_VTABLE_END,
-};
+	while (sg_service_status_property(n) != NULL)
+		n++;
+	vtable = g_new0(sd_bus_vtable, G_N_ELEMENTS(methods) + n + 1);
+	memcpy(vtable, methods, sizeof(methods));
+	for (guint i = 0; i < n; i++) {
+		const SgServiceStatusProperty *property = sg_service_status_property(i);
+		guint64 flags = property->change == SG_SERVICE_STATUS_CONST
+		                        ? SD_BUS_VTABLE_PROPERTY_CONST
+		                : property->change == SG_SERVICE_STATUS_EMITS_CHANGE
+		                        ? SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+		                        : 0;
+
+		vtable[G_N_ELEMENTS(methods) + i] = (sd_bus_vtable)SD_BUS_PROPERTY(
+		        property->name, property->signature, property_get, 0, flags);
+	}
+	vtable[G_N_ELEMENTS(methods) + n] = end[0];
+	return vtable;
+}
 
 /* ---- objects ---- */
 
@@ -341,64 +251,27 @@ enumerate_nodes(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nod
 
 /* ---- change signals ---- */
 
-static gboolean
-update_string(char **field, char *value)
-{
-	gboolean changed = g_strcmp0(*field, value) != 0;
-
-	g_free(*field);
-	*field = value;
-	return changed;
-}
-
-#define UPDATE(field, value, property)                                                             \
-	G_STMT_START                                                                               \
-	{                                                                                          \
-		__typeof__(object->field) new_ = (value);                                          \
-		if (object->field != new_)                                                         \
-			g_ptr_array_add(changed, (gpointer)(property));                            \
-		object->field = new_;                                                              \
-	}                                                                                          \
-	G_STMT_END
-
 void
-sg_bus_services_update(SgBusServices *self, SgService *service, gboolean refresh_config)
+sg_bus_services_update(SgBusServices *self, SgService *service)
 {
 	Object *object = object_get(self, sg_service_get_name(service));
-	g_autoptr(GPtrArray) changed = g_ptr_array_new();
-	const SgServiceConfig *cfg = sg_service_get_config(service);
-	gboolean first = !object->known;
+	g_autoptr(SgServiceStatus) now = sg_service_snapshot(service);
+	g_autofree const char **changed = NULL;
 	int r;
 
-	UPDATE(state, sg_service_get_state(service), "State");
-	UPDATE(pid, MAX(sg_service_get_pid(service), 0), "Pid");
-	UPDATE(restart_count, sg_service_get_restart_count(service), "RestartCount");
-	UPDATE(exit_code, sg_service_get_exit_code(service), "ExitCode");
-	UPDATE(exit_signal, sg_service_get_exit_signal(service), "ExitSignal");
-	UPDATE(started_at, MAX(sg_service_get_started_at(service), 0), "StartedAt");
-	UPDATE(next_run, MAX(sg_service_get_next_run(service), 0), "NextRun");
-	if (update_string(&object->last_result, g_strdup(sg_service_get_last_result(service))))
-		g_ptr_array_add(changed, "LastResult");
-	if (refresh_config || first) {
-		if (update_string(&object->kind, g_strdup(kind_of(service))))
-			g_ptr_array_add(changed, "Kind");
-		if (update_string(&object->command, command_of(service)))
-			g_ptr_array_add(changed, "Command");
-		if (update_string(&object->restart_policy,
-		                  g_strdup(sg_restart_policy_to_string(cfg->restart_policy))))
-			g_ptr_array_add(changed, "RestartPolicy");
-		if (update_string(&object->depends_on, depends_on_joined(service)))
-			g_ptr_array_add(changed, "DependsOn");
-		if (update_string(&object->cron_expression, g_strdup(cfg->cron_expression)))
-			g_ptr_array_add(changed, "CronExpression");
-	}
-	object->known = TRUE;
-	/* The first reading is what a client sees by asking: nothing changed yet. */
-	if (first || changed->len == 0)
+	g_clear_pointer(&object->live, sg_service_status_free);
+	if (object->announced == NULL) {
+		/* The first reading is what a client sees by asking: nothing changed yet. */
+		object->announced = g_steal_pointer(&now);
 		return;
-	g_ptr_array_add(changed, NULL);
+	}
+	changed = sg_service_status_diff(object->announced, now);
+	sg_service_status_free(object->announced);
+	object->announced = g_steal_pointer(&now);
+	if (changed[0] == NULL)
+		return;
 	r = sd_bus_emit_properties_changed_strv(self->bus, object->path, SG_BUS_SERVICE_INTERFACE,
-	                                        (char **)changed->pdata);
+	                                        (char **)changed);
 	if (r < 0 && r != -ENOTCONN)
 		sg_context_log(sg_supervisor_get_context(self->supervisor), SG_LOG_DEBUG,
 		              "D-Bus: cannot announce the changes of %s: %s", object->name,
@@ -410,7 +283,7 @@ sg_bus_services_added(SgBusServices *self, SgService *service)
 {
 	Object *object = object_get(self, sg_service_get_name(service));
 
-	sg_bus_services_update(self, service, TRUE);
+	sg_bus_services_update(self, service);
 	sd_bus_emit_interfaces_added(self->bus, object->path, SG_BUS_SERVICE_INTERFACE, NULL);
 }
 
@@ -426,19 +299,23 @@ sg_bus_services_removed(SgBusServices *self, const char *name)
 /* ---- set-up ---- */
 
 SgBusServices *
-sg_bus_services_new(SgBus *owner, sd_bus *bus, SgSupervisor *supervisor, GError **error)
+sg_bus_services_new(sd_bus *bus, SgSupervisor *supervisor, SgBusAccess *access,
+                    SgBusServiceRunFunc run, gpointer run_data, GError **error)
 {
 	SgBusServices *self = g_new0(SgBusServices, 1);
 	GPtrArray *services = sg_supervisor_get_services(supervisor);
 	int r;
 
-	self->owner = owner;
 	self->bus = sd_bus_ref(bus);
 	self->supervisor = supervisor;
+	self->access = access;
+	self->run = run;
+	self->run_data = run_data;
+	self->vtable = service_vtable_new();
 	self->objects =
 	        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)object_free);
 	r = sd_bus_add_fallback_vtable(bus, &self->vtable_slot, SG_BUS_SERVICE_PATH_BASE,
-	                               SG_BUS_SERVICE_INTERFACE, service_vtable, object_find, self);
+	                               SG_BUS_SERVICE_INTERFACE, self->vtable, object_find, self);
 	if (r >= 0)
 		r = sd_bus_add_node_enumerator(bus, &self->enumerator_slot,
 		                               SG_BUS_SERVICE_PATH_BASE, enumerate_nodes, self);
@@ -448,7 +325,7 @@ sg_bus_services_new(SgBus *owner, sd_bus *bus, SgSupervisor *supervisor, GError 
 		return NULL;
 	}
 	for (guint i = 0; i < services->len; i++)
-		sg_bus_services_update(self, services->pdata[i], TRUE);
+		sg_bus_services_update(self, services->pdata[i]);
 	return self;
 }
 
@@ -457,10 +334,11 @@ sg_bus_services_free(SgBusServices *self)
 {
 	if (self == NULL)
 		return;
-	g_clear_handle_id(&self->usage_idle, g_source_remove);
+	g_clear_handle_id(&self->live_idle, g_source_remove);
 	sd_bus_slot_unref(self->vtable_slot);
 	sd_bus_slot_unref(self->enumerator_slot);
 	sd_bus_unref(self->bus);
 	g_hash_table_unref(self->objects);
+	g_free(self->vtable);
 	g_free(self);
 }

@@ -32,6 +32,7 @@ struct _SgBus {
 	SgBusAccess *access;
 	SgBusServices *services;
 	GList *calls; /* Call* not answered yet */
+	gint64 started_at; /* when the daemon started (realtime usec), as status says */
 	gulong handlers[6];
 	gboolean name_answered; /* the bus said whether org.systemg is ours */
 	SgBusNamedFunc named;
@@ -57,12 +58,20 @@ struct _LogsRead {
 /* ---- the caller check (sg-bus-access) ---- */
 
 void
+sg_bus_set_started_at(SgBus *self, gint64 started_at_usec)
+{
+	if (self != NULL)
+		self->started_at = started_at_usec;
+}
+
+void
 sg_bus_set_owner_uid(SgBus *self, uid_t uid)
 {
 	sg_bus_access_set_owner_uid(self->access, uid);
 }
 
-int
+/* The caller check every method makes (< 0: refused, error set). */
+static int
 sg_bus_check_caller(SgBus *self, sd_bus_message *message, sd_bus_error *error)
 {
 	return sg_bus_access_check(self->access, message, error);
@@ -121,7 +130,9 @@ operation_done_cb(const GError *error, JsonNode *failed, gpointer user_data)
 	call_free(call);
 }
 
-void
+/* Runs op on service name (NULL: every service) as the control socket does, and replies to
+ * message (referenced) when it is done. */
+static void
 sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 {
 	static const SgOperationKind kinds[] = {
@@ -133,6 +144,13 @@ sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name)
 
 	call->operation = sg_api_operation_new(self->api, kinds[op], name, operation_done_cb, call);
 	sg_api_operation_run(call->operation);
+}
+
+/* The methods of the Service objects run here. */
+static void
+service_run_cb(gpointer user_data, sd_bus_message *message, SgBusOp op, const char *name)
+{
+	sg_bus_run(user_data, message, op, name);
 }
 
 /* ---- org.systemg.Manager ---- */
@@ -394,6 +412,8 @@ property_get(sd_bus *bus, const char *path, const char *interface, const char *p
 		return sd_bus_message_append(reply, "s", self->context->state_dir);
 	if (strcmp(property, "Pid") == 0)
 		return sd_bus_message_append(reply, "u", (uint32_t)getpid());
+	if (strcmp(property, "StartedAt") == 0)
+		return sd_bus_message_append(reply, "t", (uint64_t)MAX(self->started_at, 0));
 	return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "unknown property %s",
 	                         property);
 }
@@ -423,6 +443,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("ConfigPath", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("StateDirectory", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Pid", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("StartedAt", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_SIGNAL_WITH_ARGS("ServiceStateChanged",
 	                        SD_BUS_ARGS("s", name, "s", old_state, "s", new_state), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("ServiceAdded", SD_BUS_ARGS("s", name, "o", path), 0),
@@ -456,7 +477,7 @@ state_changed_cb(SgSupervisor *supervisor, SgService *service, guint old_state, 
 	                               "ServiceStateChanged", "sss", sg_service_get_name(service),
 	                               sg_service_state_to_string(old_state),
 	                               sg_service_state_to_string(new_state)));
-	sg_bus_services_update(self->services, service, FALSE);
+	sg_bus_services_update(self->services, service);
 }
 
 static void
@@ -464,7 +485,7 @@ service_changed_cb(SgSupervisor *supervisor, SgService *service, gpointer user_d
 {
 	SgBus *self = user_data;
 
-	sg_bus_services_update(self->services, service, FALSE);
+	sg_bus_services_update(self->services, service);
 }
 
 static void
@@ -499,7 +520,7 @@ reloaded_cb(SgSupervisor *supervisor, const char *config_path, gpointer user_dat
 
 	/* Services changed in place by the reload announce their new configuration. */
 	for (guint i = 0; i < services->len; i++)
-		sg_bus_services_update(self->services, services->pdata[i], TRUE);
+		sg_bus_services_update(self->services, services->pdata[i]);
 	emit_failed(self, "PropertiesChanged",
 	            sd_bus_emit_properties_changed(self->bus, SG_BUS_MANAGER_PATH,
 	                                           SG_BUS_MANAGER_INTERFACE, "ConfigPath", NULL));
@@ -514,7 +535,7 @@ cron_job_finished_cb(SgSupervisor *supervisor, SgService *service, const char *r
 {
 	SgBus *self = user_data;
 
-	sg_bus_services_update(self->services, service, FALSE);
+	sg_bus_services_update(self->services, service);
 	emit_failed(self, "CronJobFinished",
 	            sd_bus_emit_signal(self->bus, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE,
 	                               "CronJobFinished", "ssitt", sg_service_get_name(service),
@@ -603,7 +624,8 @@ serve(SgBus *self, sd_bus *bus, GError **error)
 		r = sd_bus_add_object_manager(bus, &self->object_manager_slot, SG_BUS_MANAGER_PATH);
 	if (r < 0)
 		return sg_error_set_errno(error, r, "cannot register %s", SG_BUS_MANAGER_INTERFACE);
-	self->services = sg_bus_services_new(self, bus, self->supervisor, error);
+	self->services = sg_bus_services_new(bus, self->supervisor, self->access, service_run_cb,
+	                                     self, error);
 	if (self->services == NULL)
 		return FALSE;
 	self->handlers[0] = g_signal_connect(self->supervisor, "service-state-changed",

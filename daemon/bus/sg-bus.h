@@ -34,20 +34,8 @@ void sg_bus_when_named(SgBus *self, SgBusNamedFunc named, gpointer user_data);
 void sg_bus_free(SgBus *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SgBus, sg_bus_free)
 
+/* When the daemon started (realtime usec): the Manager's StartedAt (NULL is fine). */
+void sg_bus_set_started_at(SgBus *self, gint64 started_at_usec);
+
 /* Whose calls are served (default: geteuid()); tests set another to see the refusal. */
 void sg_bus_set_owner_uid(SgBus *self, uid_t uid);
-
-/* For sg-bus-service: the caller check every method makes (< 0: refused, error set). */
-int sg_bus_check_caller(SgBus *self, sd_bus_message *message, sd_bus_error *error);
-
-typedef enum {
-	SG_BUS_OP_START,
-	SG_BUS_OP_STOP,
-	SG_BUS_OP_RESTART,
-} SgBusOp;
-
-/*
- * For sg-bus-service: runs op on service name (NULL: every service) through sg-api, as the
- * control socket does, and replies to message (referenced) when it is done.
- */
-void sg_bus_run(SgBus *self, sd_bus_message *message, SgBusOp op, const char *name);

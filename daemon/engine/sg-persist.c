@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "engine/sg-service-snapshot.h"
 #include "state/sg-boot.h"
 #include "base/sg-json.h"
 #include "base/sg-paths.h"
@@ -70,23 +71,13 @@ build_state_json(SgSupervisor *supervisor, gboolean run_ended)
 	json_builder_begin_object(builder);
 	for (guint i = 0; i < services->len; i++) {
 		SgService *service = g_ptr_array_index(services, i);
-		gint64 started = sg_service_get_started_at(service);
+		g_autoptr(SgServiceStatus) status = sg_service_snapshot(service);
 		pid_t pid = sg_service_get_pid(service);
-		int exit_code = sg_service_get_exit_code(service);
-		int exit_signal = sg_service_get_exit_signal(service);
 
 		json_builder_set_member_name(builder, sg_service_get_name(service));
 		json_builder_begin_object(builder);
-		json_builder_set_member_name(builder, "status");
-		json_builder_add_string_value(
-		        builder, sg_service_state_to_string(sg_service_get_state(service)));
-		sg_json_builder_add_time(builder, "started_at", started);
-		json_builder_set_member_name(builder, "restart_count");
-		json_builder_add_int_value(builder, sg_service_get_restart_count(service));
-		sg_json_builder_add_int_or_null(builder, "exit_code", exit_code, exit_code >= 0);
-		sg_json_builder_add_int_or_null(builder, "exit_signal", exit_signal,
-		                                exit_signal > 0);
-		sg_json_builder_add_int_or_null(builder, "pid", pid, pid > 0);
+		/* What status says of it, then what re-adoption needs to prove its process. */
+		sg_service_status_build_state_json(status, builder);
 		sg_json_builder_add_int_or_null(builder, "process_start_time",
 		                                (gint64)sg_service_get_proc_start_time(service),
 		                                pid > 0);
@@ -95,7 +86,6 @@ build_state_json(SgSupervisor *supervisor, gboolean run_ended)
 		                                           : NULL);
 		json_builder_set_member_name(builder, "config_hash");
 		json_builder_add_string_value(builder, sg_service_get_config(service)->hash);
-		sg_json_builder_add_string_or_null(builder, "cause", sg_service_get_cause(service));
 		json_builder_end_object(builder);
 	}
 	json_builder_end_object(builder);

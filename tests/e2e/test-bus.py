@@ -503,9 +503,18 @@ def test_crash_and_restart_signals(p):
     pid = p.service_get("crashy", "Pid")
     os.kill(pid, signal.SIGKILL)
 
+    def announced_states():
+        return [m["payload"]["data"][1]["State"]["data"]
+                for m in signals(out, "PropertiesChanged", "org.freedesktop.DBus.Properties")
+                if m["path"] == service_path("crashy") and "State" in m["payload"]["data"][1]]
+
     def restarted():
         pairs = [m["payload"]["data"] for m in signals(out, "ServiceStateChanged")]
-        return pairs if pairs and pairs[-1] == ["crashy", "starting", "running"] else None
+        # the monitor prints one signal at a time: wait for both of the last change
+        if pairs and pairs[-1] == ["crashy", "starting", "running"] and \
+                announced_states()[-1:] == ["running"]:
+            return pairs
+        return None
     pairs = wait_for(restarted, "crashy to be restarted")
     # a chain: each change starts where the last one ended
     assert pairs[0][1] == "running", pairs
@@ -522,7 +531,8 @@ def test_crash_and_restart_signals(p):
     everything = set()
     for m in changed:
         everything |= set(m["payload"]["data"][1])
-    assert {"Pid", "ExitSignal", "RestartCount", "StartedAt"} <= everything, everything
+    assert {"Pid", "Pgid", "ExitSignal", "RestartCount", "StartedAt", "Cause"} <= everything, \
+        everything
     new_pid = p.service_get("crashy", "Pid")
     assert new_pid != pid and alive(new_pid), (pid, new_pid)
     # the crash was announced with its signal
