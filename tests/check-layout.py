@@ -32,11 +32,8 @@ MAX_LINES = 800
 KNOWN = {
     "daemon/bus/sg-bus.c (bus) includes control/sg-control.h (control), a room not below its own",
     "daemon/state/sg-state.c (state) includes process/sg-proctree.h (process), a room not below its own",
-    "daemon/config/sg-config -> daemon/config/sg-config-hash -> daemon/config/sg-config",
-    "daemon/config/sg-yaml -> daemon/config/sg-yaml-tag -> daemon/config/sg-yaml",
     "daemon/engine/sg-supervisor -> daemon/engine/sg-scheduler -> daemon/engine/sg-supervisor",
     "daemon/bus/sg-bus -> daemon/bus/sg-bus-service -> daemon/bus/sg-bus",
-    "daemon/config/sg-config.c",
     "daemon/engine/sg-service.c",
     "daemon/engine/sg-supervisor.c",
     "daemon/process/sg-contain.c",
