@@ -36,7 +36,6 @@ KNOWN = {
     "daemon/bus/sg-bus -> daemon/bus/sg-bus-service -> daemon/bus/sg-bus",
     "daemon/engine/sg-service.c",
     "daemon/engine/sg-supervisor.c",
-    "daemon/process/sg-contain.c",
     "daemon/state/sg-state.c",
     "cli/sg-client-bus.c",
 }
