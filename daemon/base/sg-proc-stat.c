@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "base/sg-proc-stat.h"
+#include "base/sg-fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,26 +18,16 @@ static ssize_t
 read_small_file_at(int dir_fd, const char *path, char *buf, size_t size)
 {
 	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t len = 0;
+	ssize_t len;
 
 	if (fd < 0)
 		return -errno;
-	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			int saved = errno;
-			if (saved == EINTR)
-				continue;
-			close(fd);
-			return -saved;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	len = sg_fileio_read_up_to(fd, buf, size - 1);
 	close(fd);
+	if (len < 0)
+		return len;
 	buf[len] = '\0';
-	return (ssize_t)len;
+	return len;
 }
 
 static gboolean

@@ -16,6 +16,7 @@
 
 #include "process/sg-cgroup.h"
 #include "base/sg-error.h"
+#include "base/sg-fileio.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -26,33 +27,18 @@
 int
 sg_cgroup_read_file_at(int dir_fd, const char *path, char **ret_contents, size_t *ret_len)
 {
-	g_autoptr(GByteArray) data = g_byte_array_new();
-	char chunk[4096];
+	g_autoptr(GByteArray) data = NULL;
 	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int r;
 
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			int saved = errno;
-			if (saved == EINTR)
-				continue;
-			close(fd);
-			return -saved;
-		}
-		if (n == 0)
-			break;
-		if (data->len + (size_t)n > CGROUP_FILE_MAX) {
-			close(fd);
-			return -EFBIG;
-		}
-		g_byte_array_append(data, (const guint8 *)chunk, (guint)n);
-	}
+	r = sg_fileio_read_all(fd, CGROUP_FILE_MAX, &data);
 	close(fd);
+	if (r < 0)
+		return r;
 	if (ret_len != NULL)
 		*ret_len = data->len;
-	g_byte_array_append(data, (const guint8 *)"", 1);
 	*ret_contents = (char *)g_byte_array_free(g_steal_pointer(&data), FALSE);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "process/sg-proctree.h"
+#include "base/sg-fileio.h"
 #include "base/sg-proc-stat.h"
 
 /* Markers are looked for in the first 256 KiB of an environment, which bounds a scan's cost. */
@@ -124,17 +125,14 @@ read_environ_at(int dir_fd, pid_t pid, char **buf, size_t *size)
 			*size = MIN(*size * 2, (size_t)ENVIRON_MAX);
 			*buf = g_realloc(*buf, *size);
 		}
-		n = read(fd, *buf + len, *size - len);
+		n = sg_fileio_read_up_to(fd, *buf + len, *size - len);
 		if (n < 0) {
-			int saved = errno;
-			if (saved == EINTR)
-				continue;
 			close(fd);
-			return -saved;
+			return n;
 		}
-		if (n == 0)
-			break;
 		len += (size_t)n;
+		if (len < *size)
+			break; /* the end of the environment */
 	}
 	close(fd);
 	return (ssize_t)len;

@@ -44,32 +44,6 @@ name_is_valid(const char *name)
 	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
-/* Reads fd to its end into ret_data (NUL-terminated); -EFBIG past max bytes. */
-static int
-read_all(int fd, gsize max, GByteArray **ret_data)
-{
-	g_autoptr(GByteArray) data = g_byte_array_new();
-	guint8 buffer[16384];
-
-	for (;;) {
-		ssize_t n = read(fd, buffer, sizeof(buffer));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		if (data->len + (gsize)n > max)
-			return -EFBIG;
-		g_byte_array_append(data, buffer, (guint)n);
-	}
-	g_byte_array_append(data, (const guint8 *)"", 1);
-	g_byte_array_set_size(data, data->len - 1);
-	*ret_data = g_steal_pointer(&data);
-	return 0;
-}
-
 static int
 fsync_dir(int dir_fd)
 {
@@ -283,8 +257,9 @@ parse_state_file(int fd, const char *path, GError **error)
 		return NULL;
 	}
 
-	r = st.st_size > SG_STATE_MAX_FILE_SIZE ? -EFBIG
-	                                        : read_all(fd, SG_STATE_MAX_FILE_SIZE, &data);
+	r = st.st_size > SG_STATE_MAX_FILE_SIZE
+	            ? -EFBIG
+	            : sg_fileio_read_all(fd, SG_STATE_MAX_FILE_SIZE, &data);
 	if (r == -EFBIG) {
 		g_set_error(error, SG_ERROR, SG_ERROR_CORRUPT,
 		            _("corrupt state file %s: larger than %u MiB"), path,
@@ -523,7 +498,7 @@ sg_state_read_config_hint(const char *dir)
 	fd = sg_fileio_open_path(path, O_RDONLY, 0, NULL);
 	if (fd < 0)
 		return NULL;
-	r = read_all(fd, CONFIG_HINT_MAX_SIZE, &data);
+	r = sg_fileio_read_all(fd, CONFIG_HINT_MAX_SIZE, &data);
 	close(fd);
 	if (r < 0) {
 		g_debug("could not read %s: %s", path, g_strerror(-r));
