@@ -42,20 +42,6 @@ struct _SgClientBus {
 	gboolean closed;
 };
 
-static SgErrorCode
-code_for_bus_error(const char *name)
-{
-	if (g_strcmp0(name, SG_BUS_ERROR_NO_SUCH_SERVICE) == 0)
-		return SG_ERROR_NO_SUCH_SERVICE;
-	if (g_strcmp0(name, SG_BUS_ERROR_INVALID_CONFIG) == 0)
-		return SG_ERROR_INVALID_CONFIG;
-	if (g_strcmp0(name, SG_BUS_ERROR_ACCESS_DENIED) == 0)
-		return SG_ERROR_ACCESS_DENIED;
-	if (g_strcmp0(name, SD_BUS_ERROR_INVALID_ARGS) == 0)
-		return SG_ERROR_USAGE;
-	return SG_ERROR_FAILED;
-}
-
 /* The supervisor left the bus while we waited for an answer. */
 static gboolean
 is_peer_gone(const sd_bus_error *bus_error)
@@ -74,7 +60,7 @@ set_error(GError **error, const sd_bus_error *bus_error, int r, const char *memb
 			            _("The supervisor left the session bus before answering %s"),
 			            member);
 		else
-			g_set_error_literal(error, SG_ERROR, code_for_bus_error(bus_error->name),
+			g_set_error_literal(error, SG_ERROR, sg_error_from_dbus_name(bus_error->name),
 			                    bus_error->message != NULL ? bus_error->message
 			                                               : bus_error->name);
 		return FALSE;

@@ -342,23 +342,6 @@ take_line(SgClient *client, gboolean *ret_found, GError **error)
 	return root;
 }
 
-static SgErrorCode
-code_for_rpc_error(gint64 code)
-{
-	switch (code) {
-	case -32001:
-		return SG_ERROR_NO_SUCH_SERVICE;
-	case -32002:
-		return SG_ERROR_INVALID_CONFIG;
-	case -32003:
-		return SG_ERROR_ACCESS_DENIED;
-	case -32602:
-		return SG_ERROR_USAGE;
-	default:
-		return SG_ERROR_FAILED;
-	}
-}
-
 static gboolean
 answer_to_result(SgClient *client, JsonObject *answer, JsonNode **ret_result, GError **error)
 {
@@ -374,7 +357,7 @@ answer_to_result(SgClient *client, JsonObject *answer, JsonNode **ret_result, GE
 			        json_object_get_string_member_with_default(object, "message", NULL);
 			code = json_object_get_int_member_with_default(object, "code", 0);
 		}
-		g_set_error_literal(error, SG_ERROR, code_for_rpc_error(code),
+		g_set_error_literal(error, SG_ERROR, sg_error_from_jsonrpc_code(code),
 		                    message != NULL ? message
 		                                    : _("The supervisor answered an error"));
 		return FALSE;

@@ -10,6 +10,7 @@
 
 #include "sg-cli.h"
 #include "sg-client.h"
+#include "base/sg-error.h"
 #include "config/sg-config.h"
 #include "sg-follow.h"
 #include "base/sg-limits.h"
@@ -247,7 +248,7 @@ sg_cmd_logs(int argc, char **argv, SgCliGlobals *globals)
 	}
 	if (config == NULL && globals->config != NULL) {
 		sg_cli_error("%s", error->message);
-		return 3;
+		return sg_error_exit_code(SG_ERROR_INVALID_CONFIG);
 	}
 	g_clear_error(&error);
 
@@ -257,7 +258,7 @@ sg_cmd_logs(int argc, char **argv, SgCliGlobals *globals)
 			sg_cli_error(_("no such service \"%s\": it is not in the configuration and "
 			               "has no log files in %s"),
 			             name, log_dir);
-			return 4;
+			return sg_error_exit_code(SG_ERROR_NO_SUCH_SERVICE);
 		}
 		g_ptr_array_add(names, g_strdup(name));
 	} else {

@@ -135,13 +135,13 @@ sg_cmd_restart(int argc, char **argv, SgCliGlobals *globals)
 			        _("no supervisor is running on %s; start one with 'sysg start' "
 			          "or 'sysg restart --daemonize'"),
 			        state_dir);
-			return 5;
+			return sg_error_exit_code(SG_ERROR_NO_SUPERVISOR);
 		}
 		g_clear_error(&error);
 		config = sg_client_discover_config(globals->config, NULL, state_dir, &error);
 		if (config == NULL) {
 			sg_cli_error("%s", error->message);
-			return 3;
+			return sg_error_exit_code(SG_ERROR_INVALID_CONFIG);
 		}
 		return sg_cli_exec_sysgd(config, TRUE, globals->log_level, -1);
 	}

@@ -364,7 +364,7 @@ start_in_running(const char *state_dir, const char *explicit_config, const char 
 			               "configuration, %s; to switch to %s, run 'sysg restart "
 			               "--config %s'"),
 			             running, theirs, ours, ours);
-			return 5;
+			return sg_error_exit_code(SG_ERROR_OTHER_CONFIG);
 		}
 	}
 	if (service != NULL)
@@ -437,7 +437,7 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 		config = sg_config_discover(globals->config, NULL, &error);
 		if (config == NULL) {
 			sg_cli_error("%s", error->message);
-			return 3;
+			return sg_error_exit_code(SG_ERROR_INVALID_CONFIG);
 		}
 		if (!sg_paths_ensure_state_dir(state_dir, &warning, &error)) {
 			sg_cli_error("%s", error->message);
@@ -458,7 +458,7 @@ sg_cmd_start(int argc, char **argv, SgCliGlobals *globals)
 		if (service != NULL) {
 			close(lock);
 			sg_cli_error(_("--service needs a running supervisor; start it first"));
-			return 5;
+			return sg_error_exit_code(SG_ERROR_NO_SUPERVISOR);
 		}
 		if (daemonize)
 			return sg_cli_exec_sysgd(config, TRUE, globals->log_level, lock);

@@ -350,7 +350,7 @@ sg_cmd_status(int argc, char **argv, SgCliGlobals *globals)
 				fprintf(stderr, "%s\n", line);
 			}
 			sg_cli_error("%s", error->message);
-			return 3;
+			return sg_error_exit_code(SG_ERROR_INVALID_CONFIG);
 		}
 		/* No usable configuration: the state files alone still say what ran. One scan
 		 * tells which recorded processes still run and what belongs to them. */
@@ -364,7 +364,7 @@ sg_cmd_status(int argc, char **argv, SgCliGlobals *globals)
 	}
 	if (!filter_services(json_node_get_object(status), service, all)) {
 		sg_cli_error(_("no such service \"%s\""), service);
-		return 4;
+		return sg_error_exit_code(SG_ERROR_NO_SUCH_SERVICE);
 	}
 	if (scan == NULL && !globals->json) {
 		state_id = read_state_id(state_dir);

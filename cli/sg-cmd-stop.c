@@ -106,7 +106,7 @@ no_such_service(const char *state_dir, const char *name)
 		return 0;
 	}
 	sg_cli_error(_("no such service \"%s\""), name);
-	return 4;
+	return sg_error_exit_code(SG_ERROR_NO_SUCH_SERVICE);
 }
 
 static gboolean

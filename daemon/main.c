@@ -25,6 +25,7 @@
 #include "engine/sg-persist.h"
 #include "config/sg-problem.h"
 #include "state/sg-startup-lock.h"
+#include "state/sg-state-id.h"
 #include "state/sg-state.h"
 #include "engine/sg-supervisor.h"
 #include "base/sg-tail.h"

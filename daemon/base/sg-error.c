@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The one table mapping each SgErrorCode to its D-Bus name, JSON-RPC code and exit status. */
+/* The one table mapping each SgErrorCode to its D-Bus name, JSON-RPC code and exit status,
+ * and back. */
 #include "config.h"
 
 #include "base/sg-error.h"
@@ -55,6 +56,24 @@ int
 sg_error_jsonrpc_code(SgErrorCode code)
 {
 	return mapping_for(code)->jsonrpc_code;
+}
+
+SgErrorCode
+sg_error_from_jsonrpc_code(gint64 jsonrpc_code)
+{
+	for (int code = 0; code < SG_ERROR_N_CODES; code++)
+		if (mappings[code].jsonrpc_code == jsonrpc_code)
+			return (SgErrorCode)code;
+	return SG_ERROR_FAILED;
+}
+
+SgErrorCode
+sg_error_from_dbus_name(const char *dbus_name)
+{
+	for (int code = 0; code < SG_ERROR_N_CODES && dbus_name != NULL; code++)
+		if (strcmp(mappings[code].dbus_name, dbus_name) == 0)
+			return (SgErrorCode)code;
+	return SG_ERROR_FAILED;
 }
 
 int

@@ -28,6 +28,13 @@ GQuark sg_error_quark(void);
 const char *sg_error_dbus_name(SgErrorCode code);
 /* JSON-RPC error code for a code (-32602 for usage, -3200x for the rest). */
 int sg_error_jsonrpc_code(SgErrorCode code);
+/*
+ * The code an answer's JSON-RPC error code or D-Bus error name stands for: the table read
+ * backwards. A value several codes share gives the first of them (-32004 and
+ * org.systemg.Error.Failed give SG_ERROR_FAILED); an unknown one (or NULL) SG_ERROR_FAILED.
+ */
+SgErrorCode sg_error_from_jsonrpc_code(gint64 jsonrpc_code);
+SgErrorCode sg_error_from_dbus_name(const char *dbus_name);
 /* sysg exit status for a code (SPEC section 5). */
 int sg_error_exit_code(SgErrorCode code);
 /* The exit status for any GError: its SG_ERROR code, or 1. */

@@ -64,6 +64,26 @@ sg_fileio_read_all(int fd, gsize max, GByteArray **ret_data)
 	return 0;
 }
 
+gssize
+sg_fileio_read_up_to(int fd, void *buf, gsize size)
+{
+	gsize done = 0;
+
+	size = MIN(size, (gsize)G_MAXSSIZE);
+	while (done < size) {
+		ssize_t n = read(fd, (char *)buf + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (gsize)n;
+	}
+	return (gssize)done;
+}
+
 const char *
 sg_fileio_type_name(mode_t mode)
 {

@@ -14,6 +14,12 @@ int sg_fileio_write_all(int fd, const void *data, gsize length);
  */
 int sg_fileio_read_all(int fd, gsize max, GByteArray **ret_data);
 
+/*
+ * Reads into buf until size bytes came or the file ended, going on after EINTR and short
+ * reads. Returns the count (below size only at the end), or a negative errno.
+ */
+gssize sg_fileio_read_up_to(int fd, void *buf, gsize size);
+
 /* What kind of file a mode is, for messages: "a FIFO", "a directory", "a symbolic link"... */
 const char *sg_fileio_type_name(mode_t mode);
 

@@ -2,7 +2,7 @@
 /* The per-service hash that tells reload whether a service changed (docs/configuration.md). */
 #pragma once
 
-#include "config/sg-config.h"
+#include "config/sg-config-types.h"
 
 /*
  * Sets service->hash from the canonical form of what the running process sees: a change

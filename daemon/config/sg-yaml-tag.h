@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "config/sg-yaml.h"
+#include "config/sg-yaml-kind.h"
 
 /*
  * NULL when tag (as libyaml resolves it; NULL when none was written) may be put on a node

@@ -5,12 +5,7 @@
 #include <glib.h>
 
 #include "base/sg-limits.h"
-
-typedef enum {
-	SG_YAML_SCALAR,
-	SG_YAML_MAPPING,
-	SG_YAML_SEQUENCE,
-} SgYamlKind;
+#include "config/sg-yaml-kind.h"
 
 typedef struct _SgYamlNode SgYamlNode;
 

@@ -13,28 +13,16 @@
 #include <unistd.h>
 
 #include "process/sg-proctree.h"
+#include "base/sg-fileio.h"
 #include "base/sg-limits.h"
+#include "base/sg-proc-stat.h"
 
-/* A stat line is about 300 bytes; comm is at most 64 bytes even for kernel workers. */
-#define STAT_BUFFER_SIZE 4096
 #define ENVIRON_INITIAL (16 * 1024)
 #define PF_KTHREAD      0x00200000UL
 
 #define MARKER_STATE_ID   "SYSTEMG_STATE_ID="
 #define MARKER_SERVICE    "SYSTEMG_SERVICE="
 #define MARKER_INVOCATION "SYSTEMG_INVOCATION_ID="
-
-typedef struct {
-	char state;
-	pid_t ppid;
-	pid_t pgid;
-	pid_t sid;
-	unsigned long flags;
-	guint64 utime;
-	guint64 stime;
-	guint64 start_time;
-	gint64 rss_pages;
-} ProcStat;
 
 void
 sg_proc_info_free(SgProcInfo *info)
@@ -46,120 +34,8 @@ sg_proc_info_free(SgProcInfo *info)
 	g_free(info);
 }
 
-/* Reads a whole small file into buf (NUL-terminated); returns its length or a negative errno. */
-static ssize_t
-read_small_file_at(int dir_fd, const char *path, char *buf, size_t size)
-{
-	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			int saved = errno;
-			if (saved == EINTR)
-				continue;
-			close(fd);
-			return -saved;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
-static gboolean
-parse_signed(const char **p, gint64 *ret_value)
-{
-	char *end;
-	gint64 value;
-
-	errno = 0;
-	value = g_ascii_strtoll(*p, &end, 10);
-	if (end == *p || errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
-		return FALSE;
-	*ret_value = value;
-	*p = end;
-	return TRUE;
-}
-
-/*
- * Parses a /proc/PID/stat line. comm (field 2) may hold any byte, spaces and parentheses
- * included, so the fields are counted from the last ')'.
- */
-static gboolean
-parse_stat(const char *line, ProcStat *ret_stat)
-{
-	const char *close_paren = strrchr(line, ')');
-	const char *p;
-	ProcStat stat = { 0 };
-
-	if (close_paren == NULL || close_paren[1] != ' ' || close_paren[2] == '\0')
-		return FALSE;
-	stat.state = close_paren[2];
-	p = close_paren + 3;
-	/* Fields 4 (ppid) to 24 (rss). */
-	for (int field = 4; field <= 24; field++) {
-		gint64 value;
-
-		if (*p != ' ')
-			return FALSE;
-		p++;
-		if (!parse_signed(&p, &value))
-			return FALSE;
-		switch (field) {
-		case 4:
-			stat.ppid = (pid_t)value;
-			break;
-		case 5:
-			stat.pgid = (pid_t)value;
-			break;
-		case 6:
-			stat.sid = (pid_t)value;
-			break;
-		case 9:
-			stat.flags = (unsigned long)value;
-			break;
-		case 14:
-			stat.utime = (guint64)value;
-			break;
-		case 15:
-			stat.stime = (guint64)value;
-			break;
-		case 22:
-			stat.start_time = (guint64)value;
-			break;
-		case 24:
-			stat.rss_pages = value;
-			break;
-		default:
-			break;
-		}
-	}
-	*ret_stat = stat;
-	return TRUE;
-}
-
-static gboolean
-read_stat_at(int dir_fd, pid_t pid, ProcStat *ret_stat)
-{
-	char path[32];
-	char buf[STAT_BUFFER_SIZE];
-
-	/* dir_fd is an open /proc during a scan; single reads go by absolute path. */
-	g_snprintf(path, sizeof(path), dir_fd == AT_FDCWD ? "/proc/%d/stat" : "%d/stat", (int)pid);
-	if (read_small_file_at(dir_fd, path, buf, sizeof(buf)) <= 0)
-		return FALSE;
-	return parse_stat(buf, ret_stat);
-}
-
 static gint64
-stat_cpu_usec(const ProcStat *stat)
+stat_cpu_usec(const SgProcStat *stat)
 {
 	static long ticks;
 
@@ -170,7 +46,7 @@ stat_cpu_usec(const ProcStat *stat)
 }
 
 static gint64
-stat_rss_bytes(const ProcStat *stat)
+stat_rss_bytes(const SgProcStat *stat)
 {
 	static long page_size;
 
@@ -180,7 +56,7 @@ stat_rss_bytes(const ProcStat *stat)
 }
 
 static void
-info_from_stat(pid_t pid, const ProcStat *stat, SgProcInfo *ret_info)
+info_from_stat(pid_t pid, const SgProcStat *stat, SgProcInfo *ret_info)
 {
 	*ret_info = (SgProcInfo){
 		.pid = pid,
@@ -197,10 +73,10 @@ info_from_stat(pid_t pid, const ProcStat *stat, SgProcInfo *ret_info)
 gboolean
 sg_proctree_read_stat(pid_t pid, SgProcInfo *ret_info)
 {
-	ProcStat stat;
+	SgProcStat stat;
 
 	/* A zombie has exited: for every caller it is gone, whoever reaps it later. */
-	if (pid <= 0 || !read_stat_at(AT_FDCWD, pid, &stat) || stat.state == 'Z' ||
+	if (pid <= 0 || !sg_proc_stat_read_at(AT_FDCWD, pid, &stat) || stat.state == 'Z' ||
 	    stat.state == 'X')
 		return FALSE;
 	info_from_stat(pid, &stat, ret_info);
@@ -210,20 +86,16 @@ sg_proctree_read_stat(pid_t pid, SgProcInfo *ret_info)
 guint64
 sg_proctree_start_time(pid_t pid)
 {
-	SgProcInfo info;
-
-	if (!sg_proctree_read_stat(pid, &info))
-		return 0;
-	return info.start_time;
+	return sg_proc_stat_start_time(pid);
 }
 
 gboolean
 sg_proctree_read_usage(pid_t pid, gint64 *ret_cpu_usec, gint64 *ret_rss_bytes)
 {
-	ProcStat stat;
+	SgProcStat stat;
 
 	/* One read of stat, whose figures are also what a scan records. */
-	if (pid <= 0 || !read_stat_at(AT_FDCWD, pid, &stat) || stat.state == 'Z' ||
+	if (pid <= 0 || !sg_proc_stat_read_at(AT_FDCWD, pid, &stat) || stat.state == 'Z' ||
 	    stat.state == 'X')
 		return FALSE;
 	*ret_cpu_usec = stat_cpu_usec(&stat);
@@ -231,7 +103,7 @@ sg_proctree_read_usage(pid_t pid, gint64 *ret_cpu_usec, gint64 *ret_rss_bytes)
 	return TRUE;
 }
 
-/* Reads /proc/PID/environ into *buf (grown up to SG_PROC_ENVIRON_MAX); returns its length or -errno. */
+/* Reads /proc/PID/environ into *buf (grown up to SG_PROC_ENVIRON_MAX); its length or -errno. */
 static ssize_t
 read_environ_at(int dir_fd, pid_t pid, char **buf, size_t *size)
 {
@@ -252,17 +124,14 @@ read_environ_at(int dir_fd, pid_t pid, char **buf, size_t *size)
 			*size = MIN(*size * 2, (size_t)SG_PROC_ENVIRON_MAX);
 			*buf = g_realloc(*buf, *size);
 		}
-		n = read(fd, *buf + len, *size - len);
+		n = sg_fileio_read_up_to(fd, *buf + len, *size - len);
 		if (n < 0) {
-			int saved = errno;
-			if (saved == EINTR)
-				continue;
 			close(fd);
-			return -saved;
+			return n;
 		}
-		if (n == 0)
-			break;
 		len += (size_t)n;
+		if (len < *size)
+			break; /* the end of the environment */
 	}
 	close(fd);
 	return (ssize_t)len;
@@ -342,7 +211,7 @@ scan(const char *state_id, GHashTable *sessions, gboolean everyone)
 	}
 	env = g_malloc(env_size);
 	while ((entry = readdir(proc)) != NULL) {
-		ProcStat stat;
+		SgProcStat stat;
 		Markers markers = { 0 };
 		SgMarkers verdict = SG_MARKERS_UNREAD;
 		gboolean in_session;
@@ -350,7 +219,7 @@ scan(const char *state_id, GHashTable *sessions, gboolean everyone)
 
 		if (!parse_pid(entry->d_name, &pid) || pid == self)
 			continue;
-		if (!read_stat_at(dirfd(proc), pid, &stat) || stat.state == 'Z' ||
+		if (!sg_proc_stat_read_at(dirfd(proc), pid, &stat) || stat.state == 'Z' ||
 		    stat.state == 'X')
 			continue;
 		in_session = sessions != NULL &&

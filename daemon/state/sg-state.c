@@ -5,12 +5,13 @@
 #define G_LOG_DOMAIN "sg-state"
 
 #include "state/sg-state.h"
+#include "state/sg-state-private.h"
 
 #include "base/sg-error.h"
 #include "base/sg-fileio.h"
 #include "base/sg-json.h"
 #include "base/sg-paths.h"
-#include "process/sg-proctree.h"
+#include "base/sg-proc-stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,7 +30,6 @@
 /* How long a reader waits for a new holder of sysg.pid to write its PID. */
 #define PID_FILE_SETTLE_TRIES    50
 #define PID_FILE_SETTLE_INTERVAL 2000
-#define STATE_ID_BYTES           16
 #define QUARANTINE_MAX_SUFFIX    1000
 
 struct _SgPidFile {
@@ -43,32 +42,6 @@ name_is_valid(const char *name)
 {
 	return name != NULL && name[0] != '\0' && strchr(name, '/') == NULL &&
 	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
-
-/* Reads fd to its end into ret_data (NUL-terminated); -EFBIG past max bytes. */
-static int
-read_all(int fd, gsize max, GByteArray **ret_data)
-{
-	g_autoptr(GByteArray) data = g_byte_array_new();
-	guint8 buffer[16384];
-
-	for (;;) {
-		ssize_t n = read(fd, buffer, sizeof(buffer));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		if (data->len + (gsize)n > max)
-			return -EFBIG;
-		g_byte_array_append(data, buffer, (guint)n);
-	}
-	g_byte_array_append(data, (const guint8 *)"", 1);
-	g_byte_array_set_size(data, data->len - 1);
-	*ret_data = g_steal_pointer(&data);
-	return 0;
 }
 
 static int
@@ -284,8 +257,9 @@ parse_state_file(int fd, const char *path, GError **error)
 		return NULL;
 	}
 
-	r = st.st_size > SG_STATE_MAX_FILE_SIZE ? -EFBIG
-	                                        : read_all(fd, SG_STATE_MAX_FILE_SIZE, &data);
+	r = st.st_size > SG_STATE_MAX_FILE_SIZE
+	            ? -EFBIG
+	            : sg_fileio_read_all(fd, SG_STATE_MAX_FILE_SIZE, &data);
 	if (r == -EFBIG) {
 		g_set_error(error, SG_ERROR, SG_ERROR_CORRUPT,
 		            _("corrupt state file %s: larger than %u MiB"), path,
@@ -399,9 +373,8 @@ new_empty_object(void)
 	return node;
 }
 
-/* Reads dir/name under the lock already held, quarantining a corrupt file; never NULL. */
-static JsonNode *
-read_locked(const char *dir, const char *name, char **ret_quarantined, GError **error)
+JsonNode *
+sg_state_read_locked(const char *dir, const char *name, char **ret_quarantined, GError **error)
 {
 	g_autoptr(GError) local_error = NULL;
 	JsonNode *root;
@@ -436,7 +409,7 @@ sg_state_update_json(const char *dir, const char *name, SgStateUpdateFunc func, 
 	if (lock_fd < 0)
 		return FALSE;
 
-	root = read_locked(dir, name, &quarantined, error);
+	root = sg_state_read_locked(dir, name, &quarantined, error);
 	ok = root != NULL && func(json_node_get_object(root), user_data, error) &&
 	     sg_state_write_json(dir, name, root, error);
 	sg_state_unlock(lock_fd);
@@ -525,7 +498,7 @@ sg_state_read_config_hint(const char *dir)
 	fd = sg_fileio_open_path(path, O_RDONLY, 0, NULL);
 	if (fd < 0)
 		return NULL;
-	r = read_all(fd, CONFIG_HINT_MAX_SIZE, &data);
+	r = sg_fileio_read_all(fd, CONFIG_HINT_MAX_SIZE, &data);
 	close(fd);
 	if (r < 0) {
 		g_debug("could not read %s: %s", path, g_strerror(-r));
@@ -538,99 +511,6 @@ sg_state_read_config_hint(const char *dir)
 	if (data->data[0] == '\0')
 		return NULL;
 	return g_strdup((const char *)data->data);
-}
-
-static void
-fill_random(guint8 *buffer, gsize length)
-{
-	gsize done = 0;
-
-	while (done < length) {
-		ssize_t n = getrandom(buffer + done, length - done, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		done += (gsize)n;
-	}
-	/* No getrandom(2) (old kernel, seccomp): GLib's generator is seeded from urandom. */
-	for (; done < length; done++)
-		buffer[done] = (guint8)g_random_int_range(0, 256);
-}
-
-static char *
-state_id_generate(void)
-{
-	guint8 bytes[STATE_ID_BYTES];
-	GString *id = g_string_sized_new(2 * STATE_ID_BYTES);
-
-	fill_random(bytes, sizeof(bytes));
-	for (gsize i = 0; i < sizeof(bytes); i++)
-		g_string_append_printf(id, "%02x", bytes[i]);
-	return g_string_free(id, FALSE);
-}
-
-/* The valid state_id of a state.json root, or NULL. */
-static const char *
-state_id_lookup(JsonNode *root)
-{
-	JsonNode *member;
-	const char *id;
-
-	if (root == NULL)
-		return NULL;
-	member = json_object_get_member(json_node_get_object(root), "state_id");
-	if (member == NULL || json_node_get_value_type(member) != G_TYPE_STRING)
-		return NULL;
-	id = json_node_get_string(member);
-	if (strlen(id) != 2 * STATE_ID_BYTES)
-		return NULL;
-	for (const char *p = id; *p != '\0'; p++) {
-		if (!g_ascii_isdigit(*p) && (*p < 'a' || *p > 'f'))
-			return NULL;
-	}
-	return id;
-}
-
-char *
-sg_state_ensure_state_id(const char *dir, char **ret_quarantined, GError **error)
-{
-	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *quarantined = NULL;
-	g_autofree char *id = NULL;
-	int lock_fd;
-
-	g_return_val_if_fail(dir != NULL, NULL);
-	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-	if (ret_quarantined != NULL)
-		*ret_quarantined = NULL;
-
-	/* Usually already there: atomic writes make reading it without the lock safe. */
-	root = sg_state_read_json(dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, NULL);
-	if (state_id_lookup(root) != NULL)
-		return g_strdup(state_id_lookup(root));
-	g_clear_pointer(&root, json_node_unref);
-
-	lock_fd = sg_state_lock(dir, error);
-	if (lock_fd < 0)
-		return NULL;
-
-	root = read_locked(dir, SG_STATE_STATE_JSON, &quarantined, error);
-	if (root != NULL && state_id_lookup(root) != NULL) {
-		id = g_strdup(state_id_lookup(root));
-	} else if (root != NULL) {
-		id = state_id_generate();
-		json_object_set_string_member(json_node_get_object(root), "state_id", id);
-		if (!sg_state_write_json(dir, SG_STATE_STATE_JSON, root, error))
-			g_clear_pointer(&id, g_free);
-	}
-	sg_state_unlock(lock_fd);
-
-	if (ret_quarantined != NULL)
-		*ret_quarantined = g_steal_pointer(&quarantined);
-	return g_steal_pointer(&id);
 }
 
 /*
@@ -665,7 +545,7 @@ pid_file_parse(int fd, gboolean require_newline)
 static gboolean
 pid_is_alive(pid_t pid)
 {
-	return sg_proctree_start_time(pid) != 0;
+	return sg_proc_stat_start_time(pid) != 0;
 }
 
 /*

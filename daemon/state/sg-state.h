@@ -72,13 +72,6 @@ gboolean sg_state_write_config_hint(const char *dir, const char *abs_path, GErro
 /* The path in dir/config_hint, or NULL when the file is missing, unreadable or empty. */
 char *sg_state_read_config_hint(const char *dir);
 
-/*
- * The "state_id" of dir/state.json: 32 lowercase hex characters. When missing (or not of
- * that form) a random one is stored under the state lock, every other field kept. A
- * corrupt state.json is quarantined first (its new path in ret_quarantined, else NULL).
- */
-char *sg_state_ensure_state_id(const char *dir, char **ret_quarantined, GError **error);
-
 /* The supervisor's sysg.pid, locked for as long as it is held. */
 typedef struct _SgPidFile SgPidFile;
 

@@ -288,6 +288,40 @@ test_read_all_bounded(void)
 	close(fds[0]);
 }
 
+static gpointer
+write_in_pieces(gpointer data)
+{
+	int fd = GPOINTER_TO_INT(data);
+
+	for (const char *piece = "abc"; *piece != '\0'; piece++) {
+		g_assert_cmpint(sg_fileio_write_all(fd, piece, 1), ==, 0);
+		g_thread_yield();
+	}
+	g_assert_cmpint(sg_fileio_write_all(fd, "defgh", 5), ==, 0);
+	close(fd);
+	return NULL;
+}
+
+/* Reads on after short reads until the buffer is full, and stops at the end of the file. */
+static void
+test_read_up_to(void)
+{
+	char buffer[16];
+	GThread *writer;
+	int fds[2];
+
+	g_assert_no_errno(pipe(fds));
+	writer = g_thread_new("writer", write_in_pieces, GINT_TO_POINTER(fds[1]));
+	g_assert_cmpint(sg_fileio_read_up_to(fds[0], buffer, 6), ==, 6);
+	g_assert_cmpmem(buffer, 6, "abcdef", 6);
+	g_assert_cmpint(sg_fileio_read_up_to(fds[0], buffer, sizeof(buffer)), ==, 2);
+	g_assert_cmpmem(buffer, 2, "gh", 2);
+	g_assert_cmpint(sg_fileio_read_up_to(fds[0], buffer, sizeof(buffer)), ==, 0);
+	g_thread_join(writer);
+	close(fds[0]);
+	g_assert_cmpint(sg_fileio_read_up_to(fds[0], buffer, sizeof(buffer)), ==, -EBADF);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -299,5 +333,6 @@ main(int argc, char **argv)
 	g_test_add_func("/sg/fileio/open-dir-and-path", test_open_dir_and_path);
 	g_test_add_func("/sg/fileio/mkstemp-at", test_mkstemp_at);
 	g_test_add_func("/sg/fileio/read-all-bounded", test_read_all_bounded);
+	g_test_add_func("/sg/fileio/read-up-to", test_read_up_to);
 	return g_test_run();
 }

@@ -10,6 +10,7 @@
 #include "base/sg-error.h"
 #include "base/sg-json.h"
 #include "base/sg-paths.h"
+#include "state/sg-state-id.h"
 #include "state/sg-state.h"
 
 static guint

@@ -4,6 +4,7 @@
 
 #include "base/sg-error.h"
 #include "base/sg-paths.h"
+#include "state/sg-state-id.h"
 #include "state/sg-state.h"
 #include "lib/sg-test.h"
 
