@@ -37,7 +37,6 @@ KNOWN = {
     "daemon/engine/sg-supervisor -> daemon/engine/sg-scheduler -> daemon/engine/sg-supervisor",
     "daemon/bus/sg-bus -> daemon/bus/sg-bus-service -> daemon/bus/sg-bus",
     "daemon/config/sg-config.c",
-    "daemon/engine/sg-service.c",
     "daemon/engine/sg-supervisor.c",
     "daemon/process/sg-contain.c",
     "daemon/state/sg-state.c",

@@ -57,11 +57,11 @@ gboolean sg_service_state_is_live(SgServiceState state);
 gboolean sg_service_state_is_troubled(SgServiceState state);
 
 typedef enum {
-	SG_SERVICE_TONE_NEUTRAL,    /* stopped, exited, skipped */
-	SG_SERVICE_TONE_GOOD,       /* running */
-	SG_SERVICE_TONE_BAD,        /* failed, orphaned */
-	SG_SERVICE_TONE_TRANSIENT,  /* starting, stopping, backoff, blocked */
-	SG_SERVICE_TONE_SCHEDULED,  /* scheduled */
+	SG_SERVICE_TONE_NEUTRAL,   /* stopped, exited, skipped */
+	SG_SERVICE_TONE_GOOD,      /* running */
+	SG_SERVICE_TONE_BAD,       /* failed, orphaned */
+	SG_SERVICE_TONE_TRANSIENT, /* starting, stopping, backoff, blocked */
+	SG_SERVICE_TONE_SCHEDULED, /* scheduled */
 } SgServiceTone;
 
 /* How status shows the state (its colour). */

@@ -8,8 +8,8 @@
 
 /* The names of SPEC section 4, in the enum's order. */
 static const char *const spec_names[] = {
-	"stopped", "starting", "running",   "stopping", "exited",   "failed",
-	"backoff", "blocked",  "skipped",   "scheduled", "orphaned",
+	"stopped", "starting", "running", "stopping",  "exited",   "failed",
+	"backoff", "blocked",  "skipped", "scheduled", "orphaned",
 };
 
 static void
