@@ -23,26 +23,82 @@ typedef struct {
 	gboolean pending;
 	gboolean live;
 	gboolean troubled;
+	gboolean ready;
+	gboolean done;
+	gboolean restorable;
 	SgServiceTone tone;
 } StateRow;
 
-/* clang-format off */
+/* Every state and the columns that hold for it; a column not named is "no". */
 static const StateRow table[SG_SERVICE_N_STATES] = {
-	/*                      name       up  settled  failed  blocks want  awaits remov pend  live  troub tone */
-	[SG_SERVICE_STOPPED]   = { "stopped",   0, YES, NO,  0, 1, 1, 1, 0, 0, 0, SG_SERVICE_TONE_NEUTRAL },
-	[SG_SERVICE_STARTING]  = { "starting",  0, NO,  NO,  0, 0, 1, 0, 1, 1, 0, SG_SERVICE_TONE_TRANSIENT },
-	[SG_SERVICE_RUNNING]   = { "running",   1, YES, NO,  0, 0, 0, 0, 0, 1, 0, SG_SERVICE_TONE_GOOD },
-	[SG_SERVICE_STOPPING]  = { "stopping",  0, NO,  NO,  0, 0, 0, 0, 0, 1, 0, SG_SERVICE_TONE_TRANSIENT },
-	[SG_SERVICE_EXITED]    = { "exited",    1, YES, NO,  0, 0, 0, 1, 0, 0, 0, SG_SERVICE_TONE_NEUTRAL },
-	[SG_SERVICE_FAILED]    = { "failed",    0, YES, YES, 1, 1, 0, 1, 0, 0, 1, SG_SERVICE_TONE_BAD },
-	[SG_SERVICE_BACKOFF]   = { "backoff",   0, IF_FAILED_BEFORE_READY, IF_FAILED_BEFORE_READY,
-	                                                     0, 0, 0, 0, 1, 0, 1, SG_SERVICE_TONE_TRANSIENT },
-	[SG_SERVICE_BLOCKED]   = { "blocked",   0, YES, YES, 1, 1, 1, 1, 0, 0, 0, SG_SERVICE_TONE_TRANSIENT },
-	[SG_SERVICE_SKIPPED]   = { "skipped",   1, YES, NO,  0, 0, 0, 1, 0, 0, 0, SG_SERVICE_TONE_NEUTRAL },
-	[SG_SERVICE_SCHEDULED] = { "scheduled", 1, YES, NO,  0, 0, 0, 0, 0, 0, 0, SG_SERVICE_TONE_SCHEDULED },
-	[SG_SERVICE_ORPHANED]  = { "orphaned",  0, YES, NO,  0, 0, 0, 0, 0, 1, 0, SG_SERVICE_TONE_BAD },
+	[SG_SERVICE_STOPPED] = { .name = "stopped",
+	                         .settled = YES,
+	                         .wants_request = TRUE,
+	                         .awaits_dependencies = TRUE,
+	                         .removable = TRUE,
+	                         .restorable = TRUE,
+	                         .tone = SG_SERVICE_TONE_NEUTRAL },
+	[SG_SERVICE_STARTING] = { .name = "starting",
+	                          .awaits_dependencies = TRUE,
+	                          .pending = TRUE,
+	                          .live = TRUE,
+	                          .tone = SG_SERVICE_TONE_TRANSIENT },
+	[SG_SERVICE_RUNNING] = { .name = "running",
+	                         .up = TRUE,
+	                         .settled = YES,
+	                         .live = TRUE,
+	                         .ready = TRUE,
+	                         .tone = SG_SERVICE_TONE_GOOD },
+	[SG_SERVICE_STOPPING] = { .name = "stopping",
+	                          .live = TRUE,
+	                          .tone = SG_SERVICE_TONE_TRANSIENT },
+	[SG_SERVICE_EXITED] = { .name = "exited",
+	                        .up = TRUE,
+	                        .settled = YES,
+	                        .removable = TRUE,
+	                        .done = TRUE,
+	                        .restorable = TRUE,
+	                        .tone = SG_SERVICE_TONE_NEUTRAL },
+	[SG_SERVICE_FAILED] = { .name = "failed",
+	                        .settled = YES,
+	                        .counts_failed = YES,
+	                        .blocks_dependents = TRUE,
+	                        .wants_request = TRUE,
+	                        .removable = TRUE,
+	                        .troubled = TRUE,
+	                        .restorable = TRUE,
+	                        .tone = SG_SERVICE_TONE_BAD },
+	[SG_SERVICE_BACKOFF] = { .name = "backoff",
+	                         .settled = IF_FAILED_BEFORE_READY,
+	                         .counts_failed = IF_FAILED_BEFORE_READY,
+	                         .pending = TRUE,
+	                         .troubled = TRUE,
+	                         .restorable = TRUE,
+	                         .tone = SG_SERVICE_TONE_TRANSIENT },
+	[SG_SERVICE_BLOCKED] = { .name = "blocked",
+	                         .settled = YES,
+	                         .counts_failed = YES,
+	                         .blocks_dependents = TRUE,
+	                         .wants_request = TRUE,
+	                         .awaits_dependencies = TRUE,
+	                         .removable = TRUE,
+	                         .tone = SG_SERVICE_TONE_TRANSIENT },
+	[SG_SERVICE_SKIPPED] = { .name = "skipped",
+	                         .up = TRUE,
+	                         .settled = YES,
+	                         .removable = TRUE,
+	                         .done = TRUE,
+	                         .tone = SG_SERVICE_TONE_NEUTRAL },
+	[SG_SERVICE_SCHEDULED] = { .name = "scheduled",
+	                           .up = TRUE,
+	                           .settled = YES,
+	                           .tone = SG_SERVICE_TONE_SCHEDULED },
+	[SG_SERVICE_ORPHANED] = { .name = "orphaned",
+	                          .settled = YES,
+	                          .live = TRUE,
+	                          .ready = TRUE,
+	                          .tone = SG_SERVICE_TONE_BAD },
 };
-/* clang-format on */
 
 static const StateRow *
 row(SgServiceState state)
@@ -134,6 +190,24 @@ gboolean
 sg_service_state_is_troubled(SgServiceState state)
 {
 	return row(state)->troubled;
+}
+
+gboolean
+sg_service_state_is_ready(SgServiceState state)
+{
+	return row(state)->ready;
+}
+
+gboolean
+sg_service_state_is_done(SgServiceState state)
+{
+	return row(state)->done;
+}
+
+gboolean
+sg_service_state_is_restorable(SgServiceState state)
+{
+	return row(state)->restorable;
 }
 
 SgServiceTone

@@ -55,6 +55,13 @@ gboolean sg_service_state_is_pending(SgServiceState state);
 gboolean sg_service_state_is_live(SgServiceState state);
 /* Something went wrong (failed, backoff): a later "running" is a recovery. */
 gboolean sg_service_state_is_troubled(SgServiceState state);
+/* The instance passed its readiness (running, orphaned). */
+gboolean sg_service_state_is_ready(SgServiceState state);
+/* Done with its work (exited 0, skipped): every dependency condition holds. */
+gboolean sg_service_state_is_done(SgServiceState state);
+/* Recorded with no process left, a new supervisor takes it over as it is (stopped, exited,
+ * failed) or as the restart that was due (backoff). */
+gboolean sg_service_state_is_restorable(SgServiceState state);
 
 typedef enum {
 	SG_SERVICE_TONE_NEUTRAL,   /* stopped, exited, skipped */

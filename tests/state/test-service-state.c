@@ -65,6 +65,11 @@ test_plain_columns(void)
 		{ "pending", sg_service_state_is_pending, "starting backoff" },
 		{ "live", sg_service_state_is_live, "starting running stopping orphaned" },
 		{ "troubled", sg_service_state_is_troubled, "failed backoff" },
+		/* Passed readiness; an orphan was adopted ready. */
+		{ "ready", sg_service_state_is_ready, "running orphaned" },
+		{ "done", sg_service_state_is_done, "exited skipped" },
+		/* Recorded with no process: taken over as it is, or as the restart due. */
+		{ "restorable", sg_service_state_is_restorable, "stopped exited failed backoff" },
 	};
 
 	for (guint c = 0; c < G_N_ELEMENTS(columns); c++) {
