@@ -55,7 +55,6 @@ static const Keeps state_keeps[SG_SERVICE_N_STATES] = {
 static void
 tear_down(SgService *service, Keeps keeps)
 {
-	g_return_if_fail(service != NULL);
 	SgClock *clock = service->context->clock;
 
 	if (!(keeps & KEEP_BACKOFF_TIMER))
@@ -83,9 +82,10 @@ void
 sg_service_set_state(SgService *service, SgServiceState state, const char *cause)
 {
 	SgServiceState old = service->state;
-	char *new_cause = g_strdup(cause); /* cause may be service->cause itself */
+	char *new_cause;
 
 	g_return_if_fail((guint)state < SG_SERVICE_N_STATES);
+	new_cause = g_strdup(cause); /* cause may be service->cause itself */
 	g_free(service->cause);
 	service->cause = new_cause;
 	service->state = state;
