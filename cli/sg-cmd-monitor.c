@@ -16,6 +16,7 @@
 #include "base/sg-json.h"
 #include "sg-output.h"
 #include "base/sg-paths.h"
+#include "state/sg-service-state.h"
 
 #define EXIT_USAGE 2
 
@@ -148,6 +149,7 @@ notify_event(Monitor *monitor, const char *event, JsonObject *params)
 {
 	const char *name = sg_json_object_get_string(params, "name");
 	const char *new_state = sg_json_object_get_string(params, "new_state");
+	SgServiceState state;
 
 	if (name == NULL)
 		return;
@@ -155,24 +157,25 @@ notify_event(Monitor *monitor, const char *event, JsonObject *params)
 		g_hash_table_remove(monitor->troubled, name);
 		return;
 	}
-	if (!g_str_equal(event, "service_state_changed") || new_state == NULL)
+	if (!g_str_equal(event, "service_state_changed") ||
+	    !sg_service_state_from_string(new_state, &state))
 		return;
-	if (g_str_equal(new_state, "failed") || g_str_equal(new_state, "backoff")) {
+	if (sg_service_state_is_troubled(state)) {
 		g_hash_table_add(monitor->troubled, g_strdup(name));
-		if (g_str_equal(new_state, "failed")) {
+		if (state == SG_SERVICE_FAILED) {
 			/* Asked outside the event: a call cannot nest in the delivery. */
 			g_queue_push_tail(&monitor->failures, g_strdup(name));
 			if (monitor->failures_idle == 0)
 				monitor->failures_idle = g_idle_add(failures_cb, monitor);
 		}
-	} else if (g_str_equal(new_state, "running") &&
+	} else if (state == SG_SERVICE_RUNNING &&
 	           g_hash_table_remove(monitor->troubled, name)) {
 		g_autofree char *summary = g_strdup_printf(_("%s recovered"), name);
 		g_autofree char *body = g_strdup_printf(_("%s is running again."), name);
 
 		sg_desktop_notify_post(monitor->notify, name, summary, body,
 		                       SG_DESKTOP_URGENCY_NORMAL);
-	} else if (g_str_equal(new_state, "stopped")) {
+	} else if (state == SG_SERVICE_STOPPED) {
 		g_hash_table_remove(monitor->troubled, name);
 	}
 }

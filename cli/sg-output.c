@@ -12,6 +12,7 @@
 #include "base/sg-json.h"
 #include "process/sg-ownership.h"
 #include "process/sg-proctree.h"
+#include "state/sg-service-state.h"
 
 #define COLOR_RESET  "\033[0m"
 #define COLOR_BOLD   "\033[1m"
@@ -254,18 +255,26 @@ sg_output_process_command(pid_t pid)
 }
 
 static const char *
-state_color(const char *state)
+state_color(const char *name)
 {
-	if (g_strcmp0(state, "running") == 0)
+	SgServiceState state;
+
+	/* A name this version does not know (an offline state.json) is shown plainly. */
+	if (!sg_service_state_from_string(name, &state))
+		return COLOR_GREY;
+	switch (sg_service_state_tone(state)) {
+	case SG_SERVICE_TONE_GOOD:
 		return COLOR_GREEN;
-	if (g_strcmp0(state, "failed") == 0 || g_strcmp0(state, "orphaned") == 0)
+	case SG_SERVICE_TONE_BAD:
 		return COLOR_RED;
-	if (g_strcmp0(state, "starting") == 0 || g_strcmp0(state, "stopping") == 0 ||
-	    g_strcmp0(state, "backoff") == 0 || g_strcmp0(state, "blocked") == 0)
+	case SG_SERVICE_TONE_TRANSIENT:
 		return COLOR_YELLOW;
-	if (g_strcmp0(state, "scheduled") == 0)
+	case SG_SERVICE_TONE_SCHEDULED:
 		return COLOR_CYAN;
-	return COLOR_GREY;
+	case SG_SERVICE_TONE_NEUTRAL:
+	default:
+		return COLOR_GREY;
+	}
 }
 
 /* value is printed as it is: our own text, colours included, built from escaped parts. */
@@ -415,12 +424,13 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *procs, gboolean colo
 	gint64 pid = 0, pgid = 0, tasks, memory, restarts = 0;
 	double cpu;
 	gboolean has_pid = get_int(service, "pid", &pid) && pid > 0;
-	gboolean active;
+	gboolean active, known;
+	SgServiceState parsed;
 
 	if (state == NULL)
 		state = "unknown";
-	active = g_str_equal(state, "running") || g_str_equal(state, "starting") ||
-	         g_str_equal(state, "stopping") || g_str_equal(state, "orphaned");
+	known = sg_service_state_from_string(state, &parsed);
+	active = known && sg_service_state_is_live(parsed);
 	/* An offline status shows what state.json says, whatever wrote it. */
 	name_shown = sg_escape(name != NULL ? name : "?");
 	state_shown = sg_escape(state);
@@ -442,7 +452,7 @@ print_service(FILE *stream, JsonObject *service, GPtrArray *procs, gboolean colo
 		state_text = g_strdup_printf(_("%s%s%s since %s; %s ago"),
 		                             color ? state_color(state) : "", state_shown,
 		                             color ? COLOR_RESET : "", since, ago);
-	} else if (exit_text != NULL && !g_str_equal(state, "stopped")) {
+	} else if (exit_text != NULL && !(known && parsed == SG_SERVICE_STOPPED)) {
 		state_text = g_strdup_printf("%s%s%s (%s)", color ? state_color(state) : "",
 		                             state_shown, color ? COLOR_RESET : "", exit_text);
 	} else {

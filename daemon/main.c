@@ -177,8 +177,7 @@ settled_cb(SgSupervisor *supervisor, gpointer user_data)
 
 		if (state == SG_SERVICE_RUNNING)
 			running++;
-		if (state == SG_SERVICE_FAILED || state == SG_SERVICE_BLOCKED ||
-		    (state == SG_SERVICE_BACKOFF && sg_service_failed_before_ready(service)))
+		if (sg_service_state_counts_failed(state, sg_service_failed_before_ready(service)))
 			append_failure(report, &daemon->context, service);
 	}
 	sg_context_log(&daemon->context, all_up ? SG_LOG_INFO : SG_LOG_WARN,

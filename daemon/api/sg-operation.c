@@ -67,25 +67,17 @@ typedef enum {
 static Outcome
 start_outcome(SgSupervisor *supervisor, SgService *service)
 {
+	SgServiceState state = sg_service_get_state(service);
+
 	/* Stopped by the engine's own restart (a reload's): its start is still to come. */
 	if (sg_supervisor_is_restarting(supervisor, service))
 		return OUTCOME_PENDING;
-	switch (sg_service_get_state(service)) {
-	case SG_SERVICE_RUNNING:
-	case SG_SERVICE_EXITED:
-	case SG_SERVICE_SKIPPED:
-	case SG_SERVICE_SCHEDULED:
+	if (sg_service_state_is_up(state))
 		return OUTCOME_UP;
-	case SG_SERVICE_FAILED:
-	case SG_SERVICE_BLOCKED:
-	case SG_SERVICE_STOPPED: /* stopped by someone else before it was ready */
-	case SG_SERVICE_ORPHANED:
+	/* Down: failed, blocked, stopped by someone else before it was ready, orphaned. */
+	if (sg_service_state_is_settled(state, sg_service_failed_before_ready(service)))
 		return OUTCOME_DOWN;
-	case SG_SERVICE_BACKOFF:
-		return sg_service_failed_before_ready(service) ? OUTCOME_DOWN : OUTCOME_PENDING;
-	default:
-		return OUTCOME_PENDING;
-	}
+	return OUTCOME_PENDING;
 }
 
 /* Finishes a start once every target is up or down for now; FALSE while waiting. */

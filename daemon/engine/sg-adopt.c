@@ -249,6 +249,7 @@ decide(SgContext *context, GHashTable *by_pid, GPtrArray *scan, const char *name
 	g_autoptr(GPtrArray) members =
 	        members_of(context, by_pid, scan, name, same ? recorded->sid : 0);
 	SgAdoptFound *found = g_new0(SgAdoptFound, 1);
+	SgServiceState recorded_state;
 	SgProcInfo *main_info = same ? recorded : newest_leader(members);
 
 	found->name = g_strdup(name);
@@ -263,8 +264,8 @@ decide(SgContext *context, GHashTable *by_pid, GPtrArray *scan, const char *name
 		found->invocation_id =
 		        g_strdup(main_info->invocation_id != NULL ? main_info->invocation_id
 		                                                  : record->invocation_id);
-		found->ready = same && (g_strcmp0(record->status, "running") == 0 ||
-		                        g_strcmp0(record->status, "orphaned") == 0);
+		found->ready = same && sg_service_state_from_string(record->status, &recorded_state) &&
+		               sg_service_state_is_ready(recorded_state);
 		found->command = read_cmdline(main_info->pid);
 		if (!same)
 			found->started_at_usec = 0;
@@ -310,8 +311,7 @@ decide(SgContext *context, GHashTable *by_pid, GPtrArray *scan, const char *name
 		return found;
 	}
 	if (record->status != NULL && sg_service_state_from_string(record->status, &found->state) &&
-	    (found->state == SG_SERVICE_EXITED || found->state == SG_SERVICE_FAILED ||
-	     found->state == SG_SERVICE_STOPPED || found->state == SG_SERVICE_BACKOFF)) {
+	    sg_service_state_is_restorable(found->state)) {
 		found->kind =
 		        found->state == SG_SERVICE_BACKOFF ? SG_ADOPT_BACKOFF : SG_ADOPT_FINAL;
 		found->cause = g_strdup(record->cause);

@@ -52,7 +52,7 @@ sg_depends_judge(const SgServiceConfig *cfg, GHashTable *by_name, gint64 now_use
 
 		if (sg_service_satisfies(dep, cfg->depends_on[i].condition))
 			continue;
-		if (dep_state == SG_SERVICE_FAILED || dep_state == SG_SERVICE_BLOCKED) {
+		if (sg_service_state_blocks_dependents(dep_state)) {
 			*ret_cause = sg_depends_failed_cause(dep);
 			return SG_DEPENDS_BLOCKED;
 		}

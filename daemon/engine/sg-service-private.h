@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The insides of SgService, shared by its life (sg-service.c) and its properties. */
+/* The insides of SgService, shared by its life (sg-service.c), its instance (-spawn.c), its
+ * stop (-stop.c), its cron runs (-cron.c), its adoption (-adopt.c) and its properties. */
 #pragma once
 
 #include "process/sg-command.h"
@@ -71,3 +72,41 @@ struct _SgService {
 	int last_wait_status;
 	GSList *stop_waiters; /* StopWaiter* */
 };
+
+/* sg-service.c: every state change; entering a state tears down what it does not keep. */
+void sg_service_set_state(SgService *service, SgServiceState state, const char *cause);
+/* The exit actions of entering state, done ahead of the change itself. */
+void sg_service_tear_down_for(SgService *service, SgServiceState state);
+void sg_service_emit_changed(SgService *service);
+/* The environment of the instance (with_markers) or of its helpers. */
+char **sg_service_environ(SgService *service, gboolean with_markers);
+void sg_service_run_hook(SgService *service, SgHookKind kind);
+/* Readiness of a new instance: the settle timer, a health check, or READY=1. */
+void sg_service_start_readiness(SgService *service);
+void sg_service_notify_cb(SgNotifySocket *socket, GHashTable *fields, gpointer user_data);
+/* After a restart, the restart count resets once the instance has stayed up long enough. */
+void sg_service_arm_stable(SgService *service);
+/* The instance is over and nothing of it is left: restart, or settle in a final state. */
+void sg_service_after_instance(SgService *service, int wait_status);
+guint64 sg_service_backoff_delay(SgService *service);
+void sg_service_arm_backoff(SgService *service, guint64 delay_ms);
+
+/* sg-service-spawn.c */
+void sg_service_spawn_instance(SgService *service);
+void sg_service_fail_to_start(SgService *service, const char *cause, int wait_status);
+void sg_service_fail_to_spawn(SgService *service, const char *cause);
+gboolean sg_service_open_logs(SgService *service, GError **error);
+void sg_service_close_exec_status(SgService *service);
+void sg_service_main_exited_cb(pid_t pid, int wait_status, gpointer user_data);
+char *sg_service_describe_exit(SgService *service, int wait_status);
+gboolean sg_service_exit_is_failure(int wait_status);
+
+/* sg-service-stop.c */
+void sg_service_stop_processes(SgService *service, pid_t sid);
+void sg_service_finish_stop(SgService *service);
+
+/* sg-service-cron.c */
+void sg_service_cron_run_started(SgService *service);
+void sg_service_cron_run_ended(SgService *service, int wait_status, gboolean killed);
+/* skip applies per run for a cron job: the job stays scheduled. */
+void sg_service_settle_skipped(SgService *service);

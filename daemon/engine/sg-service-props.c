@@ -104,15 +104,10 @@ sg_service_failed_before_ready(SgService *service)
 gboolean
 sg_service_satisfies(SgService *service, SgCondition condition)
 {
-	switch (service->state) {
-	case SG_SERVICE_EXITED:
-	case SG_SERVICE_SKIPPED:
+	if (sg_service_state_is_done(service->state))
 		return TRUE;
-	case SG_SERVICE_RUNNING:
-		return condition == SG_CONDITION_READY && service->ready;
-	default:
-		return FALSE;
-	}
+	return condition == SG_CONDITION_READY && sg_service_state_is_ready(service->state) &&
+	       service->ready;
 }
 
 gboolean

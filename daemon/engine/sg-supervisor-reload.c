@@ -148,8 +148,7 @@ sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError *
 		/* Rolling deployment is not in the engine yet: every strategy stops, then
 		 * starts. A service that is not running takes the new definition next time. */
 		if (sg_service_is_active(service) ||
-		    sg_service_get_state(service) == SG_SERVICE_BACKOFF ||
-		    sg_service_get_state(service) == SG_SERVICE_STARTING)
+		    sg_service_state_is_pending(sg_service_get_state(service)))
 			sg_supervisor_restart_service(supervisor, service);
 	}
 	for (guint i = 0; i < plan->added->len; i++) {

@@ -40,16 +40,13 @@ dependents_of(SgSupervisor *supervisor, SgService *service)
 static gboolean
 waits_for_dependencies(SgService *service)
 {
-	switch (sg_service_get_state(service)) {
-	case SG_SERVICE_STOPPED:
-	case SG_SERVICE_BLOCKED:
-		return TRUE;
-	case SG_SERVICE_STARTING:
-		/* Waiting, not preparing an instance (skip, pre_start). */
-		return !sg_service_is_busy(service) && sg_service_get_pid(service) == 0;
-	default:
+	SgServiceState state = sg_service_get_state(service);
+
+	if (!sg_service_state_awaits_dependencies(state))
 		return FALSE;
-	}
+	/* Starting: waiting, not preparing an instance (skip, pre_start). */
+	return state != SG_SERVICE_STARTING ||
+	       (!sg_service_is_busy(service) && sg_service_get_pid(service) == 0);
 }
 
 /*
@@ -104,10 +101,8 @@ request(SgSupervisor *supervisor, SgService *service, GHashTable *seen)
 	g_hash_table_add(supervisor->wanted, service);
 	for (guint i = 0; i < cfg->n_depends_on; i++) {
 		SgService *dep = lookup(supervisor, cfg->depends_on[i].service);
-		SgServiceState dep_state = sg_service_get_state(dep);
 
-		if (dep_state == SG_SERVICE_STOPPED || dep_state == SG_SERVICE_FAILED ||
-		    dep_state == SG_SERVICE_BLOCKED)
+		if (sg_service_state_wants_request(sg_service_get_state(dep)))
 			request(supervisor, dep, seen);
 	}
 }
@@ -124,28 +119,15 @@ sg_supervisor_is_settled(SgSupervisor *supervisor, gboolean *ret_all_up)
 	g_hash_table_iter_init(&iter, supervisor->wanted);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
 		SgService *service = key;
+		SgServiceState state = sg_service_get_state(service);
+		gboolean failed_before_ready = sg_service_failed_before_ready(service);
 
 		if (g_hash_table_contains(supervisor->restarting, service))
 			return FALSE;
-		switch (sg_service_get_state(service)) {
-		case SG_SERVICE_RUNNING:
-		case SG_SERVICE_EXITED:
-		case SG_SERVICE_SKIPPED:
-		case SG_SERVICE_STOPPED:
-		case SG_SERVICE_SCHEDULED:
-			break;
-		case SG_SERVICE_FAILED:
-		case SG_SERVICE_BLOCKED:
-			all_up = FALSE;
-			break;
-		case SG_SERVICE_BACKOFF:
-			if (!sg_service_failed_before_ready(service))
-				return FALSE;
-			all_up = FALSE;
-			break;
-		default:
+		if (!sg_service_state_is_settled(state, failed_before_ready))
 			return FALSE;
-		}
+		if (sg_service_state_counts_failed(state, failed_before_ready))
+			all_up = FALSE;
 	}
 	if (ret_all_up != NULL)
 		*ret_all_up = all_up;
@@ -168,16 +150,8 @@ check_settled(SgSupervisor *supervisor)
 static gboolean
 is_removable(SgService *service)
 {
-	switch (sg_service_get_state(service)) {
-	case SG_SERVICE_STOPPED:
-	case SG_SERVICE_FAILED:
-	case SG_SERVICE_EXITED:
-	case SG_SERVICE_BLOCKED:
-	case SG_SERVICE_SKIPPED:
-		return !sg_service_is_active(service);
-	default:
-		return FALSE;
-	}
+	return sg_service_state_is_removable(sg_service_get_state(service)) &&
+	       !sg_service_is_active(service);
 }
 
 static gboolean
@@ -247,7 +221,7 @@ service_state_changed_cb(SgService *service, SgServiceState old_state, gpointer 
 
 		if (!g_hash_table_contains(supervisor->wanted, dependent))
 			continue;
-		if (state == SG_SERVICE_FAILED || state == SG_SERVICE_BLOCKED) {
+		if (sg_service_state_blocks_dependents(state)) {
 			/* No restart is coming: the dependents go down too, and come back
 			 * when it is ready again. */
 			g_autofree char *cause = sg_depends_failed_cause(service);
@@ -430,7 +404,7 @@ stop_all_pass(SgSupervisor *supervisor)
 			if (state != SG_SERVICE_STOPPING &&
 			    !has_active_dependent(supervisor, service))
 				sg_service_stop(service, NULL, NULL);
-		} else if (state == SG_SERVICE_BACKOFF || state == SG_SERVICE_STARTING) {
+		} else if (sg_service_state_is_pending(state)) {
 			/* A pending restart or a helper: cancelled, nothing to wait for. */
 			sg_service_stop(service, NULL, NULL);
 		} else if (state == SG_SERVICE_SCHEDULED) {
