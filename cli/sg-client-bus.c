@@ -60,9 +60,9 @@ set_error(GError **error, const sd_bus_error *bus_error, int r, const char *memb
 			            _("The supervisor left the session bus before answering %s"),
 			            member);
 		else
-			g_set_error_literal(error, SG_ERROR, sg_error_from_dbus_name(bus_error->name),
-			                    bus_error->message != NULL ? bus_error->message
-			                                               : bus_error->name);
+			g_set_error_literal(
+			        error, SG_ERROR, sg_error_from_dbus_name(bus_error->name),
+			        bus_error->message != NULL ? bus_error->message : bus_error->name);
 		return FALSE;
 	}
 	return sg_error_set_errno(error, r, _("D-Bus call %s failed"), member);
@@ -215,7 +215,8 @@ sg_client_bus_get_all(SgClientBus *client, const char *path, const char *interfa
 	JsonObject *props = NULL;
 	int r;
 
-	if (!sg_client_bus_method(client, path, PROPERTIES, "GetAll", &reply, error, "s", interface))
+	if (!sg_client_bus_method(client, path, PROPERTIES, "GetAll", &reply, error, "s",
+	                          interface))
 		return NULL;
 	r = read_properties(reply, &props);
 	if (r < 0) {
@@ -284,7 +285,8 @@ sg_client_bus_connect(const char *state_dir, GError **error)
 		            client->pid, state_dir, SG_BUS_NAME);
 		return NULL;
 	}
-	manager = sg_client_bus_get_all(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, &local);
+	manager = sg_client_bus_get_all(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE,
+	                                &local);
 	if (manager == NULL) {
 		g_set_error(error, SG_ERROR, SG_ERROR_NOT_ON_BUS,
 		            _("A supervisor is running (PID %d) on %s, but %s on the session bus "
@@ -354,11 +356,11 @@ call_action(SgClientBus *client, const char *action, JsonObject *params, GError 
 
 	if (name != NULL) {
 		member = g_strdup_printf("%sService", action);
-		return sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, member, NULL,
-		            error, "s", name);
+		return sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE,
+		                            member, NULL, error, "s", name);
 	}
-	return sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, action, NULL, error,
-	            NULL);
+	return sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, action,
+	                            NULL, error, NULL);
 }
 
 static JsonNode *
@@ -376,9 +378,10 @@ call_logs(SgClientBus *client, JsonObject *params, GError **error)
 
 	if (params != NULL && json_object_has_member(params, "lines"))
 		lines = json_object_get_int_member(params, "lines");
-	if (!sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, "GetLogs", &reply, error,
-	          "ssu", name != NULL ? name : "", kind != NULL ? kind : "",
-	          (uint32_t)CLAMP(lines, 0, G_MAXUINT32))) {
+	if (!sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, "GetLogs",
+	                          &reply, error, "ssu", name != NULL ? name : "",
+	                          kind != NULL ? kind : "",
+	                          (uint32_t)CLAMP(lines, 0, G_MAXUINT32))) {
 		json_array_unref(array);
 		return NULL;
 	}
@@ -432,15 +435,15 @@ sg_client_bus_call(SgClientBus *client, const char *method, JsonObject *params,
 	} else if (g_str_equal(method, "reload")) {
 		const char *config = param_string(params, "config");
 
-		if (sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, "Reload", NULL,
-		         error, "s", config != NULL ? config : ""))
+		if (sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE,
+		                         "Reload", NULL, error, "s", config != NULL ? config : ""))
 			result = empty_object();
 	} else if (g_str_equal(method, "shutdown")) {
 		g_autoptr(GError) local = NULL;
 
 		/* Gone before it could answer is what was asked for. */
-		if (sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE, "Shutdown", NULL,
-		         &local, NULL) ||
+		if (sg_client_bus_method(client, SG_BUS_MANAGER_PATH, SG_BUS_MANAGER_INTERFACE,
+		                         "Shutdown", NULL, &local, NULL) ||
 		    sd_bus_is_open(client->bus) <= 0 || !sg_pid_file_query(client->state_dir, NULL))
 			result = empty_object();
 		else

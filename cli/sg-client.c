@@ -94,8 +94,7 @@ no_supervisor(const char *state_dir, GError **error)
 	return -1;
 }
 
-static int
-refuse(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static int refuse(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static int
 refuse(GError **error, const char *format, ...)
@@ -186,7 +185,8 @@ connect_control(const char *state_dir, const char *path, GError **error)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	r = fd < 0 ? -errno : 0;
-	/* A supervisor that accepts nobody fills its backlog: then connect() waits, not for ever. */
+	/* A supervisor that accepts nobody fills its backlog: then connect() waits, not for ever.
+	 */
 	if (fd >= 0)
 		set_send_timeout(fd, SG_CLIENT_ANSWER_TIMEOUT_S);
 	while (r == 0 && connect(fd, (struct sockaddr *)&addr, len) < 0 && (r = -errno) == -EINTR)
@@ -211,8 +211,7 @@ connect_control(const char *state_dir, const char *path, GError **error)
 
 	/* A socket moved here from another state directory answers for another supervisor. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0 ||
-	    cred.uid != geteuid() || !sg_pid_file_query(state_dir, &holder) ||
-	    holder != cred.pid) {
+	    cred.uid != geteuid() || !sg_pid_file_query(state_dir, &holder) || holder != cred.pid) {
 		close(fd);
 		return refuse(error,
 		              _("refusing %s: it is served by PID %d, which is not the supervisor "

@@ -168,8 +168,7 @@ notify_event(Monitor *monitor, const char *event, JsonObject *params)
 			if (monitor->failures_idle == 0)
 				monitor->failures_idle = g_idle_add(failures_cb, monitor);
 		}
-	} else if (state == SG_SERVICE_RUNNING &&
-	           g_hash_table_remove(monitor->troubled, name)) {
+	} else if (state == SG_SERVICE_RUNNING && g_hash_table_remove(monitor->troubled, name)) {
 		g_autofree char *summary = g_strdup_printf(_("%s recovered"), name);
 		g_autofree char *body = g_strdup_printf(_("%s is running again."), name);
 

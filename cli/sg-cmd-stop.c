@@ -339,10 +339,9 @@ stop_offline(const char *state_dir, const char *only)
 				continue;
 			stop.pending++;
 			g_ptr_array_add(stopped, g_strdup(name));
-			sg_contain_stop(
-			        contain, name,
-			        proven_main(contain, by_pid, services, start_times, name),
-			        OFFLINE_STOP_TIMEOUT_MS, offline_done_cb, &stop);
+			sg_contain_stop(contain, name,
+			                proven_main(contain, by_pid, services, start_times, name),
+			                OFFLINE_STOP_TIMEOUT_MS, offline_done_cb, &stop);
 		}
 	}
 	g_hash_table_iter_init(&iter, marked);

@@ -169,7 +169,8 @@ add_file_watch(SgFollow *follow, SgFollowFile *file)
 	}
 	file->dev = st.st_dev;
 	file->ino = st.st_ino;
-	file->wd = inotify_add_watch(follow->inotify_fd, file->path, IN_MODIFY | IN_ATTRIB | IN_DONT_FOLLOW);
+	file->wd = inotify_add_watch(follow->inotify_fd, file->path,
+	                             IN_MODIFY | IN_ATTRIB | IN_DONT_FOLLOW);
 }
 
 static void
@@ -297,7 +298,8 @@ sg_follow_add(SgFollow *follow, SgFollowFile *file)
 {
 	g_ptr_array_add(follow->files, file);
 	if (file->fd >= 0)
-		file->wd = inotify_add_watch(follow->inotify_fd, file->path, IN_MODIFY | IN_ATTRIB | IN_DONT_FOLLOW);
+		file->wd = inotify_add_watch(follow->inotify_fd, file->path,
+		                             IN_MODIFY | IN_ATTRIB | IN_DONT_FOLLOW);
 	read_new(follow, file);
 }
 

@@ -181,8 +181,8 @@ settled_cb(SgSupervisor *supervisor, gpointer user_data)
 			append_failure(report, &daemon->context, service);
 	}
 	sg_context_log(&daemon->context, all_up ? SG_LOG_INFO : SG_LOG_WARN,
-	              "all services settled: %u running%s", running,
-	              all_up ? "" : ", some did not start");
+	               "all services settled: %u running%s", running,
+	               all_up ? "" : ", some did not start");
 	if (all_up)
 		g_string_append_printf(report,
 		                       _("systemg is running (PID %d), %u services running\n"),
@@ -390,13 +390,13 @@ run(Daemon *daemon, Options *options)
 	/* Not for the services. */
 	g_unsetenv("SYSTEMG_NO_MIRROR");
 	sg_context_log(context, SG_LOG_INFO, "systemg %s supervisor starting (PID %d)",
-	              PACKAGE_VERSION, getpid());
+	               PACKAGE_VERSION, getpid());
 	if (warning != NULL)
 		sg_context_log(context, SG_LOG_WARN, "%s", warning);
 	if (stale_pid > 0)
 		sg_context_log(context, SG_LOG_INFO,
-		              "removed stale sysg.pid of a supervisor that is gone (PID %d)",
-		              stale_pid);
+		               "removed stale sysg.pid of a supervisor that is gone (PID %d)",
+		               stale_pid);
 	socket_path = sg_paths_state_file(state_dir, SG_STATE_SOCKET);
 	if (g_file_test(socket_path, G_FILE_TEST_EXISTS) && unlink(socket_path) == 0)
 		sg_context_log(context, SG_LOG_INFO, "removed stale control.sock");
@@ -409,13 +409,13 @@ run(Daemon *daemon, Options *options)
 		return fail(daemon, 1, "%s", error->message);
 	if (quarantined != NULL)
 		sg_context_log(context, SG_LOG_WARN, "state.json was corrupt; set aside as %s",
-		              quarantined);
+		               quarantined);
 	if (config != NULL) {
 		sg_context_log(context, SG_LOG_INFO, "configuration %s: %u services", config->path,
-		              config->services->len);
+		               config->services->len);
 		if (!sg_state_write_config_hint(state_dir, config->path, &error)) {
 			sg_context_log(context, SG_LOG_WARN, "cannot write config_hint: %s",
-			              error->message);
+			               error->message);
 			g_clear_error(&error);
 		}
 	} else {
@@ -431,15 +431,16 @@ run(Daemon *daemon, Options *options)
 	context->reaper = sg_reaper_new(&error);
 	if (context->reaper == NULL)
 		return fail(daemon, 1, "%s", error->message);
-	context->contain = sg_contain_new(options->cgroup, context->state_id, context->clock, &error);
+	context->contain =
+	        sg_contain_new(options->cgroup, context->state_id, context->clock, &error);
 	if (context->contain == NULL)
 		return fail(daemon, 1, "%s", error->message);
-	sg_contain_set_stray_func(context->contain, (SgContainStrayFunc)sg_context_has_stray_children,
-	                          context);
+	sg_contain_set_stray_func(context->contain,
+	                          (SgContainStrayFunc)sg_context_has_stray_children, context);
 	sg_context_log(context, SG_LOG_INFO, "containment: %s",
-	              sg_contain_uses_cgroups(context->contain)
-	                      ? sg_contain_cgroup_root(context->contain)
-	                      : "session, process group and markers");
+	               sg_contain_uses_cgroups(context->contain)
+	                       ? sg_contain_cgroup_root(context->contain)
+	                       : "session, process group and markers");
 	context->log_watch = sg_log_watch_new(context->clock, &error);
 	if (context->log_watch == NULL)
 		return fail(daemon, 1, "%s", error->message);

@@ -20,8 +20,9 @@ typedef enum {
  * in valid UTF-8 (json-glib's comments and single quotes, control characters, bad
  * escapes, "\u0000" and unpaired surrogates, which json-glib cannot keep), an integer
  * beyond 64 bits or another number that is not 0 or between 0.0001 and 2^53 in magnitude
- * (json-glib would wrap them, or write them back in a form that is not JSON), and text holding no value (SG_ERROR_CORRUPT).
- * A leading byte order mark is skipped. Returns the root (never NULL on success).
+ * (json-glib would wrap them, or write them back in a form that is not JSON), and text holding no
+ * value (SG_ERROR_CORRUPT). A leading byte order mark is skipped. Returns the root (never NULL on
+ * success).
  */
 JsonNode *sg_json_parse(const char *text, gsize length, gsize max_bytes, SgJsonParseFlags flags,
                         GError **error);

@@ -109,7 +109,8 @@ check_private_dir(int fd, const char *display, gboolean created, GString *warnin
 static int
 open_dir(int at_fd, const char *path, const char *display, gboolean follow, GError **error)
 {
-	int fd = openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	int fd =
+	        openat(at_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 
 	if (fd < 0) {
 		int saved_errno = errno;
@@ -236,8 +237,8 @@ sg_paths_ensure_state_dir(const char *dir, char **ret_warning, GError **error)
 		return FALSE;
 
 	logs_display = g_build_filename(path, SG_STATE_LOG_DIR, NULL);
-	logs_fd = ensure_private_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, FALSE, warnings,
-	                             error);
+	logs_fd =
+	        ensure_private_dir(dir_fd, SG_STATE_LOG_DIR, logs_display, FALSE, warnings, error);
 	close(dir_fd);
 	if (logs_fd < 0)
 		return FALSE;

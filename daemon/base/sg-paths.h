@@ -25,9 +25,10 @@ char *sg_paths_state_dir(void);
 /*
  * Creates dir (missing parents with the default mode, dir itself 0700) and dir/logs (0700).
  * Refuses (SG_ERROR_STATE_DIR) a directory owned by another user, a path that is not a
- * directory, and a logs/ that is a symbolic link (dir itself may be one). A directory of ours with any mode other than 0700 is set to 0700; on success
- * ret_warning (may be NULL) receives a description of every such change, e.g.
- * "tightened permissions of DIR from 0755 to 0700", or NULL when nothing was changed.
+ * directory, and a logs/ that is a symbolic link (dir itself may be one). A directory of ours with
+ * any mode other than 0700 is set to 0700; on success ret_warning (may be NULL) receives a
+ * description of every such change, e.g. "tightened permissions of DIR from 0755 to 0700", or NULL
+ * when nothing was changed.
  */
 gboolean sg_paths_ensure_state_dir(const char *dir, char **ret_warning, GError **error);
 

@@ -146,7 +146,7 @@ sg_bus_access_watch_peers(SgBusAccess *self)
 
 	if (r < 0)
 		sg_context_log(self->context, SG_LOG_WARN, "D-Bus: cannot watch peers: %s",
-		              g_strerror(-r));
+		               g_strerror(-r));
 }
 
 void

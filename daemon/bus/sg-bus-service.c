@@ -274,8 +274,8 @@ sg_bus_services_update(SgBusServices *self, SgService *service)
 	                                        (char **)changed);
 	if (r < 0 && r != -ENOTCONN)
 		sg_context_log(sg_supervisor_get_context(self->supervisor), SG_LOG_DEBUG,
-		              "D-Bus: cannot announce the changes of %s: %s", object->name,
-		              g_strerror(-r));
+		               "D-Bus: cannot announce the changes of %s: %s", object->name,
+		               g_strerror(-r));
 }
 
 void

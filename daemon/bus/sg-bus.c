@@ -31,7 +31,7 @@ struct _SgBus {
 	sd_bus_slot *name_slot;
 	SgBusAccess *access;
 	SgBusServices *services;
-	GList *calls; /* Call* not answered yet */
+	GList *calls;      /* Call* not answered yet */
 	gint64 started_at; /* when the daemon started (realtime usec), as status says */
 	gulong handlers[6];
 	gboolean name_answered; /* the bus said whether org.systemg is ours */
@@ -363,8 +363,8 @@ logs_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (logs == NULL) {
 		reply_gerror(call->message, error);
 	} else if ((r = reply_logs(call->message, logs)) < 0) {
-		sg_context_log(call->owner->context, SG_LOG_DEBUG, "D-Bus: cannot answer GetLogs: %s",
-		              g_strerror(-r));
+		sg_context_log(call->owner->context, SG_LOG_DEBUG,
+		               "D-Bus: cannot answer GetLogs: %s", g_strerror(-r));
 		sd_bus_reply_method_errno(call->message, r, NULL);
 	}
 	call_free(call);
@@ -463,7 +463,7 @@ emit_failed(SgBus *self, const char *what, int r)
 {
 	if (r < 0 && r != -ENOTCONN)
 		sg_context_log(self->context, SG_LOG_DEBUG, "D-Bus: cannot emit %s: %s", what,
-		              g_strerror(-r));
+		               g_strerror(-r));
 }
 
 static void
@@ -563,8 +563,8 @@ lost_cb(int errno_value, gpointer user_data)
 
 	self->connected = FALSE;
 	sg_context_log(self->context, SG_LOG_WARN,
-	              "D-Bus: lost the D-Bus connection (%s); running without it",
-	              g_strerror(-errno_value));
+	               "D-Bus: lost the D-Bus connection (%s); running without it",
+	               g_strerror(-errno_value));
 	/* No answer about the name is coming any more. */
 	if (!self->name_answered)
 		name_answered(self);
@@ -591,7 +591,7 @@ request_name_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 	self->name_slot = sd_bus_slot_unref(self->name_slot);
 	if (error != NULL) {
 		sg_context_log(self->context, SG_LOG_WARN, "D-Bus: cannot own %s: %s", SG_BUS_NAME,
-		              error->message != NULL ? error->message : error->name);
+		               error->message != NULL ? error->message : error->name);
 		name_answered(self);
 		return 0;
 	}
@@ -599,12 +599,12 @@ request_name_cb(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 	/* 1: primary owner; 4: already ours. Not queued: 3 (exists) is asked never to happen. */
 	if (result == 1 || result == 4)
 		sg_context_log(self->context, SG_LOG_INFO, "D-Bus: owns %s on the session bus",
-		              SG_BUS_NAME);
+		               SG_BUS_NAME);
 	else
 		sg_context_log(self->context, SG_LOG_WARN,
-		              "D-Bus: %s is already owned by another process; this supervisor "
-		              "goes on without the name",
-		              SG_BUS_NAME);
+		               "D-Bus: %s is already owned by another process; this supervisor "
+		               "goes on without the name",
+		               SG_BUS_NAME);
 	name_answered(self);
 	return 0;
 }
@@ -681,14 +681,14 @@ sg_bus_new_session(SgApi *api)
 	r = sd_bus_open_user_with_description(&bus, "systemg");
 	if (r < 0) {
 		sg_context_log(context, SG_LOG_WARN,
-		              "D-Bus: no session bus (%s); running without D-Bus", g_strerror(-r));
+		               "D-Bus: no session bus (%s); running without D-Bus", g_strerror(-r));
 		return NULL;
 	}
 	self = bus_new(api);
 	self->owns_connection = TRUE;
 	if (!serve(self, bus, &error)) {
 		sg_context_log(context, SG_LOG_WARN, "D-Bus: %s; running without D-Bus",
-		              error->message);
+		               error->message);
 		sg_bus_free(self);
 		return NULL;
 	}
@@ -701,7 +701,7 @@ sg_bus_new_session(SgApi *api)
 	                             (uint32_t)0x4 /* DBUS_NAME_FLAG_DO_NOT_QUEUE */);
 	if (r < 0) {
 		sg_context_log(context, SG_LOG_WARN, "D-Bus: cannot ask for %s: %s", SG_BUS_NAME,
-		              g_strerror(-r));
+		               g_strerror(-r));
 		self->name_answered = TRUE;
 	}
 	return self;

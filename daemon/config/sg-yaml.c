@@ -625,8 +625,8 @@ sg_yaml_load_data(const char *data, gsize length, const char *display_name, GPtr
  * make us allocate without bound. Returns 0, -EFBIG (ret_size set when known), -ENXIO for
  * anything but a regular file (error set) or -errno. */
 static int
-read_capped(const char *path, const char *display_name, GByteArray **ret_data,
-            guint64 *ret_size, GError **error)
+read_capped(const char *path, const char *display_name, GByteArray **ret_data, guint64 *ret_size,
+            GError **error)
 {
 	struct stat st;
 	int fd, r;

@@ -344,7 +344,7 @@ sg_jsonrpc_handle_request(SgJsonrpcClient *client, const char *line, gsize len)
 	}
 	if (!params_known(call, method, params))
 		return;
-	sg_context_log(server->context, SG_LOG_DEBUG, "control client (PID %d): %s", (int)client->pid,
-	              method->name);
+	sg_context_log(server->context, SG_LOG_DEBUG, "control client (PID %d): %s",
+	               (int)client->pid, method->name);
 	method->func(call, params);
 }

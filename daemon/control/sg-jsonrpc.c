@@ -120,8 +120,8 @@ client_flush(SgJsonrpcClient *client)
 			return TRUE;
 		if (n < 0) {
 			sg_context_log(client->server->context, SG_LOG_DEBUG,
-			              "control client (PID %d): write failed: %s", (int)client->pid,
-			              g_strerror(errno));
+			               "control client (PID %d): write failed: %s",
+			               (int)client->pid, g_strerror(errno));
 			client_close(client);
 			return FALSE;
 		}
@@ -260,8 +260,8 @@ client_read(SgJsonrpcClient *client)
 			break;
 		if (n < 0) {
 			sg_context_log(client->server->context, SG_LOG_DEBUG,
-			              "control client (PID %d): read failed: %s", (int)client->pid,
-			              g_strerror(errno));
+			               "control client (PID %d): read failed: %s", (int)client->pid,
+			               g_strerror(errno));
 			client_close(client);
 			return FALSE;
 		}
@@ -569,8 +569,8 @@ accept_cb(int listen_fd, GIOCondition condition, gpointer user_data)
 				continue;
 			if (errno == EMFILE || errno == ENFILE) {
 				sg_context_log(server->context, SG_LOG_WARN,
-				              "control socket: cannot accept a client: %s",
-				              g_strerror(errno));
+				               "control socket: cannot accept a client: %s",
+				               g_strerror(errno));
 				/* Not a spin: listening again when a client leaves, or later. */
 				server->listen_id = 0;
 				accept_pause(server, TRUE);
@@ -578,14 +578,14 @@ accept_cb(int listen_fd, GIOCondition condition, gpointer user_data)
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				sg_context_log(server->context, SG_LOG_WARN,
-				              "control socket: accept failed: %s",
-				              g_strerror(errno));
+				               "control socket: accept failed: %s",
+				               g_strerror(errno));
 			return G_SOURCE_CONTINUE;
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
 			sg_context_log(server->context, SG_LOG_WARN,
-			              "control socket: cannot identify a client: %s",
-			              g_strerror(errno));
+			               "control socket: cannot identify a client: %s",
+			               g_strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -624,7 +624,7 @@ bind_socket(SgJsonrpc *server, GError **error)
 	}
 	if (unlink(server->socket_path) < 0 && errno != ENOENT)
 		sg_context_log(server->context, SG_LOG_WARN, "cannot remove %s: %s",
-		              server->socket_path, g_strerror(errno));
+		               server->socket_path, g_strerror(errno));
 	/* Created 0600 from the start: no instant where another user could connect. */
 	old_mask = umask(0177);
 	rc = bind(server->listen_fd, (struct sockaddr *)&addr, len);
@@ -695,7 +695,7 @@ sg_jsonrpc_free(SgJsonrpc *server)
 		server->listen_fd = -1;
 		if (unlink(server->socket_path) < 0 && errno != ENOENT)
 			sg_context_log(server->context, SG_LOG_WARN, "cannot remove %s: %s",
-			              server->socket_path, g_strerror(errno));
+			               server->socket_path, g_strerror(errno));
 	}
 	/* Unanswered calls go; what they wait for runs to its end unanswered. */
 	while (server->calls != NULL) {

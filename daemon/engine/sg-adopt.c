@@ -61,8 +61,8 @@ read_services(SgContext *context, const char *file, JsonNode **ret_root)
 	*ret_root = root;
 	if (quarantined != NULL)
 		sg_context_log(context, SG_LOG_WARN,
-		              "%s was corrupt; set aside as %s: going on from the live processes",
-		              file, quarantined);
+		               "%s was corrupt; set aside as %s: going on from the live processes",
+		               file, quarantined);
 	else if (error != NULL)
 		sg_context_log(context, SG_LOG_WARN, "cannot read %s: %s", file, error->message);
 	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
@@ -264,7 +264,8 @@ decide(SgContext *context, GHashTable *by_pid, GPtrArray *scan, const char *name
 		found->invocation_id =
 		        g_strdup(main_info->invocation_id != NULL ? main_info->invocation_id
 		                                                  : record->invocation_id);
-		found->ready = same && sg_service_state_from_string(record->status, &recorded_state) &&
+		found->ready = same &&
+		               sg_service_state_from_string(record->status, &recorded_state) &&
 		               sg_service_state_is_ready(recorded_state);
 		found->command = read_cmdline(main_info->pid);
 		if (!same)
@@ -282,13 +283,13 @@ decide(SgContext *context, GHashTable *by_pid, GPtrArray *scan, const char *name
 		}
 		if (same)
 			sg_context_log(context, SG_LOG_INFO,
-			              "adopting %s (PID %d) from an earlier supervisor", name,
-			              found->pid);
+			               "adopting %s (PID %d) from an earlier supervisor", name,
+			               found->pid);
 		else
 			sg_context_log(context, SG_LOG_INFO,
-			              "adopting %s (PID %d), found by its markers: it was started "
-			              "just before the earlier supervisor went away",
-			              name, found->pid);
+			               "adopting %s (PID %d), found by its markers: it was started "
+			               "just before the earlier supervisor went away",
+			               name, found->pid);
 		return found;
 	}
 	if (members->len > 0) {
@@ -300,9 +301,9 @@ decide(SgContext *context, GHashTable *by_pid, GPtrArray *scan, const char *name
 		found->kind = SG_ADOPT_LEFTOVERS;
 		found->pid = newest->sid;
 		sg_context_log(context, SG_LOG_WARN,
-		              "%s: %u process%s left without their main process by an earlier "
-		              "supervisor; stopping them",
-		              name, members->len, members->len == 1 ? "" : "es");
+		               "%s: %u process%s left without their main process by an earlier "
+		               "supervisor; stopping them",
+		               name, members->len, members->len == 1 ? "" : "es");
 		return found;
 	}
 	if (record->pid > 0) {
@@ -379,9 +380,9 @@ sg_adopt_find(SgContext *context)
 	g_autoptr(GString) gone = g_string_new(NULL);
 	guint n_live = 0, n_gone = 0;
 	const char *why = NULL;
-	gboolean other_boot = state_root != NULL && JSON_NODE_HOLDS_OBJECT(state_root) &&
-	                      sg_boot_id_is_other(member_string(json_node_get_object(state_root),
-	                                                        "boot_id"));
+	gboolean other_boot =
+	        state_root != NULL && JSON_NODE_HOLDS_OBJECT(state_root) &&
+	        sg_boot_id_is_other(member_string(json_node_get_object(state_root), "boot_id"));
 
 	for (guint i = 0; i < scan->len; i++) {
 		SgProcInfo *info = scan->pdata[i];
@@ -416,7 +417,7 @@ sg_adopt_find(SgContext *context)
 		/* What is left of it is no crash: every service without a live process starts
 		 * afresh (live ones are still adopted, never started twice). */
 		sg_context_log(context, SG_LOG_INFO,
-		              "state from an earlier run (%s): starting afresh", why);
+		               "state from an earlier run (%s): starting afresh", why);
 		for (guint i = result->len; i > 0; i--) {
 			SgAdoptFound *found = result->pdata[i - 1];
 			if (found->kind != SG_ADOPT_LIVE && found->kind != SG_ADOPT_LEFTOVERS)
@@ -424,9 +425,9 @@ sg_adopt_find(SgContext *context)
 		}
 	} else if (n_gone > 0) {
 		sg_context_log(context, SG_LOG_WARN,
-		              "exited while no supervisor was watching (exit status unknown), "
-		              "handled as crashes: %s",
-		              gone->str);
+		               "exited while no supervisor was watching (exit status unknown), "
+		               "handled as crashes: %s",
+		               gone->str);
 	}
 	return result;
 }
@@ -465,7 +466,7 @@ extra_exited_cb(int fd, GIOCondition condition, gpointer user_data)
 
 	if (--extras->n_left == 0) {
 		sg_context_log(extras->context, SG_LOG_INFO, "%s: the other instance is gone",
-		              extras->service);
+		               extras->service);
 		/* Destroys this source too: it is not dispatched again. */
 		extras_free(extras);
 	}
@@ -484,8 +485,8 @@ extras_deadline_cb(gpointer user_data)
 		                        g_array_index(extras->pidfds, int, i), SIGKILL) == 0)
 			killed++;
 	sg_context_log(extras->context, SG_LOG_WARN,
-	              "%s: killed %u process%s of another instance (SIGKILL was needed)",
-	              extras->service, killed, killed == 1 ? "" : "es");
+	               "%s: killed %u process%s of another instance (SIGKILL was needed)",
+	               extras->service, killed, killed == 1 ? "" : "es");
 	extras_free(extras);
 }
 
@@ -527,8 +528,8 @@ sg_adopt_stop_extras(SgContext *context, const char *service, GPtrArray *extras,
 		pending->n_left++;
 	}
 	sg_context_log(context, SG_LOG_WARN,
-	              "%s: stopping %u process%s of another instance an earlier supervisor left",
-	              service, pending->n_left, pending->n_left == 1 ? "" : "es");
+	               "%s: stopping %u process%s of another instance an earlier supervisor left",
+	               service, pending->n_left, pending->n_left == 1 ? "" : "es");
 	if (pending->n_left == 0) {
 		extras_free(pending);
 		return;

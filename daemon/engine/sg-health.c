@@ -591,8 +591,9 @@ stderr_drain(Attempt *attempt)
 		}
 		g_string_append_len(attempt->stderr_tail, buf, n);
 		if (attempt->stderr_tail->len > SG_HEALTH_STDERR_TAIL_MAX)
-			g_string_erase(attempt->stderr_tail, 0,
-			               (gssize)(attempt->stderr_tail->len - SG_HEALTH_STDERR_TAIL_MAX));
+			g_string_erase(
+			        attempt->stderr_tail, 0,
+			        (gssize)(attempt->stderr_tail->len - SG_HEALTH_STDERR_TAIL_MAX));
 	}
 }
 

@@ -44,8 +44,8 @@ hook_done_cb(int wait_status, const char *cause, gpointer user_data)
 	gboolean ok = wait_status >= 0 && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
 
 	sg_context_log(queue->context, ok ? SG_LOG_INFO : SG_LOG_WARN, "hook %s %s: %s",
-	              queue->service, sg_hook_kind_to_string(run->kind),
-	              cause != NULL ? cause : status);
+	               queue->service, sg_hook_kind_to_string(run->kind),
+	               cause != NULL ? cause : status);
 	queue->running = NULL;
 	queue->running_run = NULL;
 	hook_run_free(run);
@@ -105,8 +105,8 @@ sg_hook_queue_push(SgHookQueue *queue, SgHookKind kind, const SgHook *hook, char
 	if (g_queue_get_length(&queue->pending) >= SG_HOOK_QUEUE_MAX) {
 		HookRun *dropped = g_queue_pop_head(&queue->pending);
 		sg_context_log(queue->context, SG_LOG_WARN,
-		              "hook %s %s dropped: more than %d hooks waiting", queue->service,
-		              sg_hook_kind_to_string(dropped->kind), SG_HOOK_QUEUE_MAX);
+		               "hook %s %s dropped: more than %d hooks waiting", queue->service,
+		               sg_hook_kind_to_string(dropped->kind), SG_HOOK_QUEUE_MAX);
 		hook_run_free(dropped);
 	}
 	run = g_new0(HookRun, 1);

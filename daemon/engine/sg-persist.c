@@ -110,13 +110,13 @@ sg_persist_flush(SgPersist *persist)
 	lock = sg_state_lock(context->state_dir, &error);
 	if (lock < 0) {
 		sg_context_log(context, SG_LOG_ERROR, "cannot lock the state files: %s",
-		              error->message);
+		               error->message);
 		return;
 	}
 	if (!sg_state_write_json(context->state_dir, SG_STATE_PID_JSON, pids, &error) ||
 	    !sg_state_write_json(context->state_dir, SG_STATE_STATE_JSON, states, &error))
 		sg_context_log(context, SG_LOG_ERROR, "cannot write the state files: %s",
-		              error->message);
+		               error->message);
 	sg_state_unlock(lock);
 	persist->writes++;
 }

@@ -89,12 +89,12 @@ sg_scheduler_flush(SgScheduler *scheduler)
 	lock = sg_state_lock(context->state_dir, &error);
 	if (lock < 0) {
 		sg_context_log(context, SG_LOG_ERROR, "cannot lock the state files: %s",
-		              error->message);
+		               error->message);
 		return;
 	}
 	if (!sg_state_write_json(context->state_dir, SG_STATE_CRON_JSON, root, &error))
 		sg_context_log(context, SG_LOG_ERROR, "cannot write %s: %s", SG_STATE_CRON_JSON,
-		              error->message);
+		               error->message);
 	sg_state_unlock(lock);
 }
 
@@ -133,11 +133,11 @@ load_state(SgScheduler *scheduler)
 	                          &quarantined, &error);
 	if (quarantined != NULL)
 		sg_context_log(context, SG_LOG_WARN, "%s was corrupt; set aside as %s",
-		              SG_STATE_CRON_JSON, quarantined);
+		               SG_STATE_CRON_JSON, quarantined);
 	if (root == NULL) {
 		if (error != NULL)
-			sg_context_log(context, SG_LOG_WARN, "cannot read %s: %s", SG_STATE_CRON_JSON,
-			              error->message);
+			sg_context_log(context, SG_LOG_WARN, "cannot read %s: %s",
+			               SG_STATE_CRON_JSON, error->message);
 		return;
 	}
 	jobs = json_object_get_member(json_node_get_object(root), "jobs");
@@ -190,8 +190,8 @@ next_due(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 now)
 	tz = zone_of(scheduler, cfg);
 	if (tz == NULL) {
 		sg_context_log(scheduler->context, SG_LOG_ERROR,
-		              "cron job %s: time zone %s is not installed: not scheduled",
-		              cfg->name, cfg->cron_timezone);
+		               "cron job %s: time zone %s is not installed: not scheduled",
+		               cfg->name, cfg->cron_timezone);
 		return 0;
 	}
 	if (last_due > now && last_due - now <= BACKWARD_JUMP_USEC)
@@ -240,8 +240,8 @@ arm(SgScheduler *scheduler)
 	if (soonest != sg_clock_alarm_get(scheduler->alarm) &&
 	    !sg_clock_alarm_set(scheduler->alarm, soonest, &error))
 		sg_context_log(scheduler->context, SG_LOG_ERROR,
-		              "cannot arm the cron timer: %s; cron jobs will not run",
-		              error->message);
+		               "cannot arm the cron timer: %s; cron jobs will not run",
+		               error->message);
 }
 
 /* ---- runs ---- */
@@ -256,14 +256,14 @@ run_due(SgScheduler *scheduler, SgService *service, SgCronJob *job, gint64 due)
 	sg_cron_job_set_last_due(job, due);
 	if (sg_service_get_state(service) == SG_SERVICE_SCHEDULED) {
 		sg_context_log(scheduler->context, SG_LOG_INFO, "cron job %s is due (%s): starting",
-		              name, due_text);
+		               name, due_text);
 		sg_service_start(service);
 		return;
 	}
 	sg_context_log(scheduler->context, SG_LOG_WARN,
-	              "cron job %s is due (%s) while its previous run still runs: not started "
-	              "(overlap)",
-	              name, due_text);
+	               "cron job %s is due (%s) while its previous run still runs: not started "
+	               "(overlap)",
+	               name, due_text);
 	overlap.started_usec = due;
 	overlap.finished_usec = due;
 	sg_cron_job_record(job, &overlap);
@@ -343,7 +343,7 @@ local_zone_changed_cb(gpointer user_data)
 	SgScheduler *scheduler = user_data;
 
 	sg_context_log(scheduler->context, SG_LOG_INFO,
-	              "the local time zone changed: cron jobs are planned again");
+	               "the local time zone changed: cron jobs are planned again");
 	plan_all(scheduler, sg_clock_realtime_usec(scheduler->context->clock), FALSE);
 	arm(scheduler);
 }

@@ -21,8 +21,9 @@ typedef struct {
 
 typedef void (*SgServiceDoneFunc)(SgService *service, gpointer user_data);
 
-SgService *sg_service_new(SgContext *context, SgConfig *config, const SgServiceConfig *service_config,
-                          const SgServiceEvents *events, gpointer events_data);
+SgService *sg_service_new(SgContext *context, SgConfig *config,
+                          const SgServiceConfig *service_config, const SgServiceEvents *events,
+                          gpointer events_data);
 void sg_service_free(SgService *service);
 
 const char *sg_service_get_name(SgService *service);

@@ -47,9 +47,9 @@ adopt_one(SgSupervisor *supervisor, const SgAdoptFound *found, GPtrArray *outdat
 		service = add_orphan(supervisor, found);
 		if (found->kind == SG_ADOPT_LIVE)
 			sg_context_log(supervisor->context, SG_LOG_WARN,
-			              "%s (PID %d) is no longer in the configuration: adopted as "
-			              "orphaned; stop it with sysg stop --service %s",
-			              found->name, found->pid, found->name);
+			               "%s (PID %d) is no longer in the configuration: adopted as "
+			               "orphaned; stop it with sysg stop --service %s",
+			               found->name, found->pid, found->name);
 	}
 	sg_adopt_stop_extras(supervisor->context, found->name, found->extras,
 	                     sg_service_get_config(service)->stop_timeout_ms);
@@ -60,7 +60,7 @@ adopt_one(SgSupervisor *supervisor, const SgAdoptFound *found, GPtrArray *outdat
 	if (!sg_service_adopt(service, &adoption, &error)) {
 		/* It went in between: as if it had gone before. */
 		sg_context_log(supervisor->context, SG_LOG_WARN, "%s: %s", found->name,
-		              error->message);
+		               error->message);
 		adoption.kind = SG_ADOPT_GONE;
 		(void)sg_service_adopt(service, &adoption, NULL);
 		return;
@@ -90,9 +90,9 @@ sg_supervisor_adopt(SgSupervisor *supervisor)
 	for (guint i = 0; i < outdated->len; i++) {
 		SgService *service = g_ptr_array_index(outdated, i);
 		sg_context_log(supervisor->context, SG_LOG_INFO,
-		              "%s runs an earlier definition (its configuration changed while no "
-		              "supervisor was running): restarting it",
-		              sg_service_get_name(service));
+		               "%s runs an earlier definition (its configuration changed while no "
+		               "supervisor was running): restarting it",
+		               sg_service_get_name(service));
 		sg_supervisor_restart_service(supervisor, service);
 	}
 }

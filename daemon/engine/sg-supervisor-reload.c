@@ -14,7 +14,8 @@
 static gboolean
 fail_reload(SgSupervisor *supervisor, const char *why, GError **error)
 {
-	sg_context_log(supervisor->context, SG_LOG_ERROR, "reload refused, nothing changed: %s", why);
+	sg_context_log(supervisor->context, SG_LOG_ERROR, "reload refused, nothing changed: %s",
+	               why);
 	g_set_error(error, SG_ERROR, SG_ERROR_INVALID_CONFIG, "%s", why);
 	return FALSE;
 }
@@ -130,8 +131,8 @@ sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError *
 		SgService *service = g_ptr_array_index(removed, i);
 		if (sg_service_is_active(service))
 			sg_context_log(supervisor->context, SG_LOG_INFO,
-			              "stopping %s: it is no longer in the configuration",
-			              sg_service_get_name(service));
+			               "stopping %s: it is no longer in the configuration",
+			               sg_service_get_name(service));
 		sg_service_stop(service, NULL, NULL);
 		sg_service_set_scheduled(service, FALSE);
 	}
@@ -171,7 +172,7 @@ sg_supervisor_reload(SgSupervisor *supervisor, const char *config_path, GError *
 	}
 	if (!sg_state_write_config_hint(supervisor->context->state_dir, config->path, &hint_error))
 		sg_context_log(supervisor->context, SG_LOG_WARN, "cannot write config_hint: %s",
-		              hint_error->message);
+		               hint_error->message);
 	/* The cron jobs of the new file are planned before anyone hears of it. */
 	sg_supervisor_reschedule_cron(supervisor);
 	g_signal_emit(supervisor, sg_supervisor_signals[SIGNAL_RELOADED], 0, config->path);

@@ -172,9 +172,9 @@ removal_cb(gpointer user_data)
 			continue;
 		name = g_strdup(sg_service_get_name(service));
 		sg_context_log(supervisor->context, SG_LOG_INFO,
-		              "%s is no longer in the configuration and has no process left: "
-		              "removed",
-		              name);
+		               "%s is no longer in the configuration and has no process left: "
+		               "removed",
+		               name);
 		g_hash_table_remove(supervisor->detached, service);
 		g_hash_table_remove(supervisor->wanted, service);
 		g_hash_table_remove(supervisor->restarting, service);
@@ -228,8 +228,8 @@ service_state_changed_cb(SgService *service, SgServiceState old_state, gpointer 
 			if (sg_service_get_state(dependent) != SG_SERVICE_BLOCKED) {
 				if (sg_service_is_active(dependent))
 					sg_context_log(supervisor->context, SG_LOG_WARN,
-					              "cascade: stopping %s because %s",
-					              sg_service_get_name(dependent), cause);
+					               "cascade: stopping %s because %s",
+					               sg_service_get_name(dependent), cause);
 				sg_service_block(dependent, cause);
 			}
 		} else {

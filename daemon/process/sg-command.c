@@ -16,7 +16,6 @@
 #include "process/sg-spawn.h"
 #include "base/sg-limits.h"
 
-
 struct _SgCommand {
 	SgContext *context;
 	char *label;
@@ -154,7 +153,7 @@ timeout_cb(gpointer user_data)
 	command->timeout_id = 0;
 	command->timed_out = TRUE;
 	sg_context_log(command->context, SG_LOG_WARN, "%s: killed after %" G_GUINT64_FORMAT " ms",
-	              command->label, command->timeout_ms);
+	               command->label, command->timeout_ms);
 	(void)sg_ownership_signal_child(command->pid, TRUE, SIGKILL);
 }
 
@@ -200,7 +199,7 @@ sg_command_run_to(SgContext *context, const char *label, const char *command_lin
 
 	if (to_log && pipe2(pipe_fds, O_CLOEXEC) < 0) {
 		sg_context_log(context, SG_LOG_ERROR, "%s: cannot create a pipe: %s", label,
-		              g_strerror(errno));
+		               g_strerror(errno));
 		command->failure_idle_id = g_idle_add(report_failure_cb, command);
 		return command;
 	}

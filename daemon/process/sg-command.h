@@ -24,9 +24,9 @@ SgCommand *sg_command_run(SgContext *context, const char *label, const char *com
                           gpointer user_data);
 /* The same with stdout and stderr written to the given descriptors (a service's log files,
  * for pre_start) instead of supervisor.log. */
-SgCommand *sg_command_run_to(SgContext *context, const char *label, const char *command, char **envp,
-                             const char *cwd, guint64 timeout_ms, int stdout_fd, int stderr_fd,
-                             SgCommandDoneFunc done, gpointer user_data);
+SgCommand *sg_command_run_to(SgContext *context, const char *label, const char *command,
+                             char **envp, const char *cwd, guint64 timeout_ms, int stdout_fd,
+                             int stderr_fd, SgCommandDoneFunc done, gpointer user_data);
 /* Kills the command if it still runs; done is not called. */
 void sg_command_cancel(SgCommand *command);
 /* Lets the command run on unwatched (supervisor shutdown); done is not called. */

@@ -31,7 +31,8 @@ typedef struct {
 void sg_context_clear(SgContext *context);
 
 /* Logs to supervisor.log when there is one (the engine never uses g_warning for events). */
-void sg_context_log(SgContext *context, SgLogLevel level, const char *format, ...) G_GNUC_PRINTF(3, 4);
+void sg_context_log(SgContext *context, SgLogLevel level, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
 
 /* A random 32-character lowercase hex id (invocation ids). */
 char *sg_context_random_id(void);

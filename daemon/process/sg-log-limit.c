@@ -18,8 +18,8 @@ log_held(SgLogLimit *limit)
 	if (limit->held == 0)
 		return;
 	sg_context_log(limit->context, limit->level,
-	              "%s: %u more in the last second, not logged one by one", limit->what,
-	              limit->held);
+	               "%s: %u more in the last second, not logged one by one", limit->what,
+	               limit->held);
 	limit->held = 0;
 	limit->logged = TRUE;
 	limit->last_usec = sg_clock_monotonic_usec(limit->context->clock);
@@ -53,7 +53,8 @@ sg_log_limit_log(SgLogLimit *limit, const char *format, ...)
 
 	if (limit->summary_id == 0 && (!limit->logged || now - limit->last_usec >= interval)) {
 		va_start(args, format);
-		if (limit->context->log != NULL && sg_log_enabled(limit->context->log, limit->level))
+		if (limit->context->log != NULL &&
+		    sg_log_enabled(limit->context->log, limit->level))
 			sg_log_writev(limit->context->log, limit->level, format, args);
 		va_end(args);
 		limit->logged = TRUE;

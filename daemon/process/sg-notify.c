@@ -18,7 +18,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-
 struct _SgNotifySocket {
 	int fd;
 	GSource *source;

@@ -22,7 +22,6 @@
 #include "base/sg-sockaddr.h"
 #include "base/sg-limits.h"
 
-
 /* Internal: marked for a service that is not among those asked about. */
 #define OWNER_OTHER G_MAXUINT
 

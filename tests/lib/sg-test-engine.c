@@ -40,8 +40,8 @@ sg_test_context_init(SgContext *context, const char *state_dir, SgReaper *reaper
 	context->known_pids = g_hash_table_new(NULL, NULL);
 	context->contain = sg_contain_open(NULL, context->state_id, context->clock, &error);
 	g_assert_no_error(error);
-	sg_contain_set_stray_func(context->contain, (SgContainStrayFunc)sg_context_has_stray_children,
-	                          context);
+	sg_contain_set_stray_func(context->contain,
+	                          (SgContainStrayFunc)sg_context_has_stray_children, context);
 	context->log_watch = sg_log_watch_new(context->clock, &error);
 	g_assert_no_error(error);
 	context->log = sg_log_open(log_path, SG_LOG_TRACE, &error);

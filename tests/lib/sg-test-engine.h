@@ -45,7 +45,7 @@ typedef struct {
 	SgContext context;
 	SgConfig *config;
 	SgSupervisor *supervisor;
-	GString *transitions;  /* "name:old>new " */
+	GString *transitions; /* "name:old>new " */
 	GFileMonitor *monitor;
 } SgTestEngineFixture;
 
