@@ -180,10 +180,10 @@ read_state_id(const char *state_dir)
 	g_autoptr(JsonNode) root =
 	        sg_state_read_json(state_dir, SG_STATE_STATE_JSON, SG_STATE_READ_NONE, NULL, NULL);
 
-	if (root == NULL)
+	/* A hand-edited file may hold anything there: only a string is an id. */
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
 		return NULL;
-	return g_strdup(json_object_get_string_member_with_default(json_node_get_object(root),
-	                                                           "state_id", NULL));
+	return g_strdup(sg_json_object_get_string(json_node_get_object(root), "state_id"));
 }
 
 /* Reads a state file without changing anything; a corrupt one is reported and skipped. */

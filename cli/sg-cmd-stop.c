@@ -287,14 +287,12 @@ stop_offline(const char *state_dir, const char *only)
 	}
 	if (states != NULL && JSON_NODE_HOLDS_OBJECT(states)) {
 		JsonObject *root = json_node_get_object(states);
-		state_id = json_object_get_string_member_with_default(root, "state_id", NULL);
-		if (json_object_has_member(root, "cgroup_root") &&
-		    !json_object_get_null_member(root, "cgroup_root"))
-			cgroup_root = json_object_get_string_member(root, "cgroup_root");
+		state_id = sg_json_object_get_string(root, "state_id");
+		/* A hand-edited file may hold anything there: only a string is a path. */
+		cgroup_root = sg_json_object_get_string(root, "cgroup_root");
 		state_services = sg_json_object_get_object(root, "services");
 		/* PIDs and start times of another boot prove nothing (docs/engine.md). */
-		if (!sg_boot_id_is_other(
-		            json_object_get_string_member_with_default(root, "boot_id", NULL)))
+		if (!sg_boot_id_is_other(sg_json_object_get_string(root, "boot_id")))
 			start_times = state_services;
 	}
 	services = sg_json_root_get_object(pid_root, "services");

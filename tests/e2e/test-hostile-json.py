@@ -188,6 +188,24 @@ def test_deep_state_files_quarantined(p):
     assert "corrupt" not in result.stderr, result.stderr
 
 
+@with_project(CONFIG)
+def test_wrong_types_offline(p):
+    """Valid JSON with every member of the wrong type: offline readers skip what they cannot
+    use, never a GLib critical (fatal in the tests' environment) or a crash."""
+    os.makedirs(p.state, mode=0o700, exist_ok=True)
+    with open(os.path.join(p.state, "state.json"), "w") as f:
+        json.dump({"state_id": {"x": 1}, "cgroup_root": 5, "boot_id": [],
+                   "services": {"web": {"status": 7, "pid": "x", "process_start_time": [],
+                                        "started_at": {}, "exit_code": "no"}}}, f)
+    with open(os.path.join(p.state, "pid.json"), "w") as f:
+        json.dump({"services": {"web": "abc", "api": {}}}, f)
+    for command in (["status"], ["status", "--json", "--all"], ["stop", "--service", "web"],
+                    ["stop"]):
+        result = p.sysg(*command)
+        assert result.returncode in (0, 1), (command, result)
+        assert "CRITICAL" not in result.stderr, (command, result.stderr)
+
+
 def main():
     for name, fn in sorted(globals().items()):
         if name.startswith("test_") and callable(fn):
