@@ -21,8 +21,10 @@ typedef struct {
 	char *name;
 	char *path;
 	SgServiceStatus *announced; /* NULL until read once */
-	/* The value properties are read from, one per main-loop turn: GetAll and
-	 * GetManagedObjects ask for every property of every service at once. */
+	/* The values properties are read from, one per main-loop turn: GetAll and
+	 * GetManagedObjects ask for every property of every service at once. known is what
+	 * the engine knows; live adds what only /proc tells (memory, CPU time, tasks). */
+	SgServiceStatus *known;
 	SgServiceStatus *live;
 } Object;
 
@@ -45,6 +47,7 @@ object_free(Object *object)
 	g_free(object->name);
 	g_free(object->path);
 	sg_service_status_free(object->announced);
+	sg_service_status_free(object->known);
 	sg_service_status_free(object->live);
 	g_free(object);
 }
@@ -103,9 +106,18 @@ forget_live_cb(gpointer user_data)
 
 	self->live_idle = 0;
 	g_hash_table_iter_init(&iter, self->objects);
-	while (g_hash_table_iter_next(&iter, NULL, &value))
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		g_clear_pointer(&((Object *)value)->known, sg_service_status_free);
 		g_clear_pointer(&((Object *)value)->live, sg_service_status_free);
+	}
 	return G_SOURCE_REMOVE;
+}
+
+static void
+forget_this_turn(SgBusServices *self)
+{
+	if (self->live_idle == 0)
+		self->live_idle = g_idle_add(forget_live_cb, self);
 }
 
 /* The status as status --json has it, shared by the properties asked in the same turn. */
@@ -115,9 +127,32 @@ object_live(SgBusServices *self, Object *object, SgService *service)
 	if (object->live != NULL)
 		return object->live;
 	object->live = sg_status_service_value(self->supervisor, service);
-	if (self->live_idle == 0)
-		self->live_idle = g_idle_add(forget_live_cb, self);
+	forget_this_turn(self);
 	return object->live;
+}
+
+/* What the engine knows, without reading /proc: every property that is not read live. */
+static const SgServiceStatus *
+object_known(SgBusServices *self, Object *object, SgService *service)
+{
+	if (object->live != NULL)
+		return object->live;
+	if (object->known != NULL)
+		return object->known;
+	object->known = sg_service_snapshot(service);
+	forget_this_turn(self);
+	return object->known;
+}
+
+static gboolean
+property_is_live(const char *property)
+{
+	const SgServiceStatusProperty *p;
+
+	for (guint i = 0; (p = sg_service_status_property(i)) != NULL; i++)
+		if (g_str_equal(p->name, property))
+			return p->change == SG_SERVICE_STATUS_LIVE;
+	return FALSE;
 }
 
 static int
@@ -130,7 +165,11 @@ property_get(sd_bus *bus, const char *path, const char *interface, const char *p
 	int r;
 
 	SERVICE_OR_FAIL(service, self, object, error);
-	r = sg_service_status_append_property(object_live(self, object, service), property, reply);
+	/* A State asked a thousand times a second must not scan /proc each time. */
+	r = sg_service_status_append_property(property_is_live(property)
+	                                              ? object_live(self, object, service)
+	                                              : object_known(self, object, service),
+	                                      property, reply);
 	if (r == -ENOENT)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY,
 		                         "unknown property %s", property);
@@ -259,6 +298,7 @@ sg_bus_services_update(SgBusServices *self, SgService *service)
 	g_autofree const char **changed = NULL;
 	int r;
 
+	g_clear_pointer(&object->known, sg_service_status_free);
 	g_clear_pointer(&object->live, sg_service_status_free);
 	if (object->announced == NULL) {
 		/* The first reading is what a client sees by asking: nothing changed yet. */
