@@ -114,6 +114,16 @@ class Project:
         return subprocess.run([os.environ["SG_TEST_SYSG"]] + list(args), env=self.env,
                               capture_output=True, text=True, timeout=60, cwd=self.dir)
 
+    def status(self, *args):
+        """The parsed `sysg status --json` (the command must succeed)."""
+        result = self.sysg("status", "--json", *args)
+        assert result.returncode == 0, result
+        return json.loads(result.stdout)
+
+    def service(self, name):
+        """One service object of status()."""
+        return [s for s in self.status()["services"] if s["name"] == name][0]
+
     def wait_for_pids(self, count, what):
         """Waits for the file pids (the helper's pids: action) to list count PIDs; them."""
         path = self.path("pids")

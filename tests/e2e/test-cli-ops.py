@@ -53,14 +53,6 @@ class Project(sgtest.Project):
         self.pids.update(self.pid_json().values())
         return self.supervisor_pid()
 
-    def status(self, *args):
-        result = self.sysg("status", "--json", *args)
-        assert result.returncode == 0, result
-        return json.loads(result.stdout)
-
-    def service(self, name):
-        return [s for s in self.status()["services"] if s["name"] == name][0]
-
     def state_json(self):
         with open(os.path.join(self.state, "state.json")) as f:
             return json.load(f)["services"]

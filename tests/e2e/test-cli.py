@@ -62,14 +62,6 @@ class Project(sgtest.Project):
         self.pids.update(self.pid_json().values())
         return self.supervisor_pid()
 
-    def status(self, *args):
-        result = self.sysg("status", "--json", *args)
-        assert result.returncode == 0, result
-        return json.loads(result.stdout)
-
-    def service(self, name):
-        return [s for s in self.status()["services"] if s["name"] == name][0]
-
     def close(self):
         sgtest.kill_all(self.procs)
         self.stop_supervisor()

@@ -9,22 +9,13 @@
 #include <string.h>
 
 #include "config/sg-config.h"
-#include "engine/sg-persist.h"
 #include "engine/sg-supervisor.h"
 #include "lib/sg-test-engine.h"
 #include "lib/sg-test.h"
 
 static SgReaper *reaper; /* one per process: it reaps with waitpid(-1) */
 
-typedef struct {
-	char *dir;
-	SgContext context;
-	SgConfig *config;
-	SgSupervisor *supervisor;
-	SgPersist *persist;
-	GString *transitions;  /* "name:old>new " */
-	GFileMonitor *monitor; /* wakes the loop when a service writes a file of the test */
-} Fixture;
+typedef SgTestEngineFixture Fixture;
 
 #define WAIT_FOR(cond) SG_TEST_WAIT_FOR(cond, f->transitions->str)
 
@@ -41,37 +32,19 @@ typedef struct {
 static void
 fixture_set_up(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	f->dir = g_dir_make_tmp("sg-service-XXXXXX", &error);
-	g_assert_no_error(error);
-	sg_test_context_init(&f->context, f->dir, reaper);
-	f->transitions = g_string_new(NULL);
-	f->monitor = sg_test_monitor_dir(f->dir);
+	sg_test_engine_fixture_set_up(f, "sg-service", reaper);
 }
 
 static void
 fixture_tear_down(Fixture *f, gconstpointer data)
 {
-	if (f->supervisor != NULL)
-		sg_test_stop_all(f->supervisor, f->context.clock);
-	g_clear_object(&f->monitor);
-	g_clear_pointer(&f->persist, sg_persist_free);
-	g_clear_object(&f->supervisor);
-	g_clear_pointer(&f->config, sg_config_unref);
-	sg_test_context_clear(&f->context);
-	sg_test_remove_tree(f->dir);
-	g_free(f->dir);
-	g_string_free(f->transitions, TRUE);
+	sg_test_engine_fixture_tear_down(f);
 }
 
 static void
 load(Fixture *f, const char *yaml)
 {
-	f->config = sg_test_load_config(f->dir, yaml);
-	f->supervisor = sg_supervisor_new(&f->context, f->config);
-	f->persist = sg_persist_new(f->supervisor);
-	sg_test_record_transitions(f->supervisor, f->transitions);
+	sg_test_engine_fixture_load(f, yaml);
 }
 
 static SgService *
